@@ -1,0 +1,59 @@
+"""symgraph: computation graphs and symbolic forward/reverse-mode derivatives, step by step.
+
+>>> import symgraph as sg
+>>> g = sg.graph("exp(exp(u1) + exp(2*u2)) + sigmoid(exp(u1) + exp(2*u2))")
+>>> rv = g.reverse()
+>>> rv.adjoints["u2"]
+2*t2*tbar_3
+>>> ev = rv.evaluate({"u1": 1, "u2": -1})
+>>> round(ev.values["f"], 3), round(ev.gradient["u1"], 2), round(ev.gradient["u2"], 2)
+(18.296, 47.3, 4.71)
+"""
+
+from .codegen import CompiledFunction, compile
+from .evaluate import (
+    CONVENTIONS,
+    EvaluationError,
+    Kink,
+    KinkError,
+    KinkWarning,
+)
+from .forward import Forward, forward
+from .functions import relu, sigmoid, softplus
+from .graph import Graph, GraphError, Step, build, graph
+from .parse import ParseError, parse
+from .reverse import ModeChoice, Reverse, choose_mode, reverse
+from .rules import UnsupportedOperationError, register_partial
+from .simplify import thorough, tidy
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "CONVENTIONS",
+    "CompiledFunction",
+    "EvaluationError",
+    "Forward",
+    "Graph",
+    "GraphError",
+    "Kink",
+    "KinkError",
+    "KinkWarning",
+    "ModeChoice",
+    "ParseError",
+    "Reverse",
+    "Step",
+    "UnsupportedOperationError",
+    "build",
+    "choose_mode",
+    "compile",
+    "forward",
+    "graph",
+    "parse",
+    "register_partial",
+    "relu",
+    "reverse",
+    "sigmoid",
+    "softplus",
+    "thorough",
+    "tidy",
+]

@@ -1,0 +1,137 @@
+"""Activation functions as first-class SymPy functions.
+
+Each is a ``sympy.Function`` with ``fdiff`` (so SymPy's own ``diff`` agrees with
+symgraph's rule table), a LaTeX form and a rewrite into elementary functions, so
+the board form ``t_4 = \\sigma(t_3)`` stays one readable step.
+
+Examples
+--------
+>>> from sympy import Symbol, diff
+>>> x = Symbol("x", real=True)
+>>> diff(sigmoid(x), x)
+(1 - sigmoid(x))*sigmoid(x)
+>>> sigmoid(x).rewrite("exp")
+1/(1 + exp(-x))
+>>> relu(-2), relu(3), softplus(0)
+(0, 3, log(2))
+"""
+
+from __future__ import annotations
+
+import numpy
+import sympy
+from sympy import Function, Heaviside, Max, exp, log
+
+
+class sigmoid(Function):
+    """The logistic function σ(x) = 1 / (1 + e^{-x}); σ' = σ (1 − σ)."""
+
+    nargs = 1
+
+    @classmethod
+    def eval(cls, x):
+        if x.is_zero:
+            return sympy.S.Half
+        if x.is_Float:
+            return 1 / (1 + exp(-x))
+        return None
+
+    def fdiff(self, argindex=1):
+        return self * (1 - self)
+
+    def _eval_rewrite_as_exp(self, x, **kwargs):
+        return 1 / (1 + exp(-x))
+
+    def _eval_is_real(self):
+        return self.args[0].is_real
+
+    def _eval_is_positive(self):
+        return self.args[0].is_real
+
+    def _latex(self, printer):
+        return rf"\sigma\left({printer._print(self.args[0])}\right)"
+
+
+class relu(Function):
+    """The rectifier relu(x) = max(0, x); relu'(x) = H(x), a kink at 0."""
+
+    nargs = 1
+
+    @classmethod
+    def eval(cls, x):
+        if x.is_number and x.is_real:
+            return Max(0, x)
+        if x.is_nonnegative:
+            return x
+        if x.is_nonpositive:
+            return sympy.S.Zero
+        return None
+
+    def fdiff(self, argindex=1):
+        return Heaviside(self.args[0])
+
+    def _eval_rewrite_as_Max(self, x, **kwargs):
+        return Max(0, x)
+
+    def _eval_rewrite_as_Piecewise(self, x, **kwargs):
+        return sympy.Piecewise((0, x < 0), (x, True))
+
+    def _eval_is_real(self):
+        return self.args[0].is_real
+
+    def _eval_is_nonnegative(self):
+        return self.args[0].is_real
+
+    def _latex(self, printer):
+        return rf"\operatorname{{relu}}\left({printer._print(self.args[0])}\right)"
+
+
+class softplus(Function):
+    """softplus(x) = log(1 + e^x), a smooth relu; softplus' = σ."""
+
+    nargs = 1
+
+    @classmethod
+    def eval(cls, x):
+        if x.is_Float:
+            return log(1 + exp(x))
+        if x.is_zero:
+            return log(2)
+        return None
+
+    def fdiff(self, argindex=1):
+        return sigmoid(self.args[0])
+
+    def _eval_rewrite_as_log(self, x, **kwargs):
+        return log(1 + exp(x))
+
+    _eval_rewrite_as_exp = _eval_rewrite_as_log
+
+    def _eval_is_real(self):
+        return self.args[0].is_real
+
+    def _eval_is_positive(self):
+        return self.args[0].is_real
+
+    def _latex(self, printer):
+        return rf"\operatorname{{softplus}}\left({printer._print(self.args[0])}\right)"
+
+
+def _numpy_sigmoid(x):
+    return 1 / (1 + numpy.exp(-x))
+
+
+def _numpy_relu(x):
+    return numpy.maximum(x, 0)
+
+
+def _numpy_softplus(x):
+    return numpy.logaddexp(0, x)
+
+
+#: NumPy implementations, for compiled code.
+NUMPY_IMPLEMENTATIONS = {
+    "sigmoid": _numpy_sigmoid,
+    "relu": _numpy_relu,
+    "softplus": _numpy_softplus,
+}

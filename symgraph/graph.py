@@ -1,0 +1,340 @@
+"""The computation graph: a hash-consed Wengert list of steps ``t1 ... tn``.
+
+Each distinct subexpression becomes one step, numbered in topological order; a
+shared subexpression is one step with several children. Numeric coefficients,
+negation and division fold into the step that uses them, so steps read like the
+lines a person writes (``t5 = t4 - t3``, ``t2 = exp(2*u2)``).
+
+>>> g = graph("(x + y)*(y + 1)")
+>>> print(g)
+t1 = x + y
+t2 = y + 1
+f = t1*t2
+>>> g.inputs, g.outputs
+((x, y), (f,))
+>>> g.expand("f")
+(x + y)*(y + 1)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from functools import cached_property
+
+import networkx as nx
+import sympy
+from sympy import Basic, Expr, Symbol
+from sympy.core.relational import Relational
+from sympy.functions.elementary.piecewise import ExprCondPair
+from sympy.logic.boolalg import Boolean
+
+from . import naming
+from .parse import ParseError, Program, parse, parse_expr_text
+from .rules import local_partial
+
+Source = str | Expr | Sequence | Mapping | Program
+
+
+class GraphError(ValueError):
+    """A request that does not fit the graph (an unknown node name, a bad seed)."""
+
+
+@dataclass(frozen=True)
+class Step:
+    """One line of the Wengert list: ``name = expr``, where ``expr`` uses ``parents``."""
+
+    name: Symbol
+    expr: Expr
+    parents: tuple[Symbol, ...]
+
+    @property
+    def op(self) -> str:
+        """The operation's name: ``Add``, ``Mul``, ``exp``, ``sigmoid``, ``Max``, ..."""
+        return "identity" if self.expr.is_Atom else type(self.expr).__name__
+
+    def __str__(self) -> str:
+        return f"{self.name} = {self.expr}"
+
+
+@dataclass(frozen=True, eq=False)
+class Graph:
+    """A computation graph: ``inputs``, ``steps`` (in topological order), ``outputs``."""
+
+    inputs: tuple[Symbol, ...]
+    steps: tuple[Step, ...]
+    outputs: tuple[Symbol, ...]
+
+    def __str__(self) -> str:
+        return "\n".join(map(str, self.steps))
+
+    @cached_property
+    def step(self) -> dict[Symbol, Step]:
+        """Step by its name."""
+        return {s.name: s for s in self.steps}
+
+    @cached_property
+    def order(self) -> dict[Symbol, int]:
+        """Position of every node: inputs first, then steps."""
+        nodes = (*self.inputs, *(s.name for s in self.steps))
+        return {n: i for i, n in enumerate(nodes)}
+
+    @cached_property
+    def children(self) -> dict[Symbol, tuple[Symbol, ...]]:
+        """The steps that use each node, in order."""
+        kids: dict[Symbol, list[Symbol]] = {n: [] for n in self.order}
+        for s in self.steps:
+            for p in s.parents:
+                kids[p].append(s.name)
+        return {n: tuple(k) for n, k in kids.items()}
+
+    @cached_property
+    def partials(self) -> dict[tuple[Symbol, Symbol], Expr]:
+        """Local partial ``∂child/∂parent`` of every edge, in step names."""
+        return {
+            (s.name, p): local_partial(s.expr, p).xreplace({s.expr: s.name})
+            for s in self.steps
+            for p in s.parents
+        }
+
+    def symbol(self, key: str | Basic) -> Symbol:
+        """The node called ``key`` (a name or a symbol); a clear error if there is none."""
+        names = self._names
+        found = names.get(str(key)) if isinstance(key, str | Symbol) else None
+        if found is None:
+            known = ", ".join(names)
+            raise GraphError(f"no node named {key!r} in this graph; its nodes are {known}")
+        return found
+
+    @cached_property
+    def _names(self) -> dict[str, Symbol]:
+        return {n.name: n for n in self.order}
+
+    @cached_property
+    def nx(self) -> nx.DiGraph:
+        """A ``networkx.DiGraph`` view; nodes carry expr, op and kind, edges the partial."""
+        view = nx.DiGraph()
+        for x in self.inputs:
+            view.add_node(x, expr=x, op="input", kind="input")
+        for s in self.steps:
+            kind = "output" if s.name in self.outputs else "step"
+            view.add_node(s.name, expr=s.expr, op=s.op, kind=kind)
+            for p in s.parents:
+                view.add_edge(p, s.name, partial=self.partials[(s.name, p)])
+        return view
+
+    def expand(self, node: str | Symbol) -> Expr:
+        """The node's expression in terms of the inputs."""
+        target = self.symbol(node)
+        closed = self._closed
+        if target not in closed:
+            needed = self.ancestors(target)
+            for s in self.steps[: self.order[target] - len(self.inputs) + 1]:
+                if s.name in needed and s.name not in closed:
+                    closed[s.name] = s.expr.xreplace({p: closed[p] for p in s.parents})
+        return closed[target]
+
+    @cached_property
+    def _closed(self) -> dict[Basic, Expr]:
+        return {x: x for x in self.inputs}
+
+    def ancestors(self, node: Symbol) -> set[Symbol]:
+        """``node`` and every node it depends on."""
+        seen, stack = {node}, [node]
+        while stack:
+            s = self.step.get(stack.pop())
+            for p in s.parents if s else ():
+                if p not in seen:
+                    seen.add(p)
+                    stack.append(p)
+        return seen
+
+    # -- delegations to the stages -------------------------------------------------
+
+    def forward(self, wrt):
+        """Forward mode seeded at an input or a direction; see :func:`symgraph.forward.forward`."""
+        from .forward import forward
+
+        return forward(self, wrt)
+
+    def reverse(self, seed=None):
+        """Reverse mode seeded at an output; see :func:`symgraph.reverse.reverse`."""
+        from .reverse import reverse
+
+        return reverse(self, seed)
+
+    def gradient(self, mode: str = "reverse") -> dict:
+        """Closed-form gradient of a scalar function; see :func:`symgraph.reverse.gradient`."""
+        from .reverse import gradient
+
+        return gradient(self, mode)
+
+    def jacobian(self, mode: str = "auto") -> sympy.Matrix:
+        """Jacobian (outputs × inputs); see :func:`symgraph.reverse.jacobian`."""
+        from .reverse import jacobian
+
+        return jacobian(self, mode)
+
+    def hessian(self, output=None) -> sympy.Matrix:
+        """Hessian of a scalar output (forward over reverse); see ``reverse.hessian``."""
+        from .reverse import hessian
+
+        return hessian(self, output)
+
+    def evaluate(self, at: Mapping, kink: str = "split"):
+        """Values of every node at a point; see :func:`symgraph.evaluate.evaluate_graph`."""
+        from .evaluate import evaluate_graph
+
+        return evaluate_graph(self, at, kink)
+
+
+# ---------------------------------------------------------------- building
+
+
+def _print_order(e: Basic) -> tuple[Basic, ...]:
+    if e.is_Add:
+        return tuple(e.as_ordered_terms())
+    if e.is_Mul:
+        return tuple(e.as_ordered_factors())
+    return e.args
+
+
+def _is_structure(e: Basic) -> bool:
+    """Conditions and containers are written inside a step, never steps themselves."""
+    return isinstance(e, Boolean | Relational | ExprCondPair | sympy.Tuple)
+
+
+class _Builder:
+    """Hash-consing: one step per distinct subexpression, named as it is created."""
+
+    def __init__(self, prefix: str, taken: set[str]):
+        self.steps: list[Step] = []
+        self.memo: dict[Basic, Symbol] = {}
+        self.nodes: set[Symbol] = set()
+        self.prefix, self.taken = prefix, taken
+        self.generated = 0
+
+    def value(self, e: Basic) -> Expr:
+        """A node symbol (or an atom) standing for ``e``, making steps as needed."""
+        if e.is_Atom:
+            return e
+        if e not in self.memo:
+            self.memo[e] = self.add(self.form(e))
+        return self.memo[e]
+
+    def form(self, e: Basic) -> Expr:
+        """``e`` as one step: its operation applied to nodes and folded arguments.
+
+        Arguments are visited in the order SymPy prints them, so steps are numbered
+        as the formula reads (``exp(a) - sin(b)`` gives ``t1 = exp(a)``, ``f = t1 - t2``).
+        """
+        args = set(e.args)
+        done = {a: self.argument(a, e) for a in _print_order(e) if a in args}
+        return e.func(*[done[a] if a in done else self.argument(a, e) for a in e.args])
+
+    def argument(self, a: Basic, parent: Basic) -> Basic:
+        if a.is_Atom:
+            return a
+        if _is_structure(a):
+            return self.form(a)
+        if a.is_Mul and a.args[0].is_Number:  # a coefficient or a minus sign folds
+            return a.args[0] * self.value(sympy.Mul(*a.args[1:]))
+        if parent.is_Mul and a.is_Pow and a.exp == -1:  # division folds
+            return 1 / self.value(a.base)
+        return self.value(a)
+
+    def add(self, expr: Expr, name: Symbol | None = None) -> Symbol:
+        if name is None:
+            self.generated += 1
+            name = next(naming.fresh(self.prefix, self.taken, start=self.generated))
+        self.taken.add(name.name)
+        nodes = self.nodes
+        parents = tuple(sorted(expr.free_symbols & nodes, key=lambda n: self._rank[n]))
+        self.steps.append(Step(name, expr, parents))
+        self._rank[name] = len(self._rank)
+        nodes.add(name)
+        return name
+
+    def line(self, name: Symbol, rhs: Expr) -> Symbol:
+        """A named step (a program line or an output) whose top is ``rhs``."""
+        if rhs.is_Atom or rhs in self.memo:
+            return self.add(self.memo.get(rhs, rhs), name)
+        self.memo[rhs] = self.add(self.form(rhs), name)
+        return name
+
+    def start(self, inputs: Iterable[Symbol]) -> None:
+        self._rank = {x: i for i, x in enumerate(inputs)}
+        self.nodes.update(self._rank)
+
+
+def _as_real(e: Basic) -> Expr:
+    """Give every free symbol the real assumption (so d|x|/dx = sign(x))."""
+    if not isinstance(e, Expr):
+        raise ParseError(f"expected a scalar expression, got {type(e).__name__}: {e}")
+    if e.has(sympy.I):
+        raise ParseError(f"complex numbers are not supported: {e}")
+    return e.xreplace({s: Symbol(s.name, real=True) for s in e.free_symbols if not s.is_real})
+
+
+def _lines(source: Source) -> tuple[list[tuple[Symbol | None, Expr]], list[Symbol] | None]:
+    """Normalise a source into (name, rhs) lines; names None are outputs to be named."""
+    if isinstance(source, str):
+        source = parse(source)
+    if isinstance(source, Program):
+        return list(source.lines), [source.output]
+    if isinstance(source, Basic):
+        return [(None, _as_real(source))], None
+    if isinstance(source, Mapping):
+        return [(Symbol(str(k), real=True), _expr(v)) for k, v in source.items()], None
+    if isinstance(source, Sequence) and len(source) > 0:
+        return [(None, _expr(v)) for v in source], None
+    raise ParseError(f"cannot make a graph from {type(source).__name__}: {source!r}")
+
+
+def _expr(v) -> Expr:
+    return parse_expr_text(v) if isinstance(v, str) else _as_real(v)
+
+
+def build(source: Source) -> Graph:
+    """Decompose ``source`` into a :class:`Graph` (see :func:`graph`)."""
+    lines, program_outputs = _lines(source)
+    defined = {name for name, _ in lines if name is not None}
+    used = set().union(*(rhs.free_symbols for _, rhs in lines))
+    inputs = tuple(sorted(used - defined, key=naming.natural_key))
+    taken = {s.name for s in used | defined}
+    names = iter(naming.output_names(sum(n is None for n, _ in lines), taken))
+    lines = [(name or next(names), rhs) for name, rhs in lines]
+    builder = _Builder(
+        naming.step_prefix(x.name for x in inputs), taken | {n.name for n, _ in lines}
+    )
+    builder.start(inputs)
+    for name, rhs in lines:
+        builder.line(name, rhs)
+    outputs = program_outputs or [name for name, _ in lines]
+    return Graph(inputs, tuple(builder.steps), tuple(outputs))
+
+
+def graph(source: Source) -> Graph:
+    """Parse ``source`` safely and decompose it into a computation graph.
+
+    Parameters
+    ----------
+    source
+        A formula (``"exp(x)*y"``), a program (one ``name = expr`` a line; the
+        last line is the output), a SymPy expression, a list of them (outputs
+        ``f1 ... fm``) or a dict ``name -> expression``.
+
+    Examples
+    --------
+    >>> g = graph("exp(exp(u1) + exp(2*u2)) + sigmoid(exp(u1) + exp(2*u2))")
+    >>> print(g)
+    t1 = exp(u1)
+    t2 = exp(2*u2)
+    t3 = t1 + t2
+    t4 = exp(t3)
+    t5 = sigmoid(t3)
+    f = t4 + t5
+    >>> g.children[g.symbol("t3")]
+    (t4, t5)
+    """
+    return build(source)

@@ -1,0 +1,100 @@
+"""Names of steps, tangents and adjoints.
+
+Steps are ``t1, t2, ...``; a node's tangent is ``tdot_k`` and its adjoint ``tbar_k``,
+names that SymPy's own ``latex()`` prints as ``\\dot{t}_{k}`` and ``\\bar{t}_{k}``.
+Generated names never collide with the user's symbols.
+
+>>> from sympy import Symbol, latex
+>>> bar(Symbol("t3")), dot(Symbol("u_2")), latex(bar(Symbol("t3")))
+(tbar_3, udot_2, '\\\\bar{t}_{3}')
+>>> sorted(["x10", "x2", "a"], key=natural_key)
+['a', 'x2', 'x10']
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Iterator
+
+from sympy import Symbol
+from sympy.printing.conventions import split_super_sub
+
+_DIGITS = re.compile(r"(\d+)")
+
+
+def natural_key(name: object) -> tuple:
+    """Sort key that orders ``x2`` before ``x10``."""
+    parts = _DIGITS.split(str(name))
+    return tuple(int(p) if p.isdigit() else p for p in parts)
+
+
+def _decorated(sym: Symbol, accent: str) -> Symbol:
+    name, supers, subs = split_super_sub(sym.name)
+    tail = "".join("_" + s for s in subs) + "".join("__" + s for s in supers)
+    return Symbol(f"{name}{accent}{tail}", real=True)
+
+
+def bar(sym: Symbol) -> Symbol:
+    """The adjoint symbol of ``sym``: ``t3 -> tbar_3`` (printed ``\\bar{t}_{3}``)."""
+    return _decorated(sym, "bar")
+
+
+def dot(sym: Symbol) -> Symbol:
+    """The tangent symbol of ``sym``: ``t3 -> tdot_3`` (printed ``\\dot{t}_{3}``)."""
+    return _decorated(sym, "dot")
+
+
+def fresh(prefix: str, taken: Iterable[str], start: int = 1) -> Iterator[Symbol]:
+    """Yield ``prefix{k}`` symbols for k = start, start+1, ... skipping taken names."""
+    taken = set(taken)
+    k = start
+    while True:
+        name = f"{prefix}{k}"
+        if name not in taken:
+            yield Symbol(name, real=True)
+        k += 1
+
+
+def step_prefix(taken: Iterable[str]) -> str:
+    """``t`` unless the user's own names look like generated ones (``t1``), then ``v``, ..."""
+    taken = set(taken)
+    for prefix in ("t", "v", "w", "s", "q"):
+        pattern = re.compile(rf"{prefix}(bar|dot)?_?\d+")
+        if not any(pattern.fullmatch(n) for n in taken):
+            return prefix
+    return "tmp"
+
+
+def output_names(m: int, taken: Iterable[str]) -> tuple[Symbol, ...]:
+    """``(f,)`` for one output, ``(f1, ..., fm)`` for several; ``y`` if ``f`` is taken."""
+    taken = set(taken)
+    for base in ("f", "y", "out"):
+        names = [base] if m == 1 else [f"{base}{i}" for i in range(1, m + 1)]
+        if not taken.intersection(names):
+            return tuple(Symbol(n, real=True) for n in names)
+    raise ValueError("cannot name the outputs: f, y and out are all taken")
+
+
+class NameDict(dict):
+    """A dict keyed by SymPy symbols that also answers to their names.
+
+    >>> d = NameDict({Symbol("u1"): 2.0})
+    >>> d["u1"], "u1" in d
+    (2.0, True)
+    """
+
+    def _key(self, key):
+        if isinstance(key, str) and not dict.__contains__(self, key):
+            for k in self:
+                if getattr(k, "name", None) == key:
+                    return k
+        return key
+
+    def __getitem__(self, key):
+        return dict.__getitem__(self, self._key(key))
+
+    def __contains__(self, key):
+        return dict.__contains__(self, self._key(key))
+
+    def get(self, key, default=None):
+        return dict.get(self, self._key(key), default)

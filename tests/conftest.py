@@ -1,0 +1,60 @@
+"""Shared fixtures and hypothesis strategies: random expressions with shared subexpressions."""
+
+from __future__ import annotations
+
+import random
+
+import pytest
+import sympy
+from hypothesis import strategies as st
+
+from symgraph.functions import sigmoid
+
+X, Y, Z = sympy.symbols("x y z", real=True)
+
+# Operations whose domain is all of R, so random points never leave it.
+UNARY = [
+    sympy.sin,
+    sympy.cos,
+    sympy.tanh,
+    sigmoid,
+    lambda a: sympy.exp(a / 4),
+    lambda a: sympy.log(1 + a**2),
+    lambda a: sympy.sqrt(1 + a**2),
+    lambda a: a**2,
+    lambda a: -a,
+]
+BINARY = [
+    lambda a, b: a + b,
+    lambda a, b: a - b,
+    lambda a, b: a * b,
+    lambda a, b: a / (1 + b**2),
+    lambda a, b: 3 * a + b / 2,
+]
+
+
+@st.composite
+def expressions(draw, max_ops: int = 7):
+    """A random expression over x, y, z built from a pool, so subexpressions repeat."""
+    pool = [X, Y, Z]
+    for _ in range(draw(st.integers(1, max_ops))):
+        if draw(st.booleans()):
+            op = draw(st.sampled_from(UNARY))
+            pool.append(op(draw(st.sampled_from(pool))))
+        else:
+            op = draw(st.sampled_from(BINARY))
+            pool.append(op(draw(st.sampled_from(pool)), draw(st.sampled_from(pool))))
+    expr = pool[-1]
+    if expr.is_Atom or not expr.free_symbols:
+        expr = expr + X * Y
+    return expr
+
+
+points = st.fixed_dictionaries(
+    {"x": st.floats(-2, 2), "y": st.floats(-2, 2), "z": st.floats(-2, 2)}
+)
+
+
+@pytest.fixture
+def rng():
+    return random.Random(1234)

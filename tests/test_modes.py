@@ -1,0 +1,88 @@
+"""Forward == reverse == sympy.diff, numerically, on random expressions with sharing."""
+
+from __future__ import annotations
+
+import pytest
+import sympy
+from hypothesis import given, settings
+
+import symgraph as sg
+
+from .conftest import X, Y, Z, expressions, points
+
+
+def _oracle(expr, at):
+    subs = {X: at["x"], Y: at["y"], Z: at["z"]}
+    return {v.name: float(sympy.diff(expr, v).subs(subs).evalf()) for v in (X, Y, Z)}
+
+
+@settings(max_examples=80, deadline=None)
+@given(expressions(), points)
+def test_forward_equals_reverse_equals_sympy_diff(expr, at):
+    g = sg.graph(expr)
+    at = {x.name: at[x.name] for x in g.inputs}
+    full = {"x": 0.0, "y": 0.0, "z": 0.0, **at}
+    oracle = _oracle(expr, full)
+    reverse = g.reverse().evaluate(at).gradient
+    for x in g.inputs:
+        forward = g.forward(x).evaluate(at).derivative[g.outputs[0]]
+        assert reverse[x] == pytest.approx(oracle[x.name], rel=1e-8, abs=1e-9)
+        assert forward == pytest.approx(reverse[x], rel=1e-10, abs=1e-12)
+
+
+@settings(max_examples=25, deadline=None)
+@given(expressions(max_ops=5))
+def test_closed_forms_equal_sympy_diff(expr):
+    g = sg.graph(expr)
+    grad = g.gradient()
+    at = {X: 0.3, Y: -0.7, Z: 1.1}
+    for x in g.inputs:
+        assert float(grad[x].subs(at)) == pytest.approx(
+            float(sympy.diff(expr, x).subs(at)), rel=1e-9, abs=1e-12
+        )
+
+
+def test_directional_derivative_is_the_inner_product():
+    g = sg.graph("x**2*y + sin(y)")
+    fw = g.forward({"x": 2, "y": -1}).evaluate({"x": 1.5, "y": 0.5})
+    grad = g.reverse().evaluate({"x": 1.5, "y": 0.5}).gradient
+    assert fw.derivative["f"] == pytest.approx(2 * grad["x"] - grad["y"])
+
+
+def test_fan_out_counted_once_per_use():
+    g = sg.graph("exp(x) + sin(exp(x)) + 1/(1 + exp(x))")
+    rv = g.reverse()
+    t1 = g.symbol("t1")
+    assert str(g.step[t1].expr) == "exp(x)"
+    assert len(rv.terms[t1]) == 3 == len(g.children[t1])
+    x = g.inputs[0]
+    exact = sympy.diff(g.expand("f"), x).subs(x, 0.3)
+    assert rv.evaluate({"x": 0.3}).gradient["x"] == pytest.approx(float(exact))
+
+
+def test_hessian_forward_over_reverse_matches_sympy():
+    for text in ["(x + y)*(y + 1)", "exp(x*y) + sigmoid(x - y)", "x**3*sin(y)"]:
+        g = sg.graph(text)
+        expr = g.expand(g.outputs[0])
+        ours = g.hessian()
+        theirs = sympy.hessian(expr, g.inputs)
+        diff = (ours - theirs).applyfunc(lambda e: sympy.simplify(e.rewrite(sympy.exp)))
+        assert diff == sympy.zeros(2, 2), text
+
+
+def test_steps_and_programs_are_straight_line():
+    rv = sg.graph("(x + y)*(y + 1)").reverse()
+    defined = set(rv.graph.inputs)
+    for name, expr in rv.as_program():
+        assert expr.free_symbols <= defined, (name, expr)
+        defined.add(name)
+    fw = rv.graph.forward("x")
+    defined = set(rv.graph.inputs)
+    for name, expr in fw.as_program():
+        assert expr.free_symbols <= defined, (name, expr)
+        defined.add(name)
+
+
+def test_mode_names_are_checked():
+    with pytest.raises(ValueError, match="mode must be"):
+        sg.graph("x*y").jacobian("sideways")
