@@ -22,12 +22,18 @@ import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+import numpy as np
 import sympy
-from sympy import Expr, Float, Symbol
+from sympy import Basic, Expr, Float, Symbol
+from sympy.matrices.expressions.applyfunc import ElementwiseApplyFunction
 
-from . import naming
+from . import naming, numeric
+from .functions import relu
 from .graph import Graph, Step
-from .rules import kink_pieces, local_partial
+from .rules import KINK_TOL, kink_pieces, local_partial
+
+#: Elementwise operations whose entries can sit at a kink (at 0).
+ELEMENTWISE_KINKS = (relu, sympy.Abs, sympy.sign, sympy.Heaviside)
 
 #: Kink conventions: how the derivative through a non-smooth step is taken at a kink.
 CONVENTIONS = {
@@ -81,16 +87,21 @@ def _all_equal(values: list[float]) -> bool:
     return all(v == values[0] for v in values)
 
 
-def _fmt(v: float) -> str:
-    return f"{v:.12g}"
+def _fmt(v) -> str:
+    if isinstance(v, str):
+        return v
+    if isinstance(v, np.ndarray):
+        return np.array2string(v.ravel() if 1 in v.shape else v, precision=6, separator=", ")
+    return f"{float(v):.12g}"
 
 
 # ---------------------------------------------------------------- numbers
 
 
-def _number(expr: Expr, env: Mapping[Symbol, Float], what: str) -> float:
+def _number(expr: Expr, env: Mapping, what: str) -> float:
     """``expr`` at the point as a float, or an EvaluationError saying what went wrong."""
-    value = sympy.N(expr.xreplace(env)) if expr.free_symbols or not expr.is_Float else expr
+    subs = {s: Float(env[s]) for s in expr.free_symbols if s in env}
+    value = sympy.N(expr.xreplace(subs)) if expr.free_symbols or not expr.is_Float else expr
     missing = value.free_symbols
     if missing:
         raise EvaluationError(f"{what}: no value for {', '.join(sorted(map(str, missing)))}")
@@ -107,40 +118,73 @@ def _number(expr: Expr, env: Mapping[Symbol, Float], what: str) -> float:
     return c.real
 
 
-def point(g: Graph, at: Mapping) -> dict[Symbol, float]:
-    """Check a point ``{name or symbol: number}`` against the graph's inputs."""
+def _array(expr: Basic, env: Mapping, what: str, convention: str):
+    """The NumPy value of a matrix expression; an EvaluationError on NaN or inf entries."""
+    local = {s: env[s] for s in expr.free_symbols if s in env}
+    with np.errstate(all="ignore"):
+        try:
+            result = numeric.value(expr, local, convention)
+        except KeyError as missing:
+            raise EvaluationError(f"{what}: no value for {missing.args[0]}") from None
+        except np.linalg.LinAlgError as err:
+            raise EvaluationError(f"{what} is undefined here: {err}") from None
+    if not np.all(np.isfinite(result)):
+        raise EvaluationError(f"{what} is undefined here: it has NaN or infinite entries")
+    return result
+
+
+def _input_value(x: Basic, v):
+    shape = getattr(x, "shape", None)
+    try:
+        value = np.asarray(v, dtype=float) if shape else float(v)
+    except (TypeError, ValueError):
+        kind = f"an array of shape {shape}" if shape else "a real number"
+        raise EvaluationError(f"the value of {x} must be {kind}, not {v!r}") from None
+    if shape and value.shape != tuple(shape):
+        if value.size != shape[0] * shape[1] or 1 not in shape:
+            raise EvaluationError(f"{x} has shape {shape}, but its value has shape {value.shape}")
+        value = value.reshape(shape)  # a flat vector for a column or row
+    return value
+
+
+def point(g: Graph, at: Mapping) -> dict:
+    """Check a point ``{name or symbol: number or array}`` against the graph's inputs."""
     if not isinstance(at, Mapping):
         raise EvaluationError(f"a point is a mapping from input names to numbers, not {at!r}")
-    values: dict[Symbol, float] = {}
+    values: dict = {}
     for key, v in at.items():
         x = g.symbol(key)
         if x not in g.inputs:
             raise EvaluationError(f"{x} is a step, not an input; give values for the inputs")
-        try:
-            values[x] = float(v)
-        except (TypeError, ValueError):
-            raise EvaluationError(f"the value of {x} must be a real number, not {v!r}") from None
+        values[x] = _input_value(x, v)
     missing = [str(x) for x in g.inputs if x not in values]
     if missing:
         raise EvaluationError(f"no value given for {', '.join(missing)}")
     return values
 
 
-def _describe(step: Step, env: Mapping[Symbol, Float]) -> str:
-    at = ", ".join(f"{p} = {_fmt(float(env[p]))}" for p in step.parents)
+def _describe(step: Step, env: Mapping) -> str:
+    at = ", ".join(f"{p} = {_fmt(env[p])}" for p in step.parents)
     return f"step {step}" + (f" (at {at})" if at else "")
+
+
+def _is_matrix_step(s: Step) -> bool:
+    return s.shape is not None or any(getattr(p, "shape", None) for p in s.parents)
 
 
 def values(g: Graph, at: Mapping, kink: str) -> tuple[dict, dict[Symbol, Kink]]:
     """Value of every node, and the kinks met (with their convention's partials)."""
     if kink not in CONVENTIONS:
         raise EvaluationError(f"kink must be one of {', '.join(CONVENTIONS)}, not {kink!r}")
-    env = {x: Float(v) for x, v in point(g, at).items()}
+    env = point(g, at)
     kinks: dict[Symbol, Kink] = {}
     for s in g.steps:
-        value = _number(s.expr, env, _describe(s, env))
-        env[s.name] = Float(value)
-        found = _kink(s, env, kink)
+        if _is_matrix_step(s):
+            env[s.name] = _array(s.expr, env, _describe(s, env), kink)
+            found = _elementwise_kink(s, env, kink)
+        else:
+            env[s.name] = _number(s.expr, env, _describe(s, env))
+            found = _kink(s, env, kink)
         if found:
             kinks[s.name] = found
     return env, kinks
@@ -153,7 +197,7 @@ def _kink(s: Step, env: Mapping, convention: str) -> Kink | None:
     pieces = kink_pieces(s.expr, at)
     if not pieces:
         return None
-    at_point = {p: float(env[p]) for p in s.parents}
+    at_point = {p: env[p] for p in s.parents}
     sides = [[at(local_partial(piece, p)) for piece in pieces] for p in s.parents]
     jump = not _all_equal([at(piece) for piece in pieces])
     if not jump and all(_all_equal(side) for side in sides):
@@ -169,15 +213,47 @@ def _kink(s: Step, env: Mapping, convention: str) -> Kink | None:
     return Kink(s, pieces, at_point, convention, partials, jump)
 
 
-def _fmt_point(at: Mapping[Symbol, float]) -> str:
+def _elementwise_kink(s: Step, env: Mapping, convention: str) -> Kink | None:
+    """A matrix step applying relu, abs, sign or Heaviside to entries that sit at 0."""
+    e = s.expr
+    if not isinstance(e, ElementwiseApplyFunction) or not e.function.expr.has(*ELEMENTWISE_KINKS):
+        return None
+    arg = _array(e.expr, env, f"the argument of {s}", convention)
+    entries = [tuple(int(i) for i in ij) for ij in np.argwhere(np.abs(arg) <= KINK_TOL)]
+    if not entries:
+        return None
+    where = {e.expr: "0 at entries " + ", ".join(map(str, entries))}
+    if convention == "raise":
+        raise KinkError(f"{s} is at a kink ({_fmt_point(where)}): kink='raise' refuses it")
+    return Kink(s, (), where, convention)
+
+
+def _fmt_point(at: Mapping) -> str:
     return ", ".join(f"{p} = {_fmt(v)}" for p, v in at.items())
 
 
-def _edge(g: Graph, env, kinks, child: Symbol, parent: Symbol) -> float:
-    """Numeric local partial ∂child/∂parent, by the kink convention where there is one."""
-    if child in kinks:
-        return kinks[child].partials[parent]
-    return _number(g.partials[(child, parent)], env, f"the derivative of {g.step[child]}")
+def _edge(g: Graph, env, kinks, child: Symbol, parent: Symbol, carried, mode: str):
+    """The contribution along an edge: ∂child/∂parent times the carried tangent/adjoint
+    (by the kink convention where there is one), or the edge's matrix push/pull."""
+    edge = (child, parent)
+    what = f"the derivative of {g.step[child]}"
+    if edge in g.partials:
+        slope = (
+            kinks[child].partials[parent]
+            if child in kinks and kinks[child].partials
+            else _number(g.partials[edge], env, what)
+        )
+        return slope * carried
+    if mode == "reverse":
+        linear, symbol = g.pullbacks[edge], naming.bar(child)
+    else:
+        linear, symbol = g.pushforwards[edge], naming.dot(parent)
+    convention = kinks[child].convention if child in kinks else "split"
+    return _array(linear, {**_local(linear, env), symbol: carried}, what, convention)
+
+
+def _local(expr: Basic, env: Mapping) -> dict:
+    return {s: env[s] for s in expr.free_symbols if s in env}
 
 
 def _warn(kinks: Mapping[Symbol, Kink]) -> None:
@@ -185,8 +261,15 @@ def _warn(kinks: Mapping[Symbol, Kink]) -> None:
         warnings.warn(str(k), KinkWarning, stacklevel=4)  # the caller of .evaluate()
 
 
+def _plain(v):
+    """Floats for scalars (and 1×1 matrices), arrays for matrices."""
+    if isinstance(v, np.ndarray):
+        return float(v.reshape(-1)[0]) if v.size == 1 else v
+    return float(v)
+
+
 def _floats(env: Mapping) -> naming.NameDict:
-    return naming.NameDict({k: float(v) for k, v in env.items()})
+    return naming.NameDict({k: _plain(v) for k, v in env.items()})
 
 
 # ---------------------------------------------------------------- results
@@ -236,24 +319,47 @@ def evaluate_forward(fw, at: Mapping, kink: str = "split") -> ForwardEvaluation:
     """Tangents by the forward sweep, numerically, at ``at``."""
     g = fw.graph
     env, kinks = values(g, at, kink)
-    dots = {x: _number(fw.seed[x], env, f"the seed of {x}") for x in g.inputs}
+    dots = {x: _seed_value(fw, x, env) for x in g.inputs}
     for s in g.steps:
-        dots[s.name] = sum(_edge(g, env, kinks, s.name, p) * dots[p] for p, _ in fw.terms[s.name])
+        parts = [_edge(g, env, kinks, s.name, p, dots[p], "forward") for p, _ in fw.terms[s.name]]
+        dots[s.name] = sum(parts[1:], parts[0]) if parts else _zero(s.name)
     _warn(kinks)
-    tangents = naming.NameDict({n: float(v) for n, v in dots.items()})
+    tangents = naming.NameDict({n: _plain(v) for n, v in dots.items()})
     derivative = naming.NameDict({o: tangents[o] for o in g.outputs})
     return ForwardEvaluation(_floats(env), tangents, derivative, tuple(kinks.values()), kink)
+
+
+def _seed_value(fw, x: Basic, env: Mapping):
+    if x in getattr(fw, "directions", {}):
+        return _input_value(x, fw.directions[x])
+    seed = fw.seed[x]
+    if getattr(x, "shape", None):
+        if seed == 0:
+            return np.zeros(x.shape)
+        raise EvaluationError(
+            f"{x} is a matrix: seed forward mode with a direction array, "
+            f"e.g. g.forward({{'{x}': numpy.ones({tuple(x.shape)})}})"
+        )
+    return _number(seed, env, f"the seed of {x}")
+
+
+def _zero(node: Basic):
+    shape = getattr(node, "shape", None)
+    return np.zeros(shape) if shape else 0.0
 
 
 def evaluate_reverse(rv, at: Mapping, kink: str = "split") -> ReverseEvaluation:
     """Adjoints by the reverse sweep, numerically, at ``at``."""
     g = rv.graph
     env, kinks = values(g, at, kink)
-    bars: dict[Symbol, float] = {}
+    bars: dict = {}
     for node in rv.adjoints:  # outputs first, inputs last
-        seed = _number(rv.seed.get(node, sympy.S.Zero), env, f"the seed of {node}")
-        bars[node] = seed + sum(bars[c] * _edge(g, env, kinks, c, node) for c, _ in rv.terms[node])
+        parts = [_edge(g, env, kinks, c, node, bars[c], "reverse") for c, _ in rv.terms[node]]
+        if node in rv.seed:
+            parts.append(_number(rv.seed[node], env, f"the seed of {node}"))
+        adjoint = sum(parts[1:], parts[0]) if parts else _zero(naming.bar(node))
+        bars[node] = adjoint if getattr(naming.bar(node), "shape", None) else _plain(adjoint)
     _warn(kinks)
-    adjoints = naming.NameDict({n: float(v) for n, v in bars.items()})
+    adjoints = naming.NameDict({n: _plain(v) for n, v in bars.items()})
     gradient = naming.NameDict({x: adjoints[x] for x in g.inputs})
     return ReverseEvaluation(_floats(env), adjoints, gradient, tuple(kinks.values()), kink)

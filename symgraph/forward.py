@@ -16,13 +16,15 @@ x + 2*y + 1
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cached_property
 
-from sympy import Add, Expr, S, Symbol, sympify
+import numpy as np
+from sympy import Basic, Expr, S, Symbol, sympify
 
 from . import naming
 from .graph import Graph, GraphError
+from .rules import total
 from .simplify import resolve, tidy
 
 
@@ -39,6 +41,7 @@ class Forward:
     seed: Mapping[Symbol, Expr]
     tangents: Mapping[Symbol, Expr]
     terms: Mapping[Symbol, tuple[tuple[Symbol, Expr], ...]]
+    directions: Mapping[Symbol, object] = field(default_factory=dict)
 
     @property
     def steps(self) -> list[tuple[Symbol, Expr]]:
@@ -76,29 +79,47 @@ class Forward:
         return evaluate_forward(self, at, kink)
 
 
-def _seed(g: Graph, wrt) -> dict[Symbol, Expr]:
-    if isinstance(wrt, Mapping):
-        seed = {g.symbol(k): sympify(v) for k, v in wrt.items()}
-    else:
-        seed = {g.symbol(wrt): S.One}
-    not_inputs = [str(k) for k in seed if k not in g.inputs]
+def _seed(g: Graph, wrt) -> tuple[dict[Symbol, Expr], dict]:
+    """Seed tangents of the inputs, and numeric directions given for matrix inputs."""
+    given = dict(wrt.items()) if isinstance(wrt, Mapping) else {wrt: S.One}
+    given = {g.symbol(k): v for k, v in given.items()}
+    not_inputs = [str(k) for k in given if k not in g.inputs]
     if not_inputs:
         raise GraphError(f"forward mode is seeded at inputs, not at {', '.join(not_inputs)}")
-    return {x: seed.get(x, S.Zero) for x in g.inputs}
+    seed, directions = {}, {}
+    for x in g.inputs:
+        v = given.get(x, S.Zero)
+        if getattr(x, "shape", None) is None:
+            seed[x] = sympify(float(v) if isinstance(v, np.ndarray) else v)
+        elif isinstance(v, Basic) and v == 0:
+            seed[x] = S.Zero
+        else:  # a matrix direction: named Ẋ, its numbers (if given) kept for evaluation
+            seed[x] = naming.dot(x)
+            if not isinstance(v, Basic):
+                directions[x] = v
+    return seed, directions
 
 
 def forward(g: Graph, wrt) -> Forward:
     """Propagate tangents from an input (``"x"``) or a direction (``{"x": 1, "y": 2}``)."""
-    tangents: dict[Symbol, Expr] = dict(_seed(g, wrt))
-    seed = dict(tangents)
+    seed, directions = _seed(g, wrt)
+    tangents: dict[Symbol, Expr] = dict(seed)
     terms: dict[Symbol, tuple] = {x: () for x in g.inputs}
     dots = {naming.dot(n) for n in g.order}
 
     def dot(p: Symbol) -> Expr:  # a number or another tangent is folded in, else named ṗ
         return tangents[p] if tangents[p].is_Number or tangents[p] in dots else naming.dot(p)
 
+    def contribution(s: Symbol, p: Symbol) -> Expr:  # ∂s/∂p ṗ, or its matrix push
+        if (s, p) in g.partials:
+            return g.partials[(s, p)] * dot(p)
+        return g.pushforwards[(s, p)].xreplace({naming.dot(p): dot(p)})
+
     for s in g.steps:
-        pairs = tuple((p, g.partials[(s.name, p)]) for p in s.parents if tangents[p] != 0)
-        terms[s.name] = pairs
-        tangents[s.name] = Add(*[partial * dot(p) for p, partial in pairs])
-    return Forward(g, seed, naming.NameDict(tangents), terms)
+        live = [p for p in s.parents if tangents[p] != 0]
+        edges = [(s.name, p) for p in live]
+        terms[s.name] = tuple(
+            (p, g.partials.get(e, g.pushforwards.get(e))) for p, e in zip(live, edges, strict=True)
+        )
+        tangents[s.name] = total(contribution(s.name, p) for p in live)
+    return Forward(g, seed, naming.NameDict(tangents), terms, directions)

@@ -135,3 +135,16 @@ NUMPY_IMPLEMENTATIONS = {
     "relu": _numpy_relu,
     "softplus": _numpy_softplus,
 }
+
+
+class msum(Function):
+    """The sum of a matrix's entries, a scalar: ``sum(M)`` in symgraph's parser."""
+
+    nargs = 1
+    is_real = True
+
+    def _sympystr(self, printer):
+        return "sum(%s)" % printer._print(self.args[0])
+
+    def _latex(self, printer):
+        return r"\operatorname{sum}\left(%s\right)" % printer._print(self.args[0])

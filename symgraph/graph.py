@@ -24,14 +24,23 @@ from functools import cached_property
 
 import networkx as nx
 import sympy
-from sympy import Basic, Expr, Symbol
+from sympy import Basic, Expr, Lambda, Symbol
 from sympy.core.relational import Relational
 from sympy.functions.elementary.piecewise import ExprCondPair
 from sympy.logic.boolalg import Boolean
+from sympy.matrices.expressions import (
+    Identity,
+    MatMul,
+    MatrixExpr,
+    MatrixSymbol,
+    OneMatrix,
+    Transpose,
+    ZeroMatrix,
+)
 
 from . import naming
 from .parse import ParseError, Program, parse, parse_expr_text
-from .rules import local_partial
+from .rules import local_partial, pullback, pushforward
 
 Source = str | Expr | Sequence | Mapping | Program
 
@@ -51,7 +60,12 @@ class Step:
     @property
     def op(self) -> str:
         """The operation's name: ``Add``, ``Mul``, ``exp``, ``sigmoid``, ``Max``, ..."""
-        return "identity" if self.expr.is_Atom else type(self.expr).__name__
+        return "identity" if _is_leaf(self.expr) else type(self.expr).__name__
+
+    @property
+    def shape(self) -> tuple[int, int] | None:
+        """``(m, n)`` for a matrix step, None for a scalar."""
+        return getattr(self.name, "shape", None)
 
     def __str__(self) -> str:
         return f"{self.name} = {self.expr}"
@@ -90,17 +104,38 @@ class Graph:
 
     @cached_property
     def partials(self) -> dict[tuple[Symbol, Symbol], Expr]:
-        """Local partial ``∂child/∂parent`` of every edge, in step names."""
+        """Local partial ``∂child/∂parent`` of every scalar edge, in step names."""
         return {
             (s.name, p): local_partial(s.expr, p).xreplace({s.expr: s.name})
             for s in self.steps
             for p in s.parents
+            if not is_matrix_edge(s, p)
+        }
+
+    @cached_property
+    def pullbacks(self) -> dict[tuple[Symbol, Symbol], Expr]:
+        """Adjoint contribution of every matrix edge, written with the child's ``tbar``."""
+        return {
+            (s.name, p): pullback(s.expr, p, naming.bar(s.name)).xreplace({s.expr: s.name})
+            for s in self.steps
+            for p in s.parents
+            if is_matrix_edge(s, p)
+        }
+
+    @cached_property
+    def pushforwards(self) -> dict[tuple[Symbol, Symbol], Expr]:
+        """Tangent contribution of every matrix edge, written with the parent's ``tdot``."""
+        return {
+            (s.name, p): pushforward(s.expr, {p: naming.dot(p)}).xreplace({s.expr: s.name})
+            for s in self.steps
+            for p in s.parents
+            if is_matrix_edge(s, p)
         }
 
     def symbol(self, key: str | Basic) -> Symbol:
         """The node called ``key`` (a name or a symbol); a clear error if there is none."""
         names = self._names
-        found = names.get(str(key)) if isinstance(key, str | Symbol) else None
+        found = names.get(key if isinstance(key, str) else getattr(key, "name", None))
         if found is None:
             known = ", ".join(names)
             raise GraphError(f"no node named {key!r} in this graph; its nodes are {known}")
@@ -120,7 +155,11 @@ class Graph:
             kind = "output" if s.name in self.outputs else "step"
             view.add_node(s.name, expr=s.expr, op=s.op, kind=kind)
             for p in s.parents:
-                view.add_edge(p, s.name, partial=self.partials[(s.name, p)])
+                edge = (s.name, p)
+                if edge in self.partials:
+                    view.add_edge(p, s.name, partial=self.partials[edge])
+                else:
+                    view.add_edge(p, s.name, pullback=self.pullbacks[edge])
         return view
 
     def expand(self, node: str | Symbol) -> Expr:
@@ -199,6 +238,16 @@ def _print_order(e: Basic) -> tuple[Basic, ...]:
     return e.args
 
 
+def is_matrix_edge(step: Step, parent: Basic) -> bool:
+    """An edge where the child or the parent is a matrix (it carries a linear map)."""
+    return isinstance(step.name, MatrixSymbol) or isinstance(parent, MatrixSymbol)
+
+
+def _is_leaf(e: Basic) -> bool:
+    """Symbols, numbers, matrix symbols and constants, and function bodies (``Lambda``)."""
+    return e.is_Atom or isinstance(e, MatrixSymbol | Identity | ZeroMatrix | OneMatrix | Lambda)
+
+
 def _is_structure(e: Basic) -> bool:
     """Conditions and containers are written inside a step, never steps themselves."""
     return isinstance(e, Boolean | Relational | ExprCondPair | sympy.Tuple)
@@ -216,7 +265,7 @@ class _Builder:
 
     def value(self, e: Basic) -> Expr:
         """A node symbol (or an atom) standing for ``e``, making steps as needed."""
-        if e.is_Atom:
+        if _is_leaf(e):
             return e
         if e not in self.memo:
             self.memo[e] = self.add(self.form(e))
@@ -233,12 +282,16 @@ class _Builder:
         return e.func(*[done[a] if a in done else self.argument(a, e) for a in e.args])
 
     def argument(self, a: Basic, parent: Basic) -> Basic:
-        if a.is_Atom:
+        if _is_leaf(a):
             return a
         if _is_structure(a):
             return self.form(a)
         if a.is_Mul and a.args[0].is_Number:  # a coefficient or a minus sign folds
             return a.args[0] * self.value(sympy.Mul(*a.args[1:]))
+        if isinstance(a, MatMul) and a.args[0].is_Number:
+            return MatMul(a.args[0], self.argument(MatMul(*a.args[1:]).doit(), a))
+        if isinstance(a, Transpose):  # so does a transpose: t1 = Wᵀ x
+            return Transpose(self.value(a.arg))
         if parent.is_Mul and a.is_Pow and a.exp == -1:  # division folds
             return 1 / self.value(a.base)
         return self.value(a)
@@ -247,6 +300,8 @@ class _Builder:
         if name is None:
             self.generated += 1
             name = next(naming.fresh(self.prefix, self.taken, start=self.generated))
+        if isinstance(expr, MatrixExpr) and not isinstance(name, MatrixSymbol):
+            name = MatrixSymbol(name.name, *expr.shape)
         self.taken.add(name.name)
         nodes = self.nodes
         parents = tuple(sorted(expr.free_symbols & nodes, key=lambda n: self._rank[n]))
@@ -257,10 +312,10 @@ class _Builder:
 
     def line(self, name: Symbol, rhs: Expr) -> Symbol:
         """A named step (a program line or an output) whose top is ``rhs``."""
-        if rhs.is_Atom or rhs in self.memo:
+        if _is_leaf(rhs) or rhs in self.memo:
             return self.add(self.memo.get(rhs, rhs), name)
         self.memo[rhs] = self.add(self.form(rhs), name)
-        return name
+        return self.memo[rhs]
 
     def start(self, inputs: Iterable[Symbol]) -> None:
         self._rank = {x: i for i, x in enumerate(inputs)}
@@ -269,11 +324,12 @@ class _Builder:
 
 def _as_real(e: Basic) -> Expr:
     """Give every free symbol the real assumption (so d|x|/dx = sign(x))."""
-    if not isinstance(e, Expr):
+    if not isinstance(e, Expr | MatrixExpr):
         raise ParseError(f"expected a scalar expression, got {type(e).__name__}: {e}")
     if e.has(sympy.I):
         raise ParseError(f"complex numbers are not supported: {e}")
-    return e.xreplace({s: Symbol(s.name, real=True) for s in e.free_symbols if not s.is_real})
+    plain = [s for s in e.free_symbols if isinstance(s, Symbol) and not s.is_real]
+    return e.xreplace({s: Symbol(s.name, real=True) for s in plain})
 
 
 def _lines(source: Source) -> tuple[list[tuple[Symbol | None, Expr]], list[Symbol] | None]:
@@ -308,9 +364,8 @@ def build(source: Source) -> Graph:
         naming.step_prefix(x.name for x in inputs), taken | {n.name for n, _ in lines}
     )
     builder.start(inputs)
-    for name, rhs in lines:
-        builder.line(name, rhs)
-    outputs = program_outputs or [name for name, _ in lines]
+    made = {name.name: builder.line(name, rhs) for name, rhs in lines}
+    outputs = [made[o.name] for o in program_outputs] if program_outputs else made.values()
     return Graph(inputs, tuple(builder.steps), tuple(outputs))
 
 

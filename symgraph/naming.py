@@ -16,7 +16,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Iterator
 
-from sympy import Symbol
+from sympy import MatrixSymbol, Symbol
 from sympy.printing.conventions import split_super_sub
 
 _DIGITS = re.compile(r"(\d+)")
@@ -31,6 +31,10 @@ def natural_key(name: object) -> tuple:
 def _decorated(sym: Symbol, accent: str) -> Symbol:
     name, supers, subs = split_super_sub(sym.name)
     tail = "".join("_" + s for s in subs) + "".join("__" + s for s in supers)
+    shape = getattr(sym, "shape", None)
+    # a matrix's tangent is a matrix; so is its adjoint, but for a 1×1 one (a scalar)
+    if shape is not None and (accent == "dot" or shape != (1, 1)):
+        return MatrixSymbol(f"{name}{accent}{tail}", *shape)
     return Symbol(f"{name}{accent}{tail}", real=True)
 
 

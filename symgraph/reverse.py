@@ -25,11 +25,12 @@ from functools import cached_property
 from typing import NamedTuple
 
 import sympy
-from sympy import Add, Expr, S, Symbol, sympify
+from sympy import Expr, S, Symbol, sympify
 
 from . import naming
 from .graph import Graph, GraphError, build
 from .parse import Program
+from .rules import total
 from .simplify import resolve, tidy
 
 log = logging.getLogger("symgraph")
@@ -115,10 +116,17 @@ def reverse(g: Graph, seed=None) -> Reverse:
     def bar(c: Symbol) -> Expr:  # a number or another adjoint is folded in, else named c̄
         return adjoints[c] if adjoints[c].is_Number or adjoints[c] in bars else naming.bar(c)
 
+    def contribution(c: Symbol, node: Symbol) -> Expr:  # t̄_c ∂c/∂node, or its matrix pull
+        if (c, node) in g.partials:
+            return bar(c) * g.partials[(c, node)]
+        return g.pullbacks[(c, node)].xreplace({naming.bar(c): bar(c)})
+
     for node in reversed(g.order):
-        pairs = tuple((c, g.partials[(c, node)]) for c in g.children[node] if adjoints[c] != 0)
-        terms[node] = pairs
-        adjoints[node] = Add(seeds.get(node, S.Zero), *[bar(c) * partial for c, partial in pairs])
+        live = [c for c in g.children[node] if adjoints[c] != 0]
+        terms[node] = tuple(
+            (c, g.partials.get((c, node), g.pullbacks.get((c, node)))) for c in live
+        )
+        adjoints[node] = total([seeds.get(node, S.Zero), *(contribution(c, node) for c in live)])
     return Reverse(g, seeds, naming.NameDict(adjoints), terms)
 
 

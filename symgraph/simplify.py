@@ -20,6 +20,7 @@ from collections.abc import Mapping
 
 import sympy
 from sympy import Basic, Expr, Symbol
+from sympy.matrices.expressions import MatrixExpr
 
 #: Expressions with more operations than this are left as they are by :func:`tidy`.
 TIDY_MAX_OPS = 400
@@ -35,7 +36,8 @@ def resolve(forms: Mapping[Symbol, Expr], names: Mapping[Symbol, Symbol]) -> dic
     out: dict[Symbol, Expr] = {}
     for node, expr in forms.items():
         subs = {d: out[names[d]] for d in expr.free_symbols if d in names}
-        out[node] = expr.xreplace(subs) if subs else expr
+        expr = expr.xreplace(subs) if subs else expr
+        out[node] = expr.doit() if subs and isinstance(expr, MatrixExpr) else expr
     return out
 
 

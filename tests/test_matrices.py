@@ -1,0 +1,149 @@
+"""Matrices: the rules as linear maps, gradients against NumPy central differences,
+forward vs reverse through ⟨ȳ, J ẋ⟩ = ⟨Jᵀ ȳ, ẋ⟩, and the lecture's linear network."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import sympy
+from sympy import HadamardProduct, Identity, Inverse, MatMul, MatrixSymbol, Trace, Transpose
+from sympy.matrices.expressions.applyfunc import ElementwiseApplyFunction
+
+import symgraph as sg
+from symgraph.functions import msum, sigmoid
+
+W = MatrixSymbol("W", 3, 2)
+V = MatrixSymbol("V", 2, 3)
+A = MatrixSymbol("A", 2, 2)
+x = MatrixSymbol("x", 2, 1)
+b = MatrixSymbol("b", 3, 1)
+y = MatrixSymbol("y", 3, 1)
+c = sympy.Symbol("c", real=True)
+
+#: One or more samples for every matrix row of the rule table.
+MATRIX_SAMPLES = {
+    sympy.MatMul: [W * x, MatMul(2, c, W), V * W * x],
+    sympy.MatAdd: [W * x + b],
+    Transpose: [MatMul(Transpose(W), y)],
+    HadamardProduct: [HadamardProduct(W * x, b)],
+    ElementwiseApplyFunction: [(W * x + b).applyfunc(sigmoid), (W * x).applyfunc(sympy.tanh)],
+    Trace: [Trace(MatMul(Transpose(W), W))],
+    Inverse: [Inverse(MatMul(Transpose(A), A) + Identity(2)) * x],
+    msum: [msum(W)],
+}
+
+
+def _random_point(g, rng):
+    return {
+        s.name: rng.normal(size=s.shape) if getattr(s, "shape", None) else rng.normal()
+        for s in g.inputs
+    }
+
+
+def _scalar_loss(expr, rng):
+    """A scalar function of a sample: itself, or ⟨R, sample⟩ for a fixed random R."""
+    if not isinstance(expr, sympy.MatrixExpr):
+        return expr
+    weights = sympy.ImmutableMatrix(rng.normal(size=expr.shape))
+    return msum(HadamardProduct(expr, weights))
+
+
+def _central(g, at, name, h=1e-6):
+    base = np.asarray(at[name], dtype=float)
+    grad = np.zeros_like(base)
+    for index in np.ndindex(base.shape):
+        step = np.zeros_like(base)
+        step[index] = h
+        up = g.evaluate({**at, name: base + step}).outputs[g.outputs[0]]
+        down = g.evaluate({**at, name: base - step}).outputs[g.outputs[0]]
+        grad[index] = (up - down) / (2 * h)
+    return grad
+
+
+CASES = [(cls.__name__, e) for cls, samples in MATRIX_SAMPLES.items() for e in samples]
+
+
+@pytest.mark.parametrize(
+    ("name", "expr"), CASES, ids=[f"{n}-{i}" for i, (n, _) in enumerate(CASES)]
+)
+def test_matrix_rule_against_central_differences_and_forward(name, expr):
+    rng = np.random.default_rng(3)
+    g = sg.graph(_scalar_loss(expr, rng))
+    at = _random_point(g, rng)
+    grad = g.reverse().evaluate(at).gradient
+    direction = {s.name: rng.normal(size=np.shape(at[s.name])) for s in g.inputs}
+    jvp = g.forward(direction).evaluate(at).derivative[g.outputs[0]]
+    assert jvp == pytest.approx(sum(np.sum(grad[k] * direction[k]) for k in direction))
+    for s in g.inputs:
+        assert np.allclose(grad[s.name], _central(g, at, s.name), rtol=1e-5, atol=1e-7), s
+
+
+def test_every_matrix_rule_has_a_sample():
+    from symgraph.rules import RULES
+
+    matrix_classes = {cls for cls, entry in RULES.items() if entry.pull is not None}
+    assert matrix_classes <= set(MATRIX_SAMPLES), matrix_classes - set(MATRIX_SAMPLES)
+
+
+def test_product_adjoints_have_the_transposes():
+    g = sg.graph(msum((W * x + b).applyfunc(sigmoid)))
+    rv = g.reverse()
+    t2 = g.symbol("t2")
+    tbar2 = MatrixSymbol("tbar_2", 3, 1)
+    assert rv.adjoints["W"] == tbar2 * x.T  # W̄ = z̄ xᵀ
+    assert rv.adjoints["x"] == W.T * tbar2  # x̄ = Wᵀ z̄
+    assert rv.adjoints["b"] == tbar2
+    assert g.step[t2].shape == (3, 1)
+
+
+def test_a_one_by_one_product_is_a_scalar_loss():
+    r = W * x - y
+    g = sg.graph(MatMul(Transpose(r), r))
+    rv = g.reverse()
+    assert str(rv.closed_form("W")) == "2*(W*x - y)*x.T"
+    rng = np.random.default_rng(1)
+    at = _random_point(g, rng)
+    ev = rv.evaluate(at)
+    residual = at["W"] @ at["x"] - at["y"]
+    assert ev.values["f"] == pytest.approx((residual.T @ residual)[0, 0])
+    assert np.allclose(ev.gradient["W"], 2 * residual @ at["x"].T)
+
+
+def test_two_layer_network_matches_the_scalar_bridge():
+    W1, W2 = MatrixSymbol("W1", 3, 2), MatrixSymbol("W2", 1, 3)
+    hidden = (W1 * x).applyfunc(sympy.tanh)
+    out = MatMul(W2, hidden)
+    g = sg.graph(msum(out.applyfunc(sigmoid)))
+    rng = np.random.default_rng(7)
+    at = _random_point(g, rng)
+    grad = g.reverse().evaluate(at).gradient
+    # the same network written entry by entry, as scalars
+    e = {
+        name: sympy.Matrix(s.shape[0], s.shape[1], lambda i, j, n=name: sympy.Symbol(f"{n}_{i}{j}"))
+        for name, s in (("W1", W1), ("W2", W2), ("x", x))
+    }
+    scalar = sum(sigmoid(v) for v in e["W2"] * (e["W1"] * e["x"]).applyfunc(sympy.tanh))
+    sg_scalar = sg.graph(scalar)
+    values = {f"{n}_{i}{j}": at[n][i, j] for n in e for i, j in np.ndindex(at[n].shape)}
+    scalar_grad = sg_scalar.reverse().evaluate(values).gradient
+    for n in e:
+        for i, j in np.ndindex(at[n].shape):
+            assert grad[n][i, j] == pytest.approx(scalar_grad[f"{n}_{i}{j}"])
+
+
+def test_shape_errors_and_matrix_seeds():
+    g = sg.graph(W * x)
+    with pytest.raises(sg.EvaluationError, match=r"W has shape \(3, 2\)"):
+        g.evaluate({"W": np.ones((2, 2)), "x": np.ones((2, 1))})
+    with pytest.raises(sg.EvaluationError, match="direction"):
+        sg.graph(msum(W)).forward("W").evaluate({"W": np.ones((3, 2))})
+
+
+def test_relu_entries_at_zero_are_kinks():
+    g = sg.graph(msum((W * x).applyfunc(sg.relu)))
+    at = {"W": np.array([[1.0, 0.0], [0.0, 0.0], [1.0, 1.0]]), "x": np.array([1.0, -1.0])}
+    with pytest.warns(sg.KinkWarning, match=r"entries \(1, 0\)"):
+        ev = g.reverse().evaluate(at)
+    assert np.allclose(ev.gradient["x"].ravel(), [1.5, 0.5])  # split: relu'(0) = 1/2
+    with pytest.raises(sg.KinkError):
+        g.reverse().evaluate(at, kink="raise")
