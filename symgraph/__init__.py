@@ -10,6 +10,7 @@
 (18.296, 47.3, 4.71)
 """
 
+from .check import CheckReport, ClaimResult, Counterexample, check
 from .codegen import CompiledFunction, compile
 from .evaluate import (
     CONVENTIONS,
@@ -17,6 +18,13 @@ from .evaluate import (
     Kink,
     KinkError,
     KinkWarning,
+)
+from .export import JSONFormatError, RenderError, from_json, render, to_dot, to_json, to_latex
+from .finite import (
+    FiniteDifference,
+    FiniteDifferenceSweep,
+    finite_difference,
+    finite_difference_sweep,
 )
 from .forward import Forward, forward
 from .functions import relu, sigmoid, softplus
@@ -30,30 +38,45 @@ __version__ = "0.1.0"
 
 __all__ = [
     "CONVENTIONS",
+    "CheckReport",
+    "ClaimResult",
     "CompiledFunction",
+    "Counterexample",
     "EvaluationError",
+    "FiniteDifference",
+    "FiniteDifferenceSweep",
     "Forward",
     "Graph",
     "GraphError",
+    "JSONFormatError",
     "Kink",
     "KinkError",
     "KinkWarning",
     "ModeChoice",
     "ParseError",
+    "RenderError",
     "Reverse",
     "Step",
     "UnsupportedOperationError",
     "build",
+    "check",
     "choose_mode",
     "compile",
+    "finite_difference",
+    "finite_difference_sweep",
     "forward",
+    "from_json",
     "graph",
     "parse",
     "register_partial",
     "relu",
+    "render",
     "reverse",
     "sigmoid",
     "softplus",
     "thorough",
     "tidy",
+    "to_dot",
+    "to_json",
+    "to_latex",
 ]

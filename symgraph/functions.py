@@ -144,7 +144,7 @@ class msum(Function):
     is_real = True
 
     def _sympystr(self, printer):
-        return "sum(%s)" % printer._print(self.args[0])
+        return f"sum({printer._print(self.args[0])})"
 
     def _latex(self, printer):
-        return r"\operatorname{sum}\left(%s\right)" % printer._print(self.args[0])
+        return rf"\operatorname{{sum}}\left({printer._print(self.args[0])}\right)"

@@ -104,13 +104,17 @@ class Graph:
 
     @cached_property
     def partials(self) -> dict[tuple[Symbol, Symbol], Expr]:
-        """Local partial ``∂child/∂parent`` of every scalar edge, in step names."""
-        return {
-            (s.name, p): local_partial(s.expr, p).xreplace({s.expr: s.name})
-            for s in self.steps
-            for p in s.parents
-            if not is_matrix_edge(s, p)
-        }
+        """Local partial ``∂child/∂parent`` of every scalar edge, in step names.
+
+        A partial that recomputes a step's expression names that step instead
+        (``∂cos(a)/∂a = -t4`` where ``t4 = sin(a)``): the graph's sharing reaches the
+        derivatives too, and the gradient program does not compute ``sin(a)`` twice.
+        """
+        named: dict[Basic, Symbol] = {}
+        for s in self.steps:
+            if not _is_leaf(s.expr) and not isinstance(s.name, MatrixSymbol):
+                named.setdefault(s.expr, s.name)
+        return {edge: d.xreplace(named) for s in self.steps for edge, d in _scalar_partials(s)}
 
     @cached_property
     def pullbacks(self) -> dict[tuple[Symbol, Symbol], Expr]:
@@ -226,16 +230,56 @@ class Graph:
 
         return evaluate_graph(self, at, kink)
 
+    def _repr_latex_(self) -> str:
+        """Every step in Jupyter's MathJax; see :func:`symgraph.export.latex.to_latex`."""
+        from .export.latex import repr_latex
+
+        return repr_latex(self)
+
+    def _repr_svg_(self) -> str | None:
+        """A picture of the graph in Jupyter (None, so no picture, without Graphviz)."""
+        from .export.dot import repr_svg
+
+        return repr_svg(self)
+
 
 # ---------------------------------------------------------------- building
 
 
+#: Sums with more terms than this are decomposed in SymPy's argument order, not its
+#: print order: ``as_ordered_terms`` builds an exponent vector over all the sum's symbols
+#: and generators for each term, quadratic in a long sum (Rosenbrock n = 2000 spent 5 s
+#: there, and it was two thirds of building the MLP n = 16). Lecture sums are shorter.
+PRINT_ORDER_MAX_TERMS = 8
+
+
 def _print_order(e: Basic) -> tuple[Basic, ...]:
+    if e.is_Add and len(e.args) > PRINT_ORDER_MAX_TERMS:
+        return e.args
     if e.is_Add:
         return tuple(e.as_ordered_terms())
     if e.is_Mul:
         return tuple(e.as_ordered_factors())
     return e.args
+
+
+def _scalar_partials(s: Step):
+    """``((s, p), ∂s/∂p)`` for each scalar parent ``p`` of the step.
+
+    A sum is linear, so only its terms holding ``p`` are differentiated; they are found in
+    one pass, and a sum of n terms costs O(n) rather than O(n) for each of its n parents.
+    """
+    parents = [p for p in s.parents if not is_matrix_edge(s, p)]
+    if s.expr.is_Add and len(s.expr.args) > 2:
+        holding: dict[Basic, list[Basic]] = {p: [] for p in parents}
+        for a in s.expr.args:
+            for p in a.free_symbols & holding.keys():
+                holding[p].append(a)
+        parts = {p: sympy.Add(*terms) for p, terms in holding.items()}
+    else:
+        parts = dict.fromkeys(parents, s.expr)
+    for p in parents:
+        yield (s.name, p), local_partial(parts[p], p)
 
 
 def is_matrix_edge(step: Step, parent: Basic) -> bool:
@@ -277,9 +321,16 @@ class _Builder:
         Arguments are visited in the order SymPy prints them, so steps are numbered
         as the formula reads (``exp(a) - sin(b)`` gives ``t1 = exp(a)``, ``f = t1 - t2``).
         """
-        args = set(e.args)
-        done = {a: self.argument(a, e) for a in _print_order(e) if a in args}
-        return e.func(*[done[a] if a in done else self.argument(a, e) for a in e.args])
+        args = e.args
+        # the print order only matters when two or more arguments make new steps; it is
+        # costly to find (sort keys of whole subtrees), so it is skipped otherwise
+        new = sum(1 for a in args if not _is_leaf(a) and a not in self.memo)
+        order, known = (_print_order(e) if new > 1 else args), set(args)
+        done = {a: self.argument(a, e) for a in order if a in known}
+        formed = [done[a] if a in done else self.argument(a, e) for a in args]
+        if all(f is a for f, a in zip(formed, args, strict=True)):
+            return e  # nothing to replace: SymPy need not rebuild (and re-evaluate) it
+        return e.func(*formed)
 
     def argument(self, a: Basic, parent: Basic) -> Basic:
         if _is_leaf(a):

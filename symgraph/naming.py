@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Iterator
+from functools import lru_cache
 
 from sympy import MatrixSymbol, Symbol
 from sympy.printing.conventions import split_super_sub
@@ -28,6 +29,7 @@ def natural_key(name: object) -> tuple:
     return tuple(int(p) if p.isdigit() else p for p in parts)
 
 
+@lru_cache(maxsize=1 << 17)  # a sweep asks for each node's t̄ several times; regex + Symbol()
 def _decorated(sym: Symbol, accent: str) -> Symbol:
     name, supers, subs = split_super_sub(sym.name)
     tail = "".join("_" + s for s in subs) + "".join("__" + s for s in supers)
@@ -49,8 +51,12 @@ def dot(sym: Symbol) -> Symbol:
 
 
 def fresh(prefix: str, taken: Iterable[str], start: int = 1) -> Iterator[Symbol]:
-    """Yield ``prefix{k}`` symbols for k = start, start+1, ... skipping taken names."""
-    taken = set(taken)
+    """Yield ``prefix{k}`` symbols for k = start, start+1, ... skipping taken names.
+
+    A set is used as it is, not copied: the builder asks for one name per step, and a
+    copy of all the names taken so far made building a graph quadratic in its size.
+    """
+    taken = taken if isinstance(taken, set | frozenset) else set(taken)
     k = start
     while True:
         name = f"{prefix}{k}"
@@ -89,10 +95,19 @@ class NameDict(dict):
 
     def _key(self, key):
         if isinstance(key, str) and not dict.__contains__(self, key):
-            for k in self:
-                if getattr(k, "name", None) == key:
-                    return k
+            return self._by_name(key)
         return key
+
+    def _by_name(self, name: str):
+        """The key called ``name``, from an index of the names rebuilt when the keys change
+        (one scan per change, not one per lookup: lookups by name in a loop stay linear)."""
+        index, size = self.__dict__.get("_index"), self.__dict__.get("_size")
+        found = index.get(name) if index is not None else None
+        stale = found is not None and not dict.__contains__(self, found)
+        if index is None or size != len(self) or stale:
+            index = dict(reversed([(getattr(k, "name", None), k) for k in self]))  # first wins
+            self.__dict__.update(_index=index, _size=len(self))
+        return index.get(name, name)
 
     def __getitem__(self, key):
         return dict.__getitem__(self, self._key(key))

@@ -20,22 +20,28 @@ Limits, so that hostile input is refused in well under a second:
 * ``MAX_CONST_MAGNITUDE`` (1e300): other constants (``exp(exp(9))``) must stay below it,
   or SymPy would need astronomic precision to compare them inside ``max`` or ``abs``.
 * ``MAX_MINMAX_ARGS`` (10) per ``max``/``min``: SymPy compares every pair of arguments.
+
+For the same reason (found by fuzzing: SymPy runs for minutes deciding the sign of such
+constants) complex constants (``sqrt(-1)``) are refused, a constant holding a function
+value (``log(2)``) may not be a function argument or a side of a comparison, and a
+condition may not contain ``where``/``piecewise``.
 """
 
 from __future__ import annotations
 
 import ast
-import cmath
 import difflib
 import keyword
 import math
 import re
+import sys
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
 from itertools import chain, count, pairwise
 from typing import Any, NoReturn
 
+import mpmath
 import sympy
 from sympy.functions.elementary.piecewise import ExprCondPair
 
@@ -84,11 +90,10 @@ class ParseError(ValueError):
         super().__init__(self.message)
 
     def __str__(self) -> str:
-        where = [f"line {self.line}"] * bool(self.line) + [f"column {self.column}"] * bool(
-            self.column
+        where = ", ".join(
+            f"{k} {v}" for k, v in [("line", self.line), ("column", self.column)] if v
         )
-        prefix = ", ".join(where) + ": " if where else ""
-        return prefix + self.message + (f" ({self.hint})" if self.hint else "")
+        return (where and where + ": ") + self.message + (f" ({self.hint})" if self.hint else "")
 
 
 @dataclass(frozen=True)
@@ -130,7 +135,7 @@ class _Source:
         self._encoded: dict[int, bytes] = {}
 
     def line_text(self, line: int | None) -> str | None:
-        return self.lines[line - 1] if line and 1 <= line <= len(self.lines) else None
+        return self.lines[line - 1].rstrip("\r") if line and 1 <= line <= len(self.lines) else None
 
     def column(self, line: int, index: int) -> int:
         """The 1-based column in the user's line of character ``index`` of the code line."""
@@ -182,16 +187,25 @@ def _const_bits(expr: sympy.Basic, kinds: tuple[type, ...] = (sympy.Rational,)) 
 
 def _power(base: sympy.Expr, exponent: sympy.Expr) -> sympy.Expr:
     """``base**exponent``, refused before SymPy starts an exact power or root it cannot finish."""
-    if exponent.is_number:
-        if base.is_number and abs(_approx(exponent)) > MAX_CONST_EXPONENT:
-            raise ParseError("exponent too large", hint=f"at most {MAX_CONST_EXPONENT} here")
-        bits = _const_bits(base, (sympy.Rational, sympy.Float))
-        if bits and exponent.is_Rational and not exponent.is_Integer:
-            # SymPy factors the base to extract roots: keep that small.
-            if bits * abs(exponent.p) > MAX_ROOT_BITS or exponent.q > MAX_CONST_EXPONENT:
-                raise ParseError("fractional power of a large constant", hint="use a float")
-        elif bits and bits * abs(_approx(exponent)) > MAX_CONST_BITS:
-            raise ParseError("constant power too large", hint=f"at most {MAX_CONST_BITS} bits")
+    if (
+        base.is_number
+        and exponent.is_number
+        and (base.has(sympy.Function) or exponent.has(sympy.Function))
+    ):
+        raise ParseError("a power of function values of constants", hint="use a decimal")
+    # SymPy splits a constant term off an exponent: 3**(x + 2**1000) computes 3**(2**1000).
+    numeric = exponent if exponent.is_number else exponent.as_coeff_Add()[0]
+    bits = _const_bits(base, (sympy.Rational, sympy.Float))
+    if numeric != 0 and abs(_approx(numeric)) > MAX_CONST_EXPONENT:
+        raise ParseError("exponent too large", hint=f"at most {MAX_CONST_EXPONENT} here")
+    if numeric == 0 or not bits:
+        return sympy.Pow(base, exponent)
+    if numeric.is_Rational and not numeric.is_Integer:
+        # SymPy factors the base to extract roots: keep that small.
+        if bits * abs(numeric.p) > MAX_ROOT_BITS or numeric.q > MAX_CONST_EXPONENT:
+            raise ParseError("fractional power of a large constant", hint="use a float")
+    elif bits * abs(_approx(numeric)) > MAX_CONST_BITS:
+        raise ParseError("constant power too large", hint=f"at most {MAX_CONST_BITS} bits")
     return sympy.Pow(base, exponent)
 
 
@@ -215,15 +229,11 @@ def _minmax(func: type[sympy.Expr]) -> Callable[..., sympy.Expr]:
     return build
 
 
-def _float(value: sympy.Basic) -> float:
-    try:
-        return float(value)
-    except (OverflowError, TypeError):
-        return math.inf
+def _approx(expr: sympy.Basic) -> Any:
+    """A 53-bit value of a constant, refused if it (or a part of it) is huge or undefined.
 
-
-def _approx(expr: sympy.Basic) -> complex:
-    """A float value of a constant, refused if it (or a part of it) is huge or undefined."""
+    mpmath's unbounded exponent keeps a tiny imaginary part (``(-1e-300)**1.5``) visible,
+    where a double would underflow to 0 and hide that the constant is complex."""
     try:
         return _approx_value(expr)
     except (ArithmeticError, ValueError, KeyError):
@@ -231,33 +241,33 @@ def _approx(expr: sympy.Basic) -> complex:
         raise ParseError("constant too large or undefined", hint=hint) from None
 
 
-def _approx_value(expr: sympy.Basic) -> complex:
+def _approx_value(expr: sympy.Basic) -> Any:
     if expr.is_Number or expr.is_NumberSymbol:
-        value = complex(_float(expr))
+        value = mpmath.mpf(expr._as_mpf_val(53))
     elif expr is sympy.I:
-        value = 1j
+        value = mpmath.mpc(0, 1)
     else:
         value = _APPROXIMATIONS[type(expr)](expr)  # KeyError: refuse what we cannot bound
-    if not cmath.isfinite(value) or abs(value) > MAX_CONST_MAGNITUDE:
+    if not mpmath.isfinite(value) or abs(value) > MAX_CONST_MAGNITUDE:
         raise OverflowError
     return value
 
 
-def _bound(expr: sympy.Basic) -> complex:
+def _bound(expr: sympy.Basic) -> Any:
     # max, abs, sigmoid, ...: a bound on the size is all the check needs.
     return 1 + max(abs(_approx_value(a)) for a in expr.args)
 
 
-def _elementary(name: str) -> Callable[[sympy.Basic], complex]:
-    return lambda expr: getattr(cmath, name)(_approx_value(expr.args[0]))
+def _elementary(name: str) -> Callable[[sympy.Basic], Any]:
+    return lambda expr: getattr(mpmath, name)(_approx_value(expr.args[0]))
 
 
 _ELEMENTARY = ["exp", "log", "sin", "cos", "tan", "asin", "acos", "atan", "sinh", "cosh", "tanh"]
 _BOUNDED = (sympy.Abs, sympy.sign, sympy.Heaviside, sympy.Max, sympy.Min, sympy.Piecewise)
-_APPROXIMATIONS: dict[type, Callable[[Any], complex]] = {
-    sympy.Add: lambda e: sum(_approx_value(a) for a in e.args),
-    sympy.Mul: lambda e: math.prod(_approx_value(a) for a in e.args),
-    sympy.Pow: lambda e: _approx_value(e.base) ** _approx_value(e.exp),
+_APPROXIMATIONS: dict[type, Callable[[Any], Any]] = {
+    sympy.Add: lambda e: mpmath.fsum(_approx_value(a) for a in e.args),
+    sympy.Mul: lambda e: mpmath.fprod(_approx_value(a) for a in e.args),
+    sympy.Pow: lambda e: mpmath.power(_approx_value(e.base), _approx_value(e.exp)),
     ExprCondPair: lambda e: _approx_value(e.expr),
     **{getattr(sympy, name): _elementary(name) for name in _ELEMENTARY},
     **dict.fromkeys((*_BOUNDED, sigmoid, relu, softplus), _bound),
@@ -271,10 +281,10 @@ def _check_value(expr: sympy.Basic) -> None:
             raise ParseError("undefined value (division by zero?)")
         if part.is_Rational and _const_bits(part) > MAX_CONST_BITS:
             raise ParseError("exact constant too large", hint=f"at most {MAX_CONST_BITS} bits")
-        if part.is_Float and not math.isfinite(_float(part)):
+        if part.is_Float and abs(part) > sys.float_info.max:
             raise ParseError("number out of range", hint="constants must fit a double")
-    if expr.is_number and not expr.is_Number:
-        _approx(expr)
+    if expr.is_number and not expr.is_Number and _approx(expr).imag:
+        raise ParseError("complex value", hint="the variables and constants here are real")
 
 
 def _build(func: Callable[..., Any], args: Any, node: ast.AST, ctx: _Context, check: bool = True):
@@ -285,7 +295,7 @@ def _build(func: Callable[..., Any], args: Any, node: ast.AST, ctx: _Context, ch
             _check_value(result)
     except ParseError as exc:
         _fail(node, ctx, exc.message, exc.hint)
-    except (ArithmeticError, ValueError, TypeError, RecursionError, MemoryError) as exc:
+    except (Exception, RecursionError, MemoryError) as exc:  # SymPy's own bugs too
         _fail(node, ctx, "cannot build this: " + (str(exc).splitlines() or ["invalid"])[0])
     return result
 
@@ -451,7 +461,18 @@ def _call(node: ast.Call, ctx: _Context, depth: int) -> sympy.Expr:
         _fail(node, ctx, f"{name}() takes {takes} argument(s), not {len(node.args)}")
     if name in _SPECIAL:
         return builder(node, ctx, depth)
-    return _build(builder, [_expr(a, ctx, depth) for a in node.args], node, ctx)
+    return _build(builder, [_argument(a, ctx, depth) for a in node.args], node, ctx)
+
+
+def _argument(node: ast.AST, ctx: _Context, depth: int) -> sympy.Expr:
+    """An argument of a function or a comparison. SymPy decides signs of constant arguments
+    by numeric evaluation, which can run for minutes when the constant itself holds a
+    function value (``max(softplus(-1), 1/3)``, ``sin(exp(10**50))``): refuse those."""
+    value = _expr(node, ctx, depth)
+    if value.is_number and value.atoms(sympy.Function):
+        message = "a constant holding a function, like log(2), cannot be an argument here"
+        _fail(node, ctx, message, "write its value as a decimal number")
+    return value
 
 
 def _unknown(func: ast.Name, ctx: _Context) -> NoReturn:
@@ -485,7 +506,9 @@ def _condition(node: ast.AST, ctx: _Context, depth: int) -> sympy.Basic:
     if isinstance(node, ast.Compare):
         if not all(type(op) in _RELATIONS for op in node.ops):
             _fail(node, ctx, "only <, <=, >, >= may compare", "== and != make no sense for reals")
-        sides = [_expr(n, ctx, depth) for n in (node.left, *node.comparators)]
+        sides = [_argument(n, ctx, depth) for n in (node.left, *node.comparators)]
+        if any(side.has(sympy.Piecewise) for side in sides):  # SymPy would fold and solve it
+            _fail(node, ctx, "a condition cannot contain where or piecewise", "name it first")
         relations = [
             _build(_RELATIONS[type(op)], pair, node, ctx, check=False)
             for op, pair in zip(node.ops, pairwise(sides), strict=True)

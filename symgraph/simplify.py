@@ -35,7 +35,8 @@ def resolve(forms: Mapping[Symbol, Expr], names: Mapping[Symbol, Symbol]) -> dic
     """
     out: dict[Symbol, Expr] = {}
     for node, expr in forms.items():
-        subs = {d: out[names[d]] for d in expr.free_symbols if d in names}
+        # a matrix input's seed is its own direction Ẋ: it stays a symbol
+        subs = {d: out[names[d]] for d in expr.free_symbols if names.get(d) in out}
         expr = expr.xreplace(subs) if subs else expr
         out[node] = expr.doit() if subs and isinstance(expr, MatrixExpr) else expr
     return out

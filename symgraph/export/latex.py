@@ -1,0 +1,341 @@
+r"""LaTeX of every step: the primal trace, the tangent or adjoint trace, the closed forms.
+
+Each step is one aligned line, symbolic and, at a point, with its number. A tangent or
+adjoint writes its sum out term by term: first with the local partials as
+``\frac{\partial t_k}{\partial a}``, then with the partials themselves, then in board
+form (numbers folded in). Printing is SymPy's own :class:`~sympy.printing.latex.LatexPrinter`;
+only symbol names it cannot typeset (``α``, ``a&b``) are printed differently.
+
+>>> from symgraph import graph
+>>> print(to_latex(graph("(x + y)*(y + 1)")))
+\begin{align*}
+\intertext{\textbf{Primal trace}}
+t_{1} &= x + y \\
+t_{2} &= y + 1 \\
+f &= t_{1} t_{2} \\
+\intertext{\textbf{Outputs in the inputs}}
+f &= \left(x + y\right) \left(y + 1\right)
+\end{align*}
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+import warnings
+from collections.abc import Mapping, Sequence
+
+import sympy
+from sympy import Expr, Symbol
+from sympy.core.function import _coeff_isneg
+from sympy.printing.latex import LatexPrinter, greek_letters_set, tex_greek_dictionary
+from sympy.printing.precedence import PRECEDENCE
+
+from .. import naming
+from ..evaluate import CONVENTIONS, KinkWarning
+from ..forward import Forward
+from ..graph import Graph
+from ..reverse import Reverse
+from .typeset import Row, Section, Token, document, fragment, joined, notebook
+
+_PLAIN = re.compile(r"[A-Za-z][A-Za-z0-9_]*")
+_SPECIAL = {c: "\\" + c for c in "#$%&_{}"}
+_MATH = {
+    **_SPECIAL,
+    "\\": r"\backslash ",
+    "^": r"\hat{}",
+    "~": r"\sim ",
+    "|": r"\vert ",
+    " ": r"\ ",
+}
+
+
+class Printer(LatexPrinter):
+    r"""SymPy's LaTeX printer; names it cannot typeset are made safe for ``pdflatex``.
+
+    >>> print(Printer().doprint(Symbol("α1")), Printer().doprint(Symbol("a&b")))
+    \alpha_{1} \mathrm{a\&b}
+    """
+
+    def _print_Symbol(self, expr: Symbol, style: str = "plain") -> str:
+        spelled = "".join(_greek_word(c) or c for c in expr.name)  # α1 -> alpha1 -> \alpha_{1}
+        if _PLAIN.fullmatch(spelled):
+            return super()._print_Symbol(Symbol(spelled), style)
+        return r"\mathrm{" + "".join(_math_char(c) for c in expr.name) + "}"
+
+    def terms(self, expr: Expr) -> tuple[Token, ...]:
+        """``expr`` as tokens, one per term of a sum, as :meth:`_print_Add` writes them."""
+        if not expr.is_Add:
+            return (("", self.doprint(expr)),)
+        out = []
+        for i, term in enumerate(self._as_ordered_terms(expr, order=None)):
+            op = "" if i == 0 else "-" if _coeff_isneg(term) else "+"
+            t = self.doprint(-term if op == "-" else term)
+            out.append((op, rf"\left({t}\right)" if self._needs_add_brackets(term) else t))
+        return tuple(out)
+
+    def product(self, left: str, factor: Expr, right: str = "") -> Token:
+        """``left · factor · right`` as a signed token; a factor of 1 is left out."""
+        op = "-" if _coeff_isneg(factor) else "+"
+        factor = -factor if op == "-" else factor
+        body = "" if factor == 1 else self.parenthesize(factor, PRECEDENCE["Mul"], strict=True)
+        body = r"\cdot " + body if left and body[:1].isdigit() else body
+        return op, " ".join(p for p in (left, body, right) if p) or "1"
+
+
+def _greek_word(char: str) -> str:
+    """``α`` -> ``alpha``, ``Λ`` -> ``Lamda``: a name SymPy typesets; '' if not Greek."""
+    found = re.fullmatch(r"GREEK (SMALL|CAPITAL) LETTER (\w+)", unicodedata.name(char, ""))
+    if not found:
+        return ""
+    word = found[2].lower() if found[1] == "SMALL" else found[2].capitalize()
+    return word if word in tex_greek_dictionary or word.lower() in greek_letters_set else ""
+
+
+def _math_char(c: str) -> str:
+    """One character of a name, escaped for math mode (and MathJax)."""
+    if c.isascii():
+        return _MATH.get(c, c)
+    word = _greek_word(c)
+    return tex_greek_dictionary.get(word, "\\" + word) + " " if word else f"U{{+}}{ord(c):04X}"
+
+
+_PRINTER = Printer()
+
+
+def tex(expr) -> str:
+    """LaTeX of a SymPy expression (or a number) with :class:`Printer`."""
+    return _PRINTER.doprint(sympy.sympify(expr))
+
+
+def number(value, digits: int = 5) -> str:
+    """A number for a reader: ``3``, ``17.402``, ``1.2346 \\cdot 10^{-7}``; arrays as matrices.
+
+    >>> number(3.0), number(17.40223), number(-1.23456e-7)
+    ('3', '17.402', '-1.2346 \\\\cdot 10^{-7}')
+    """
+    if getattr(value, "ndim", 0):
+        rows = [[number(v, digits) for v in row] for row in sympy.Matrix(value).tolist()]
+        return r"\begin{bmatrix}" + r" \\ ".join(" & ".join(r) for r in rows) + r"\end{bmatrix}"
+    v = float(value)
+    if v.is_integer() and abs(v) < 1e15:
+        return str(int(v))
+    mantissa, _, exponent = f"{v:.{digits}g}".partition("e")
+    return mantissa + (rf" \cdot 10^{{{int(exponent)}}}" if exponent else "")
+
+
+# ---------------------------------------------------------------- rows and sections
+
+
+def terms(expr) -> tuple[Token, ...]:
+    """``expr`` as tokens, one per term of a sum (see :meth:`Printer.terms`)."""
+    return _PRINTER.terms(sympy.sympify(expr))
+
+
+def _sum(tokens: Sequence[Token]) -> tuple[Token, ...]:
+    if not tokens:
+        return (("", "0"),)
+    (op, first), *rest = tokens
+    return (("", ("- " if op == "-" else "") + first), *rest)
+
+
+def _row(lhs: str, parts: Sequence[Sequence[Token]], value: str = "") -> Row:
+    """A row, leaving out a part (or a value) that repeats the one before it."""
+    kept: list[tuple[Token, ...]] = []
+    for part in parts:
+        if not kept or joined(part) != joined(kept[-1]):
+            kept.append(tuple(part))
+    return Row(lhs, tuple(kept), "" if kept and value == "= " + joined(kept[-1]) else value)
+
+
+def _partial(child: Symbol, parent: Symbol) -> str:
+    return rf"\frac{{\partial {tex(child)}}}{{\partial {tex(parent)}}}"
+
+
+def _shape(obj) -> str:
+    r"""``\in \mathbb{R}^{m \times n}`` for a matrix step or input; '' for a scalar."""
+    shape = getattr(obj, "shape", None)
+    if not isinstance(shape, tuple) or tuple(shape) in ((1, 1), ()):
+        return ""
+    return r" \in \mathbb{R}^{" + r" \times ".join(tex(d) for d in shape) + "}"
+
+
+def evaluate_quietly(obj, at: Mapping | None, kink: str):
+    """The numbers at ``at``, or None; kinks are listed in the output, so not warned about."""
+    if at is None:
+        return None
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", KinkWarning)
+        return obj.evaluate(at, kink)
+
+
+def _value(ev, table: str, node: Symbol, digits: int) -> str:
+    return "= " + number(getattr(ev, table)[node], digits) if ev is not None else ""
+
+
+# ---------------------------------------------------------------- the sections
+
+
+def primal(g: Graph, ev=None, digits: int = 5) -> Section:
+    """The primal trace ``t_k = ...``, one row a step (and the inputs, at a point)."""
+    kinked = {k.step.name for k in ev.kinks} if ev is not None else set()
+    rows = [
+        _row(tex(x) + _shape(x), [[("", number(ev.values[x], digits))]] if ev else [])
+        for x in g.inputs
+        if ev is not None or _shape(x)
+    ]
+    for s in g.steps:
+        *first, (op, last) = terms(s.expr)
+        value = _value(ev, "values", s.name, digits)
+        value += r" \quad \text{(kink)}" if s.name in kinked else ""
+        rows.append(_row(tex(s.name), [(*first, (op, last + _shape(s)))], value))
+    return Section("Primal trace", tuple(rows))
+
+
+def _term(g: Graph, child: Symbol, parent: Symbol, d: Expr, forward: bool) -> tuple[Token, Token]:
+    r"""One term of a tangent (``∂c/∂p \dot{p}``) or adjoint (``\bar{c} ∂c/∂p``), first
+    with the partial named, then written out; a matrix edge's term is its linear map."""
+    if (child, parent) not in g.partials:  # a matrix edge: d pushes ṗ or pulls c̄ already
+        return ("+", tex(d)), ("+", tex(d))
+    if forward:
+        dot = tex(naming.dot(parent))
+        return ("+", f"{_partial(child, parent)} {dot}"), _PRINTER.product("", d, dot)
+    bar = tex(naming.bar(child))
+    return ("+", f"{bar} {_partial(child, parent)}"), _PRINTER.product(bar, d)
+
+
+def tangent(fw: Forward, ev=None, digits: int = 5) -> Section:
+    r"""The tangent trace ``\dot{t}_k = Σ_p ∂t_k/∂p \dot{p}``, with the partials written out."""
+    rows = [
+        _row(tex(naming.dot(x)) + _shape(x), [terms(fw.seed[x])], _value(ev, "tangents", x, digits))
+        for x in fw.graph.inputs
+    ]
+    for s in fw.graph.steps:
+        pairs = fw.terms[s.name]
+        written = [_term(fw.graph, s.name, p, d, forward=True) for p, d in pairs]
+        parts = [_sum([w[0] for w in written]), _sum([w[1] for w in written])]
+        parts.append(terms(fw.tangents[s.name]))
+        value = _value(ev, "tangents", s.name, digits)
+        rows.append(_row(tex(naming.dot(s.name)), parts if pairs else [_sum([])], value))
+    return Section("Tangent trace (forward mode)", tuple(rows))
+
+
+def adjoint(rv: Reverse, ev=None, digits: int = 5) -> Section:
+    r"""The adjoint trace ``\bar{a} = Σ_k \bar{t}_k ∂t_k/∂a``, the sum over children written out."""
+    rows, nodes = [], {naming.bar(n): n for n in rv.adjoints}
+    for name, board in rv.steps:
+        node, pairs = nodes[name], rv.terms[nodes[name]]
+        seed = [("+", tex(rv.seed[node]))] if node in rv.seed else []
+        written = [_term(rv.graph, c, node, d, forward=False) for c, d in pairs]
+        parts = [_sum(seed + [w[0] for w in written]), _sum(seed + [w[1] for w in written])]
+        parts.append(terms(board))
+        rows.append(_row(tex(name), parts, _value(ev, "adjoints", node, digits)))
+    return Section("Adjoint trace (reverse mode)", tuple(rows))
+
+
+def kinks(ev, digits: int = 5) -> Section:
+    """The kinks met at the point, each with the partials its convention takes."""
+    rows = []
+    for k in ev.kinks:
+        where = r",\ ".join(f"{tex(p)} = {number(v, digits)}" for p, v in k.at.items())
+        kind = "a jump" if k.jump else "a kink"
+        rows.append(_row(tex(k.step.name), [terms(k.step.expr)], rf"\text{{{kind} at }} {where}"))
+        rows += [
+            _row(_partial(k.step.name, p), [[("", number(v, digits))]], r"\text{by convention}")
+            for p, v in k.partials.items()
+        ]
+    title = f"Kinks at this point (convention {ev.kink_convention}: "
+    return Section(title + CONVENTIONS[ev.kink_convention] + ")", tuple(rows))
+
+
+def _single(seed: Mapping[Symbol, Expr]) -> Symbol | None:
+    """The one node seeded with 1 (all others 0), if the seed is a unit vector."""
+    ones = [n for n, v in seed.items() if v != 0]
+    return ones[0] if len(ones) == 1 and seed[ones[0]] == 1 else None
+
+
+def closed_forms(obj, ev=None, digits: int = 5) -> Section:
+    """The results in the inputs: gradient, (directional) derivative or the outputs."""
+    g = obj if isinstance(obj, Graph) else obj.graph
+    if isinstance(obj, Reverse):
+        out, table, results = _single(obj.seed), "gradient", obj.gradient
+        title = "Gradient" if out else "Vector-Jacobian product"
+        lhs = {x: _partial(out, x) if out else tex(naming.bar(x)) for x in g.inputs}
+    elif isinstance(obj, Forward):
+        wrt, table, results = _single(obj.seed), "derivative", obj.derivative
+        title = "Derivative" if wrt else "Directional derivative"
+        lhs = {o: _partial(o, wrt) if wrt else tex(naming.dot(o)) for o in g.outputs}
+    else:
+        title, table, lhs = "Outputs in the inputs", "values", {o: tex(o) for o in g.outputs}
+        results = {o: g.expand(o) for o in g.outputs}
+    rows = [
+        _row(left, [terms(results[n])], _value(ev, table, n, digits)) for n, left in lhs.items()
+    ]
+    return Section(title, tuple(rows))
+
+
+def sections(obj, at: Mapping | None = None, kink: str = "split", digits: int = 5) -> list:
+    """The sections of :func:`to_latex`: traces, kinks at the point, closed forms."""
+    if not isinstance(obj, Graph | Forward | Reverse):
+        raise TypeError(f"to_latex takes a Graph, Forward or Reverse, not {type(obj).__name__}")
+    ev = evaluate_quietly(obj, at, kink)
+    out = [primal(obj if isinstance(obj, Graph) else obj.graph, ev, digits)]
+    if isinstance(obj, Forward | Reverse):
+        out.append((tangent if isinstance(obj, Forward) else adjoint)(obj, ev, digits))
+    if ev is not None and ev.kinks:
+        out.append(kinks(ev, digits))
+    return [*out, closed_forms(obj, ev, digits)]
+
+
+def to_latex(
+    obj: Graph | Forward | Reverse,
+    at: Mapping | None = None,
+    standalone: bool = False,
+    kink: str = "split",
+    *,
+    notebook_style: bool = False,
+    digits: int = 5,
+) -> str:
+    r"""LaTeX of every step: the primal trace, the tangent or adjoint trace, the results.
+
+    Parameters
+    ----------
+    obj
+        A :class:`~symgraph.graph.Graph` (its primal trace), a
+        :class:`~symgraph.forward.Forward` (with tangents ``\dot{t}_k``) or a
+        :class:`~symgraph.reverse.Reverse` (with adjoints ``\bar{t}_k``).
+    at
+        A point ``{input: number}``: every step then also shows its number, and the
+        kinks met there are listed with the convention applied.
+    standalone
+        A complete document for ``pdflatex`` instead of an ``align*`` fragment.
+    kink
+        The kink convention at the point (see :data:`symgraph.CONVENTIONS`).
+    notebook_style
+        ``$$\begin{aligned}...\end{aligned}$$``, which Jupyter's MathJax renders
+        (what ``_repr_latex_`` gives).
+    digits
+        Significant digits of the numbers.
+
+    Examples
+    --------
+    >>> from symgraph import graph
+    >>> rv = graph("exp(exp(u1) + exp(2*u2)) + sigmoid(exp(u1) + exp(2*u2))").reverse()
+    >>> out = to_latex(rv, at={"u1": 1, "u2": -1})
+    >>> print(next(line for line in out.splitlines() if line.startswith(r"\bar{t}_{3}")))
+    ... # doctest: +NORMALIZE_WHITESPACE
+    \bar{t}_{3} &= \bar{t}_{4} \frac{\partial t_{4}}{\partial t_{3}}
+                 + \bar{t}_{5} \frac{\partial t_{5}}{\partial t_{3}}
+                 = \bar{t}_{4} t_{4} + \bar{t}_{5} t_{5} \left(1 - t_{5}\right)
+                 = t_{4} + t_{5} \left(1 - t_{5}\right) && = 17.402 \\
+    """
+    parts = sections(obj, at, kink, digits)
+    if standalone:
+        kind = {Graph: "Computation graph", Forward: "Forward mode", Reverse: "Reverse mode"}
+        return document(parts, kind[type(obj)] + ", step by step")
+    return notebook(parts) if notebook_style else fragment(parts)
+
+
+def repr_latex(obj) -> str:
+    """``_repr_latex_`` of graphs and sweeps: the notebook form of :func:`to_latex`."""
+    return to_latex(obj, notebook_style=True)
