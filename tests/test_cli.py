@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import subprocess
 import sys
@@ -11,31 +12,67 @@ import pytest
 from symgraph.cli import main
 
 F1 = "exp(exp(u1) + exp(2*u2)) + sigmoid(exp(u1) + exp(2*u2))"
+PROGRAM = "t1 = exp(u1)\nt2 = exp(2*u2)\nt3 = t1 + t2\nf = exp(t3) + sigmoid(t3)"
+
+
+def run(argv, capsys, code=0):
+    assert main(argv) == code
+    return capsys.readouterr()
 
 
 def test_grad_prints_steps_and_numbers(capsys):
-    assert main(["grad", F1, "--at", "u1=1,u2=-1"]) == 0
-    out = capsys.readouterr().out
+    out = run(["grad", F1, "--at", "u1=1,u2=-1"], capsys).out
     assert "t3 = t1 + t2" in out and "ubar_2 = 2*t2*tbar_3" in out
     assert "u1: 47.3034" in out and "u2: 4.7101" in out
 
 
 def test_grad_json_with_a_kink(capsys):
-    assert (
-        main(["grad", "u1*u2 + max(u1, u2)", "--at", "u1=1,u2=1", "--kink", "first", "--json"]) == 0
-    )
-    result = json.loads(capsys.readouterr().out)
+    argv = ["grad", "u1*u2 + max(u1, u2)", "--at", "u1=1,u2=1", "--kink", "first", "--json"]
+    result = json.loads(run(argv, capsys).out)
     assert result["at"] == {"u1": 2.0, "u2": 1.0}
     assert result["kink_convention"] == "first" and "Max(u1, u2)" in result["kinks"][0]
 
 
 def test_forward_mode_and_program_from_stdin(monkeypatch, capsys):
-    program = "t1 = exp(u1)\nt2 = exp(2*u2)\nt3 = t1 + t2\nf = exp(t3) + sigmoid(t3)"
-    monkeypatch.setattr("sys.stdin", __import__("io").StringIO(program))
-    assert (
-        main(["grad", "-", "--mode", "forward", "--wrt", "u2", "--at", "u1=1,u2=-1", "--json"]) == 0
-    )
-    assert json.loads(capsys.readouterr().out)["at"]["f"] == pytest.approx(4.7102, abs=1e-4)
+    monkeypatch.setattr("sys.stdin", io.StringIO(PROGRAM))
+    argv = ["grad", "-", "--mode", "forward", "--wrt", "u2", "--at", "u1=1,u2=-1", "--json"]
+    assert json.loads(run(argv, capsys).out)["at"]["f"] == pytest.approx(4.7102, abs=1e-4)
+
+
+def test_program_from_a_file(tmp_path, capsys):
+    path = tmp_path / "f1.txt"
+    path.write_text(PROGRAM)
+    assert "t4 = exp(t3)" in run(["grad", f"@{path}"], capsys).out
+
+
+def test_check_right_and_wrong_with_exit_codes(capsys):
+    right = run(["check", "x**2*sin(x)", "--claim", "x=2*x*sin(x) + x**2*cos(x)"], capsys)
+    assert "✓" in right.out
+    argv = ["check", F1, "--claim", "u1=48.19", "--at", "u1=1,u2=-1", "--tol", "0.01", "--json"]
+    wrong = json.loads(run(argv, capsys, code=1).out)
+    assert wrong["ok"] is False and "forward difference" in wrong["results"][0]["departure"]
+
+
+def test_fd_and_its_sweep(capsys):
+    fd = json.loads(run(["fd", F1, "--at", "u1=1,u2=-1", "--json"], capsys).out)
+    assert round(fd["estimates"]["u1"], 2) == 48.19 and round(fd["exact"]["u1"], 2) == 47.30
+    sweep = json.loads(run(["fd", F1, "--at", "u1=1,u2=-1", "--sweep", "--json"], capsys).out)
+    assert round(sweep["order"]["u1"]) == 1
+
+
+def test_graph_dot_and_picture(tmp_path, capsys):
+    out = run(["graph", "(x + y)*(y + 1)", "--at", "x=1,y=2", "--dot"], capsys).out
+    assert out.startswith("digraph") and "sum over 2 children" in out
+    png = tmp_path / "g.png"
+    run(["graph", "(x + y)*(y + 1)", "--png", str(png)], capsys)
+    assert png.read_bytes()[:4] == b"\x89PNG"
+
+
+def test_latex_standalone_to_a_file(tmp_path, capsys):
+    out = tmp_path / "steps.tex"
+    run(["latex", F1, "--at", "u1=1,u2=-1", "--standalone", "-o", str(out)], capsys)
+    text = out.read_text()
+    assert text.startswith("\\documentclass") and "\\bar{t}_{3}" in text
 
 
 @pytest.mark.parametrize(
@@ -45,13 +82,18 @@ def test_forward_mode_and_program_from_stdin(monkeypatch, capsys):
         ["grad", "x*y", "--at", "x=1"],
         ["grad", "log(x)", "--at", "x=-1"],
         ["grad", "x*y", "--at", "x=1,y=two"],
+        ["grad", "x*y", "--at", "x"],
         ["grad", "x*y", "--mode", "forward"],
         ["grad", "@/nonexistent/file"],
+        ["grad", "x*y", "--shapes", "x=three"],
+        ["check", "x*y"],
+        ["check", "x*y", "--claim", "x=y+"],
+        ["fd", "x*y"],
+        ["graph", "x*y", "--svg", "/nonexistent/dir/g.svg"],
     ],
 )
 def test_bad_input_exits_2_with_one_line(argv, capsys):
-    assert main(argv) == 2
-    err = capsys.readouterr().err
+    err = run(argv, capsys, code=2).err
     assert err.startswith("symgraph: error: ") and err.count("\n") == 1
 
 
@@ -59,7 +101,8 @@ def test_console_entry_points():
     done = subprocess.run(
         [sys.executable, "-m", "symgraph", "--help"], capture_output=True, text=True, check=True
     )
-    assert "grad" in done.stdout and "examples:" in done.stdout
+    for command in ("grad", "check", "fd", "graph", "latex", "examples:"):
+        assert command in done.stdout
     bad = subprocess.run(
         [sys.executable, "-m", "symgraph", "grad", "lambda: 1"], capture_output=True, text=True
     )
