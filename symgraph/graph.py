@@ -309,7 +309,7 @@ class _Builder:
 
     def value(self, e: Basic) -> Expr:
         """A node symbol (or an atom) standing for ``e``, making steps as needed."""
-        if _is_leaf(e):
+        if _is_leaf(e) or (isinstance(e, Expr) and e.is_number):  # constants fold in
             return e
         if e not in self.memo:
             self.memo[e] = self.add(self.form(e))
@@ -337,8 +337,9 @@ class _Builder:
             return a
         if _is_structure(a):
             return self.form(a)
-        if a.is_Mul and a.args[0].is_Number:  # a coefficient or a minus sign folds
-            return a.args[0] * self.value(sympy.Mul(*a.args[1:]))
+        if a.is_Mul and a.args[0].is_number:  # a coefficient (2, -1, π) folds
+            constant, rest = a.as_independent(*a.free_symbols, as_Add=False)
+            return constant * self.value(rest)
         if isinstance(a, MatMul) and a.args[0].is_Number:
             return MatMul(a.args[0], self.argument(MatMul(*a.args[1:]).doit(), a))
         if isinstance(a, Transpose):  # so does a transpose: t1 = Wᵀ x

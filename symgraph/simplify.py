@@ -43,9 +43,12 @@ def resolve(forms: Mapping[Symbol, Expr], names: Mapping[Symbol, Symbol]) -> dic
 
 
 def tidy(expr: Expr) -> Expr:
-    """Pull out common factors (``factor_terms``) unless the expression is large."""
+    """Pull out common factors (``factor_terms``) and gather Piecewise branches
+    (``piecewise_fold``), unless the expression is large."""
     if sympy.count_ops(expr) > TIDY_MAX_OPS:
         return expr
+    if expr.has(sympy.Piecewise):  # one Piecewise of the pieces' derivatives, not a sum of them
+        expr = sympy.piecewise_fold(expr)
     return sympy.factor_terms(expr)
 
 

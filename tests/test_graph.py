@@ -117,3 +117,15 @@ def test_expand_reconstructs_and_steps_never_exceed_subexpressions(expr):
     g = sg.graph(expr)
     assert g.expand(g.outputs[0]) == expr
     assert len(g.steps) <= len(_distinct_subexpressions(expr))
+
+
+def test_constants_fold_into_the_step_that_uses_them():
+    assert names(sg.graph("log(x, 2)")) == ["t1 = log(x)", "f = t1/log(2)"]
+    assert names(sg.graph("exp(2*pi*x*y)")) == ["t1 = x*y", "f = exp(2*pi*t1)"]
+    assert names(sg.graph("pi*x + e^x")) == ["t1 = exp(x)", "f = t1 + pi*x"]
+
+
+def test_piecewise_derivatives_are_gathered_into_one_piecewise():
+    g = sg.graph("where(x > 0, x**2, -x)")
+    x = g.inputs[0]
+    assert g.gradient()[x] == sympy.Piecewise((2 * x, x > 0), (-1, True))
