@@ -21,6 +21,8 @@ from __future__ import annotations
 import numpy
 import sympy
 from sympy import Function, Heaviside, Max, exp, log
+from sympy.matrices.expressions import MatrixExpr
+from sympy.matrices.expressions.applyfunc import ElementwiseApplyFunction
 
 
 class sigmoid(Function):
@@ -148,3 +150,77 @@ class msum(Function):
 
     def _latex(self, printer):
         return rf"\operatorname{{sum}}\left({printer._print(self.args[0])}\right)"
+
+
+class elementwise(ElementwiseApplyFunction):
+    """A scalar function applied entry by entry to a matrix: ``sigmoid(W*x + b)``.
+
+    Built without SymPy's shortcut (which turns ``sqrt`` of a 1×1 matrix into a matrix
+    power); printed as the lecture writes it, ``σ(t2)``, and a derivative as ``σ'(t2)``.
+
+    >>> import sympy
+    >>> d, z = sympy.Dummy("d", real=True), sympy.MatrixSymbol("z", 3, 1)
+    >>> s = elementwise(sympy.Lambda(d, sigmoid(d)), z)
+    >>> str(s), sympy.latex(s)
+    ('sigmoid(z)', '\\\\sigma\\\\left(z\\\\right)')
+    >>> str(elementwise(sympy.Lambda(d, sigmoid(d) * (1 - sigmoid(d))), z))
+    "sigmoid'(z)"
+    """
+
+    def __new__(cls, function, expr):
+        return MatrixExpr.__new__(cls, function, expr)
+
+    def _named(self):
+        """``(f, prime)`` when the body is ``f(d)`` or ``f'(d)`` of a known f, else None."""
+        from .rules import local_partial  # the rules import this module
+
+        (v,) = self.function.variables
+        body = self.function.expr
+        if body.args == (v,) and body.func in ELEMENTWISE_NAMED:
+            return body.func, ""
+        for f in ELEMENTWISE_NAMED:
+            if body == local_partial(f(v), v):
+                return f, "'"
+        return None
+
+    def _sympystr(self, printer):
+        arg = printer._print(self.expr)
+        named = self._named()
+        if named is None:
+            (v,) = self.function.variables
+            return f"({v} -> {printer._print(self.function.expr)}).({arg})"
+        f, prime = named
+        return f"{f.__name__}{prime}({arg})"
+
+    def _latex(self, printer):
+        named, arg = self._named(), printer._print(self.expr)
+        if named is not None:
+            f, prime = named
+            text = printer._print(f(sympy.Symbol("PLACEHOLDER")))
+            head, paren, _ = text.partition(r"\left(")
+            if not prime:
+                return text.replace("PLACEHOLDER", arg)
+            if paren:
+                return rf"{head}'\left({arg}\right)"
+        (v,) = self.function.variables
+        body = printer._print(self.function.expr)
+        return rf"\left({printer._print(v)} \mapsto {body}\right)_{{\circ}}\left({arg}\right)"
+
+
+#: Functions an elementwise step is printed by name (``σ(t2)``, ``tanh'(t1)``).
+ELEMENTWISE_NAMED = (
+    sigmoid,
+    relu,
+    softplus,
+    sympy.exp,
+    sympy.log,
+    sympy.tanh,
+    sympy.sinh,
+    sympy.cosh,
+    sympy.sin,
+    sympy.cos,
+    sympy.tan,
+    sympy.atan,
+    sympy.Abs,
+    sympy.sign,
+)

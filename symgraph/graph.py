@@ -337,11 +337,13 @@ class _Builder:
             return a
         if _is_structure(a):
             return self.form(a)
+        if isinstance(a, MatMul):  # SymPy calls a MatMul is_Mul too: test it first
+            if a.args[0].is_Number:
+                return MatMul(a.args[0], self.argument(MatMul(*a.args[1:]).doit(), a))
+            return self.value(a)
         if a.is_Mul and a.args[0].is_number:  # a coefficient (2, -1, π) folds
             constant, rest = a.as_independent(*a.free_symbols, as_Add=False)
             return constant * self.value(rest)
-        if isinstance(a, MatMul) and a.args[0].is_Number:
-            return MatMul(a.args[0], self.argument(MatMul(*a.args[1:]).doit(), a))
         if isinstance(a, Transpose):  # so does a transpose: t1 = Wᵀ x
             return Transpose(self.value(a.arg))
         if parent.is_Mul and a.is_Pow and a.exp == -1:  # division folds
@@ -384,28 +386,30 @@ def _as_real(e: Basic) -> Expr:
     return e.xreplace({s: Symbol(s.name, real=True) for s in plain})
 
 
-def _lines(source: Source) -> tuple[list[tuple[Symbol | None, Expr]], list[Symbol] | None]:
+def _lines(
+    source: Source, shapes: Mapping | None = None
+) -> tuple[list[tuple[Symbol | None, Expr]], list[Symbol] | None]:
     """Normalise a source into (name, rhs) lines; names None are outputs to be named."""
     if isinstance(source, str):
-        source = parse(source)
+        source = parse(source, shapes)
     if isinstance(source, Program):
         return list(source.lines), [source.output]
     if isinstance(source, Basic):
         return [(None, _as_real(source))], None
     if isinstance(source, Mapping):
-        return [(Symbol(str(k), real=True), _expr(v)) for k, v in source.items()], None
+        return [(Symbol(str(k), real=True), _expr(v, shapes)) for k, v in source.items()], None
     if isinstance(source, Sequence) and len(source) > 0:
-        return [(None, _expr(v)) for v in source], None
+        return [(None, _expr(v, shapes)) for v in source], None
     raise ParseError(f"cannot make a graph from {type(source).__name__}: {source!r}")
 
 
-def _expr(v) -> Expr:
-    return parse_expr_text(v) if isinstance(v, str) else _as_real(v)
+def _expr(v, shapes: Mapping | None = None) -> Expr:
+    return parse_expr_text(v, shapes) if isinstance(v, str) else _as_real(v)
 
 
-def build(source: Source) -> Graph:
+def build(source: Source, shapes: Mapping | None = None) -> Graph:
     """Decompose ``source`` into a :class:`Graph` (see :func:`graph`)."""
-    lines, program_outputs = _lines(source)
+    lines, program_outputs = _lines(source, shapes)
     defined = {name for name, _ in lines if name is not None}
     used = set().union(*(rhs.free_symbols for _, rhs in lines))
     inputs = tuple(sorted(used - defined, key=naming.natural_key))
@@ -421,7 +425,7 @@ def build(source: Source) -> Graph:
     return Graph(inputs, tuple(builder.steps), tuple(outputs))
 
 
-def graph(source: Source) -> Graph:
+def graph(source: Source, shapes: Mapping | None = None) -> Graph:
     """Parse ``source`` safely and decompose it into a computation graph.
 
     Parameters
@@ -430,6 +434,12 @@ def graph(source: Source) -> Graph:
         A formula (``"exp(x)*y"``), a program (one ``name = expr`` a line; the
         last line is the output), a SymPy expression, a list of them (outputs
         ``f1 ... fm``) or a dict ``name -> expression``.
+    shapes
+        For text: names that are matrices, ``{"W": (3, 2), "x": (2, 1)}`` (rows,
+        columns). They take ``*`` or ``@`` products, ``W.T``, ``hadamard``, ``sum``,
+        ``trace``, ``inverse`` and scalar functions entry by entry; a program line
+        whose value is a matrix is a matrix for the lines after it. SymPy sources
+        carry their own ``MatrixSymbol`` shapes, and ignore this.
 
     Examples
     --------
@@ -443,5 +453,10 @@ def graph(source: Source) -> Graph:
     f = t4 + t5
     >>> g.children[g.symbol("t3")]
     (t4, t5)
+    >>> print(graph("sum(sigmoid(W*x + b))", shapes={"W": (3, 2), "x": (2, 1), "b": (3, 1)}))
+    t1 = W*x
+    t2 = b + t1
+    t3 = sigmoid(t2)
+    f = sum(t3)
     """
-    return build(source)
+    return build(source, shapes)

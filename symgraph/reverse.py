@@ -156,11 +156,16 @@ class ModeChoice(NamedTuple):
 def choose_mode(g: Graph) -> ModeChoice:
     """Forward needs one sweep per input (n), reverse one per output (m): take the fewer."""
     n, m = len(g.inputs), len(g.outputs)
+    inputs, outputs = _count(n, "input"), _count(m, "output")
     if n < m:
-        reason = f"{n} inputs < {m} outputs: {n} forward sweeps instead of {m} reverse sweeps"
+        reason = f"{inputs} < {outputs}: {_count(n, 'forward sweep')} instead of {m} reverse"
         return ModeChoice("forward", n, reason)
-    reason = f"{m} outputs <= {n} inputs: {m} reverse sweeps instead of {n} forward sweeps"
+    reason = f"{outputs} <= {inputs}: {_count(m, 'reverse sweep')} instead of {n} forward"
     return ModeChoice("reverse", m, reason)
+
+
+def _count(k: int, noun: str) -> str:
+    return f"{k} {noun}{'' if k == 1 else 's'}"
 
 
 def _check_mode(mode: str) -> None:

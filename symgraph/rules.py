@@ -74,7 +74,7 @@ from sympy.matrices.expressions import (
 )
 from sympy.matrices.expressions.applyfunc import ElementwiseApplyFunction
 
-from .functions import msum, relu, sigmoid, softplus
+from .functions import elementwise, msum, relu, sigmoid, softplus
 
 Differential = Callable[[Basic], Expr]
 Rule = Callable[[Expr, Differential], Expr]
@@ -419,7 +419,7 @@ def elementwise_derivative(expr: ElementwiseApplyFunction) -> ElementwiseApplyFu
     """f'(A) entry by entry, for ``expr = f(A)`` applied elementwise."""
     f = expr.function
     (v,) = f.variables
-    return ElementwiseApplyFunction(Lambda(v, local_partial(f.expr, v)), expr.expr)
+    return elementwise(Lambda(v, local_partial(f.expr, v)), expr.expr)
 
 
 def _elementwise(expr: Expr, d: Differential) -> Expr:

@@ -147,3 +147,51 @@ def test_relu_entries_at_zero_are_kinks():
     assert np.allclose(ev.gradient["x"].ravel(), [1.5, 0.5])  # split: relu'(0) = 1/2
     with pytest.raises(sg.KinkError):
         g.reverse().evaluate(at, kink="raise")
+
+
+# ---------------------------------------------------------------- the same, typed as text
+
+SHAPES = {"W": (3, 2), "V": (2, 3), "A": (2, 2), "x": (2, 1), "b": (3, 1), "y": (3, 1)}
+
+TEXT_AND_SYMPY = [
+    ("sum(sigmoid(W*x + b))", msum((W * x + b).applyfunc(sigmoid))),
+    ("sum(hadamard(W*x - y, W*x - y))", msum(HadamardProduct(W * x - y, W * x - y))),
+    ("(W*x - y).T*(W*x - y)", MatMul(Transpose(W * x - y), W * x - y)),
+    ("trace(W.T*W)", Trace(MatMul(Transpose(W), W))),
+    ("sum(tanh(V*W*x))", msum((V * W * x).applyfunc(sympy.tanh))),
+    ("sum(inverse(A.T*A + 2*A)*x)", msum(Inverse(MatMul(Transpose(A), A) + 2 * A) * x)),
+    ("c*sum(W)", c * msum(W)),
+]
+
+
+@pytest.mark.parametrize(("text", "expr"), TEXT_AND_SYMPY, ids=[t for t, _ in TEXT_AND_SYMPY])
+def test_text_with_shapes_matches_the_sympy_source_and_central_differences(text, expr):
+    g, reference = sg.graph(text, shapes=SHAPES), sg.graph(expr)
+    assert {s.name: getattr(s, "shape", None) for s in g.inputs} == {
+        s.name: getattr(s, "shape", None) for s in reference.inputs
+    }
+    rng = np.random.default_rng(11)
+    at = _random_point(g, rng)
+    if "A" in at:
+        at["A"] = at["A"] + 3 * np.eye(2)
+    grad = g.reverse().evaluate(at).gradient
+    expected = reference.reverse().evaluate(at).gradient
+    for s in g.inputs:
+        assert np.shape(grad[s.name]) == np.shape(at[s.name])
+        assert np.allclose(grad[s.name], expected[s.name])
+        assert np.allclose(grad[s.name], _central(g, at, s.name), rtol=1e-5, atol=1e-7), s
+
+
+def test_text_linear_network_adjoints_have_the_transposes():
+    rv = sg.graph("sum(sigmoid(W*x + b))", shapes=SHAPES).reverse()
+    tbar2 = MatrixSymbol("tbar_2", 3, 1)
+    assert rv.adjoints["W"] == tbar2 * x.T
+    assert rv.adjoints["x"] == W.T * tbar2
+    assert rv.adjoints["b"] == tbar2
+
+
+def test_text_one_by_one_loss_keeps_the_residual_shared():
+    g = sg.graph("(W*x - y).T * (W*x - y)", shapes=SHAPES)
+    assert str(g.reverse().closed_form("W")) == "2*(W*x - y)*x.T"
+    (residual,) = set(g.step[g.outputs[0]].parents)
+    assert str(g.expand(residual)) == "W*x - y"

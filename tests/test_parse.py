@@ -4,6 +4,7 @@ hostile sizes, programs, and a fuzz property (only ParseError ever escapes)."""
 from __future__ import annotations
 
 import builtins
+import importlib
 import string
 import time
 
@@ -144,7 +145,7 @@ REFUSED = [  # (text, fragment of str(error), column)
     ("x < 1", "where(", 1),
     ("x > 0 and y > 0", "where(", 1),
     ("not x", "where(", 1),
-    ("x @ y", "matrices come later", 1),
+    ("x @ y", "pass shapes={'x': (rows, columns)}", 1),
     ("x % 2", "'%'", 1),
     ("x // 2", "use / for division", 1),
     ("x & y", "bit operators", 1),
@@ -427,3 +428,15 @@ def test_fuzz_only_parse_error_escapes(text):
         assert "\n" not in str(error)
         return
     assert isinstance(result, sympy.Basic | Program)
+
+
+# ---------------------------------------------------------------- the public API
+
+
+def test_the_public_names_stay_in_symgraph_parse():
+    module = importlib.import_module("symgraph.parse")  # symgraph.parse is also the function
+    for name in module.__all__:
+        assert hasattr(module, name), name
+    assert module.MAX_DEPTH == 100 and module.MAX_TEXT_CHARS == 100_000
+    assert ParseError.__module__ == "symgraph.parse"  # as tracebacks and doctests show it
+    assert module.ParseError is importlib.import_module("symgraph").ParseError

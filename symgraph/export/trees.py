@@ -37,6 +37,7 @@ _OWN = [
 _PLAIN_CONSTRUCTORS = (
     *(ExprCondPair, sympy.Tuple, sympy.Lambda, sympy.MatrixSymbol, sympy.Identity),
     *(sympy.ZeroMatrix, sympy.OneMatrix, sympy.ImmutableDenseMatrix, ElementwiseApplyFunction),
+    functions.elementwise,
 )
 _CLASSES: dict[str, type] = {
     cls.__name__: cls

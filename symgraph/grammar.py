@@ -1,0 +1,385 @@
+"""The parser's whitelist walk: a Python ``ast`` tree to SymPy, refusing everything else.
+
+Numbers, names (real symbols, or matrices when given a shape), ``+ - * / ** ^ @``, ``M.T``,
+calls of the known functions, and conditions inside ``where``/``piecewise``. Nothing the
+user writes is ever executed; each SymPy constructor runs through :func:`build`, so its
+refusals (the guards of :mod:`symgraph.parse_guards`, the shape checks of
+:mod:`symgraph.parse_matrices`) and failures become a :class:`ParseError` at the node.
+"""
+
+from __future__ import annotations
+
+import ast
+import difflib
+import math
+import re
+from collections.abc import Callable
+from itertools import pairwise
+from typing import Any, NoReturn
+
+import sympy
+from sympy.matrices.exceptions import ShapeError
+from sympy.matrices.expressions import MatrixSymbol
+
+from . import parse_matrices as mx
+from .functions import relu, sigmoid, softplus
+from .parse_guards import (
+    ELEMENTARY,
+    MAX_DEPTH,
+    MAX_LITERAL_DIGITS,
+    MAX_NAME_CHARS,
+    SPLIT,
+    check_value,
+    folding,
+    minmax,
+    power,
+)
+from .parse_source import Context, ParseError, fail
+
+
+def build(func: Callable[..., Any], args: Any, node: ast.AST, ctx: Context, check: bool = True):
+    """Call a SymPy constructor; its refusals and failures become a ParseError at ``node``."""
+    try:
+        result = func(*args)
+        if check:
+            check_value(result)
+    except ParseError as exc:
+        fail(node, ctx, exc.message, exc.hint)
+    except ShapeError as exc:  # our own checks come first; this is a safety net
+        fail(node, ctx, "shape mismatch: " + (str(exc).splitlines() or ["invalid"])[0])
+    except (Exception, RecursionError, MemoryError) as exc:  # SymPy's own bugs too
+        fail(node, ctx, "cannot build this: " + (str(exc).splitlines() or ["invalid"])[0])
+    return result
+
+
+# ---------------------------------------------------------------- the whitelist
+
+FUNCTIONS: dict[str, tuple[Callable[..., sympy.Expr], int, int | None]] = {
+    **{name: (getattr(sympy, name), 1, 1) for name in ELEMENTARY},  # log: below
+    "sqrt": (lambda a: power(a, sympy.S.Half), 1, 1),
+    **{f.__name__: (f, 1, 1) for f in (sigmoid, relu, softplus, sympy.sign, sympy.Heaviside)},
+    **{name: (f, 1, 1) for name, f in [("ln", sympy.log), ("abs", sympy.Abs)]},
+    **{"log": (sympy.log, 1, 2), "heaviside": (sympy.Heaviside, 1, 1)},
+    **{"max": (minmax(sympy.Max), 2, None), "min": (minmax(sympy.Min), 2, None)},
+}
+CONSTANTS = {"pi": sympy.pi, "π": sympy.pi, "e": sympy.E, "E": sympy.E}
+_NOT_ELEMENTWISE = "entry by entry, max(A, B) = B + relu(A - B) and min(A, B) = A - relu(A - B)"
+_NO_CONDITIONS = "conditions on matrices are not supported; use relu, abs or heaviside"
+_COLLECTIONS = (ast.List, ast.Set, ast.Dict, ast.ListComp, ast.SetComp, ast.DictComp)
+_REFUSED: dict[type, tuple[str, str | None]] = {
+    ast.Subscript: ("subscripts (a[i]) are not allowed", None),
+    ast.Lambda: ("lambda is not allowed", None),
+    ast.IfExp: ("'a if c else b' is not supported", "use where(c, a, b)"),
+    ast.Compare: ("comparisons are only allowed as conditions", "use where(x > 0, a, b)"),
+    ast.BoolOp: ("'and'/'or' are only allowed in conditions", "use where(cond, a, b)"),
+    ast.NamedExpr: ("':=' is not allowed", "write one assignment a line"),
+    ast.Tuple: ("tuples are only allowed inside piecewise(...)", None),
+    ast.JoinedStr: ("strings are not allowed", None),
+    ast.Starred: ("starred arguments are not allowed", None),
+    **dict.fromkeys(
+        (*_COLLECTIONS, ast.GeneratorExp), ("lists and the like are not allowed", None)
+    ),
+}
+_BITS = (ast.BitAnd, ast.BitOr, ast.BitXor, ast.LShift, ast.RShift, ast.Invert)
+_OPERATORS: dict[type, tuple[str, str | None]] = {
+    ast.Mod: ("'%' is not supported", None),
+    ast.FloorDiv: ("'//' is not supported", "use / for division"),
+    ast.Not: ("'not' is only allowed in conditions", "use where(cond, a, b)"),
+    **dict.fromkeys(_BITS, ("bit operators are not supported", "write powers as x^2 or x**2")),
+}
+_RELATIONS = {ast.Lt: sympy.Lt, ast.LtE: sympy.Le, ast.Gt: sympy.Gt, ast.GtE: sympy.Ge}
+_SUM, _PRODUCT = (ast.Add, ast.Sub), (ast.Mult, ast.Div, ast.MatMult)
+_FOLD = {_SUM: folding(sympy.Add), _PRODUCT: folding(sympy.Mul)}
+
+
+# ---------------------------------------------------------------- the walk
+
+
+def _deeper(node: ast.AST, ctx: Context, depth: int) -> int:
+    if depth >= MAX_DEPTH:
+        fail(node, ctx, "nested too deeply", SPLIT)
+    return depth + 1
+
+
+def walk(node: ast.AST, ctx: Context, depth: int) -> sympy.Expr:
+    """The SymPy value of an expression node, or a ParseError."""
+    depth = _deeper(node, ctx, depth)
+    handler = _EXPRESSIONS.get(type(node))
+    if handler is None:
+        fail(node, ctx, *_REFUSED.get(type(node), ("unsupported syntax", None)))
+    return handler(node, ctx, depth)
+
+
+def _constant(node: ast.Constant, ctx: Context, depth: int) -> sympy.Expr:
+    value = node.value
+    if value is True:
+        fail(node, ctx, "True is only allowed as a condition", "e.g. where(x > 0, x, 0)")
+    if isinstance(value, int) and not isinstance(value, bool):
+        if abs(value) >= 10**MAX_LITERAL_DIGITS:
+            fail(node, ctx, "number literal too long", f"at most {MAX_LITERAL_DIGITS} digits")
+        return sympy.Integer(value)
+    if isinstance(value, float):
+        return _float_literal(node, ctx)
+    kind = {complex: "complex numbers are", str: "strings are", bytes: "strings are"}
+    fail(node, ctx, kind.get(type(value), f"'{value!r}' is") + " not allowed")
+
+
+def _float_literal(node: ast.Constant, ctx: Context) -> sympy.Expr:
+    # The literal's own digits, not the rounded double: 0.1 stays 0.1 at its precision.
+    digits = ctx.source.segment(node).replace("_", "")
+    mantissa = re.split("[eE]", digits)[0]
+    if sum(c.isdigit() for c in mantissa) > MAX_LITERAL_DIGITS:
+        fail(node, ctx, "number literal too long", f"at most {MAX_LITERAL_DIGITS} digits")
+    value = float(digits)
+    if value == 0 and not mantissa.strip("0."):
+        return sympy.Float(0)  # not Float('0e99999999'), whose exponent SymPy would expand
+    if not 2.3e-308 < abs(value) < math.inf:
+        fail(node, ctx, "float literal out of range", "floats must fit a double")
+    return sympy.Float(digits)
+
+
+def _name(node: ast.Name, ctx: Context, depth: int) -> sympy.Expr:
+    if node.id in CONSTANTS:
+        return CONSTANTS[node.id]
+    check_name(node, ctx)
+    assigned = ctx.assigned.get(node.id)
+    if assigned is not None and assigned[0] >= ctx.statement:
+        message = f"'{node.id}' is used before its assignment on line {assigned[1]}"
+        fail(node, ctx, message, "assign each name on a line before its first use")
+    shape = ctx.shapes.get(node.id)
+    return MatrixSymbol(node.id, *shape) if shape else sympy.Symbol(node.id, real=True)
+
+
+def check_name(node: ast.Name, ctx: Context, target: bool = False) -> None:
+    name = node.id
+    if name in FUNCTIONS or name in _SPECIAL or name in mx.MATRIX_FUNCTIONS:
+        hint = "choose another name" if target else f"call it, e.g. {name}(x)"
+        fail(node, ctx, f"'{name}' is a function, not a variable", hint)
+    if target and name in CONSTANTS:
+        fail(node, ctx, f"'{name}' is a constant and cannot be assigned", "choose another name")
+    if name.startswith("_"):
+        fail(node, ctx, f"names must not start with '_': '{name}'")
+    if len(name) > MAX_NAME_CHARS:
+        fail(node, ctx, f"name longer than {MAX_NAME_CHARS} characters")
+
+
+def _chain(node: ast.BinOp, ctx: Context, depth: int) -> sympy.Expr:
+    """A chain such as ``a - b + c`` or ``a*b/c``, walked in a loop, so a sum of thousands
+    of terms neither recurses nor counts as deep nesting."""
+    top, kind, pending = node, _SUM if isinstance(node.op, _SUM) else _PRODUCT, []
+    while isinstance(node, ast.BinOp) and isinstance(node.op, kind):
+        pending.append((type(node.op), node.right))
+        node = node.left
+    operands = [(None, node), *reversed(pending)]
+    values = [walk(operand, ctx, depth) for _, operand in operands]
+    if any(map(mx.is_matrix, values)):
+        return (_matrix_sum if kind is _SUM else _matrix_product)(operands, values, top, ctx)
+    if ast.MatMult in (op for op, _ in operands):
+        _scalar_matmul(operands, ctx)
+    terms = []
+    for (op, operand), value in zip(operands, values, strict=True):
+        if op is ast.Sub:
+            value = -value
+        elif op is ast.Div:
+            value = build(power, (value, sympy.S.NegativeOne), operand, ctx)
+        terms.append(value)
+    return build(_FOLD[kind], terms, top, ctx)
+
+
+def _scalar_matmul(operands: list, ctx: Context) -> NoReturn:
+    at = next(i for i, (op, _) in enumerate(operands) if op is ast.MatMult)
+    left = ctx.source.label(operands[0][1], operands[at - 1][1])
+    message = f"@ multiplies matrices, but {left} is a scalar"
+    fail(operands[0][1], ctx, message, mx.scalar_hint(left))
+
+
+def _matrix_product(operands: list, values: list, top: ast.AST, ctx: Context) -> sympy.Expr:
+    """``2*W*x/c`` or ``A @ B``: scalars gathered into one coefficient, matrix factors checked
+    pairwise; the error names the factor that does not fit and everything left of it."""
+    scalars, factors, label = [], [], ctx.source.label
+    for i, ((op, operand), value) in enumerate(zip(operands, values, strict=True)):
+        left = (factors[0].rows, factors[-1].cols) if factors else None
+        shapes = left, mx.shape_of(value)
+        labels = label(operands[0][1], operands[i - 1][1]), label(operand)  # lazy: read on error
+        if op is ast.MatMult:
+            at = operand if factors else operands[0][1]  # the scalar side
+            build(mx.check_matmul_operator, (*shapes, labels), at, ctx, check=False)
+        if op is ast.Div:
+            if mx.is_matrix(value):
+                build(mx.refuse_division, (labels[1], value.shape), operand, ctx)
+            scalars.append(build(power, (value, sympy.S.NegativeOne), operand, ctx))
+        elif mx.is_matrix(value):
+            build(mx.check_product, (*shapes, labels), operand, ctx, check=False)
+            inner, rest = mx.coefficient_and_rest(value)
+            scalars += inner
+            factors.append(rest)
+        else:
+            scalars.append(value)
+    coefficient = build(_FOLD[_PRODUCT], scalars, top, ctx)
+    return build(mx.product, (coefficient, factors), top, ctx, check=False)
+
+
+def _matrix_sum(operands: list, values: list, top: ast.AST, ctx: Context) -> sympy.Expr:
+    """``W*x + b - y``: every term a matrix of the same shape."""
+    terms, first = [], mx.shape_of(values[0])
+    for i, ((op, operand), value) in enumerate(zip(operands, values, strict=True)):
+        if i:
+            labels = ctx.source.label(operands[0][1], operands[i - 1][1]), ctx.source.label(operand)
+            args = (first, mx.shape_of(value), labels, op is ast.Sub)
+            build(mx.check_sum, args, operand, ctx, check=False)
+        terms.append(mx.scale(sympy.S.NegativeOne, value) if op is ast.Sub else value)
+    return build(mx.matrix_sum, (terms,), top, ctx, check=False)
+
+
+def _binop(node: ast.BinOp, ctx: Context, depth: int) -> sympy.Expr:
+    if isinstance(node.op, _SUM + _PRODUCT):
+        return _chain(node, ctx, depth)
+    if isinstance(node.op, ast.Pow):
+        base, exponent = walk(node.left, ctx, depth), walk(node.right, ctx, depth)
+        if mx.is_matrix(base) or mx.is_matrix(exponent):
+            labels = ctx.source.label(node.left), ctx.source.label(node.right)
+            args = (mx.shape_of(base), mx.shape_of(exponent), labels)
+            build(mx.refuse_power, args, node, ctx)
+        return build(power, (base, exponent), node, ctx)
+    fail(node, ctx, *_OPERATORS.get(type(node.op), ("unsupported operator", None)))
+
+
+def _unary(node: ast.UnaryOp, ctx: Context, depth: int) -> sympy.Expr:
+    negative = False
+    while isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub | ast.UAdd):
+        negative ^= isinstance(node.op, ast.USub)  # a run of signs is one level, not many
+        node = node.operand
+    if isinstance(node, ast.UnaryOp):
+        fail(node, ctx, *_OPERATORS.get(type(node.op), ("unsupported operator", None)))
+    value = walk(node, ctx, depth)
+    if negative and mx.is_matrix(value):
+        return mx.scale(sympy.S.NegativeOne, value)  # not -M, which distributes transposes
+    return -value if negative else value
+
+
+def _attribute(node: ast.Attribute, ctx: Context, depth: int) -> sympy.Expr:
+    if node.attr != "T":  # checked before the value: W.T.__class__ never walks W.T
+        fail(node, ctx, "attribute access (a.b) is not allowed", "only M.T, a transpose")
+    value = walk(node.value, ctx, depth)
+    return build(mx.transpose, (value, ctx.source.label(node.value)), node, ctx, check=False)
+
+
+def _call(node: ast.Call, ctx: Context, depth: int) -> sympy.Expr:
+    name, builder = _signature(node, ctx, depth)
+    if name in _SPECIAL:
+        return builder(node, ctx, depth)
+    args = [argument(a, ctx, depth) for a in node.args]
+    labels = [ctx.source.label(a) for a in node.args]
+    if name in mx.MATRIX_FUNCTIONS:
+        return build(builder, (args, labels), node, ctx, check=False)
+    if any(map(mx.is_matrix, args)):
+        if name in ("max", "min"):
+            fail(node, ctx, f"{name}() does not take matrices", _NOT_ELEMENTWISE)
+        return build(mx.elementwise, (builder, args, name, labels), node, ctx, check=False)
+    return build(builder, args, node, ctx)
+
+
+def _signature(node: ast.Call, ctx: Context, depth: int) -> tuple[str, Callable[..., Any]]:
+    """The called function's name and builder, after checking the call's form."""
+    if not isinstance(node.func, ast.Name):
+        if type(node.func) in _REFUSED or isinstance(node.func, ast.Attribute):
+            walk(node.func, ctx, depth)  # refuses attributes, subscripts, lambdas, ...
+        fail(node, ctx, "only the known functions can be called", "write a*(b) to multiply")
+    name = node.func.id
+    known = _SPECIAL.get(name) or FUNCTIONS.get(name) or mx.MATRIX_FUNCTIONS.get(name)
+    builder, low, high = known or _unknown(node.func, ctx)
+    if node.keywords:
+        fail(node.keywords[0], ctx, "keyword arguments are not supported", "pass them in order")
+    for arg in node.args:
+        if isinstance(arg, ast.Starred):
+            fail(arg, ctx, "starred arguments are not allowed")
+    if not low <= len(node.args) <= (high or len(node.args)):
+        takes = f"{low} or {high}" if high and high > low else str(low) if high else f">= {low}"
+        fail(node, ctx, f"{name}() takes {takes} argument(s), not {len(node.args)}")
+    return name, builder
+
+
+def argument(node: ast.AST, ctx: Context, depth: int) -> sympy.Expr:
+    """An argument of a function or a comparison. SymPy decides signs of constant arguments
+    by numeric evaluation, which can run for minutes when the constant itself holds a
+    function value (``max(softplus(-1), 1/3)``, ``sin(exp(10**50))``): refuse those."""
+    value = walk(node, ctx, depth)
+    if value.is_number and value.atoms(sympy.Function):
+        message = "a constant holding a function, like log(2), cannot be an argument here"
+        fail(node, ctx, message, "write its value as a decimal number")
+    return value
+
+
+def _unknown(func: ast.Name, ctx: Context) -> NoReturn:
+    known = sorted({*FUNCTIONS, *_SPECIAL, *mx.MATRIX_FUNCTIONS}, key=str.lower)
+    close = difflib.get_close_matches(func.id, known, n=1)
+    hint = f"did you mean '{close[0]}'?" if close else "known functions: " + ", ".join(known)
+    fail(func, ctx, f"unknown function '{func.id}'", hint)
+
+
+def _scalars(node: ast.AST, ctx: Context, values: list, name: str) -> list:
+    if any(map(mx.is_matrix, values)):
+        fail(node, ctx, f"{name}() does not take matrices", _NO_CONDITIONS)
+    return values
+
+
+def _where(node: ast.Call, ctx: Context, depth: int) -> sympy.Expr:
+    condition = _condition(node.args[0], ctx, depth)
+    then, otherwise = _scalars(node, ctx, [walk(a, ctx, depth) for a in node.args[1:]], "where")
+    return build(sympy.Piecewise, ((then, condition), (otherwise, sympy.true)), node, ctx)
+
+
+def _piecewise(node: ast.Call, ctx: Context, depth: int) -> sympy.Expr:
+    pairs = []
+    for arg in node.args:
+        if not (isinstance(arg, ast.Tuple) and len(arg.elts) == 2):
+            hint = "e.g. piecewise((x, x > 0), (0, True))"
+            fail(arg, ctx, "piecewise takes (value, condition) pairs", hint)
+        (value,) = _scalars(arg, ctx, [walk(arg.elts[0], ctx, depth)], "piecewise")
+        pairs.append((value, _condition(arg.elts[1], ctx, depth)))
+    if pairs[-1][1] is not sympy.true:
+        message = "the last pair of piecewise needs the condition True"
+        fail(node.args[-1], ctx, message, "add an otherwise branch such as (0, True)")
+    return build(sympy.Piecewise, pairs, node, ctx)
+
+
+def _condition(node: ast.AST, ctx: Context, depth: int) -> sympy.Basic:
+    depth = _deeper(node, ctx, depth)
+    if isinstance(node, ast.Compare):
+        if not all(type(op) in _RELATIONS for op in node.ops):
+            fail(node, ctx, "only <, <=, >, >= may compare", "== and != make no sense for reals")
+        sides = [argument(n, ctx, depth) for n in (node.left, *node.comparators)]
+        if any(map(mx.is_matrix, sides)):
+            fail(node, ctx, "a condition cannot compare matrices", _NO_CONDITIONS)
+        if any(side.has(sympy.Piecewise) for side in sides):  # SymPy would fold and solve it
+            fail(node, ctx, "a condition cannot contain where or piecewise", "name it first")
+        relations = [
+            build(_RELATIONS[type(op)], pair, node, ctx, check=False)
+            for op, pair in zip(node.ops, pairwise(sides), strict=True)
+        ]
+        return build(sympy.And, relations, node, ctx, check=False)
+    if isinstance(node, ast.BoolOp):
+        parts = [_condition(v, ctx, depth) for v in node.values]
+        both = sympy.And if isinstance(node.op, ast.And) else sympy.Or
+        return build(both, parts, node, ctx, check=False)
+    if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.Not):
+        return build(sympy.Not, [_condition(node.operand, ctx, depth)], node, ctx, check=False)
+    if isinstance(node, ast.Constant) and node.value is True:
+        return sympy.true
+    fail(node, ctx, "a condition is expected here", "e.g. x > 0, 0 < x <= 1, x > 0 and y < 1")
+
+
+_EXPRESSIONS: dict[type, Callable[..., sympy.Expr]] = {
+    ast.Constant: _constant,
+    ast.Name: _name,
+    ast.BinOp: _binop,
+    ast.UnaryOp: _unary,
+    ast.Attribute: _attribute,
+    ast.Call: _call,
+}
+_SPECIAL: dict[str, tuple[Callable[..., sympy.Expr], int, int | None]] = {
+    "where": (_where, 3, 3),
+    "piecewise": (_piecewise, 1, None),
+}
+#: Names that cannot be variables (nor be given a shape).
+RESERVED = frozenset({*FUNCTIONS, *_SPECIAL, *mx.MATRIX_FUNCTIONS, *CONSTANTS})

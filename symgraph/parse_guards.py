@@ -1,0 +1,166 @@
+"""The parser's error and its guards: limits that keep SymPy from hanging on hostile input.
+
+Every refusal is a :class:`ParseError`. The limits, so that hostile input is refused in
+well under a second:
+
+* ``MAX_TEXT_CHARS`` (100,000): characters of input, expression or program. A lecture's
+  program is a few hundred; SymPy needs up to ~0.2 ms a character (2 ms a ``max``).
+* ``MAX_DEPTH`` (100): nesting levels; a long chain ``a + b - c + ...`` is one level.
+* ``MAX_NAME_CHARS`` (64) per name; ``MAX_LITERAL_DIGITS`` (100) per number literal, and
+  float literals must fit a double.
+* ``MAX_CONST_EXPONENT`` (1000): largest ``|exponent|`` on a constant base;
+  ``MAX_CONST_BITS`` (10,000): largest exact constant (``3**1000`` is fine, ``9**9**9``
+  is not); ``MAX_ROOT_BITS`` (1000): bits times numerator for a fractional power of an
+  exact constant, which SymPy factors; ``MAX_FOLD_BITS`` (100,000): exact constants
+  folded in one sum or product.
+* ``MAX_CONST_MAGNITUDE`` (1e300): other constants (``exp(exp(9))``) must stay below it,
+  or SymPy would need astronomic precision to compare them inside ``max`` or ``abs``.
+* ``MAX_MINMAX_ARGS`` (10) per ``max``/``min``: SymPy compares every pair of arguments.
+
+For the same reason (found by fuzzing: SymPy runs for minutes deciding the sign of such
+constants) complex constants (``sqrt(-1)``) are refused, a constant holding a function
+value (``log(2)``) may not be a function argument or a side of a comparison, and a
+condition may not contain ``where``/``piecewise``.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+from typing import Any
+
+import mpmath
+import sympy
+from sympy.functions.elementary.piecewise import ExprCondPair
+
+from .functions import relu, sigmoid, softplus
+from .parse_source import ParseError
+
+MAX_TEXT_CHARS = 100_000
+MAX_DEPTH = 100
+MAX_NAME_CHARS = 64
+MAX_LITERAL_DIGITS = 100
+MAX_CONST_EXPONENT = 1000
+MAX_CONST_BITS = 10_000
+MAX_ROOT_BITS = 1000
+MAX_FOLD_BITS = 100_000
+MAX_CONST_MAGNITUDE = 1e300
+MAX_MINMAX_ARGS = 10
+
+SPLIT = "split it into a program of named steps"
+_UNDEFINED = frozenset({sympy.zoo, sympy.nan, sympy.oo, -sympy.oo})
+_TRIVIAL = frozenset({sympy.S.Zero, sympy.S.One, sympy.S.NegativeOne})
+
+
+def _const_bits(expr: sympy.Basic, kinds: tuple[type, ...] = (sympy.Rational,)) -> int:
+    """Bits of the constants in ``expr`` that SymPy may fold together (0 and ±1 never grow)."""
+    if expr.is_Symbol:
+        return 0  # the common case, without a walk
+    atoms = expr.atoms(*kinds) - _TRIVIAL
+    return sum(max(abs(a.p).bit_length(), a.q.bit_length()) if a.is_Rational else 53 for a in atoms)
+
+
+def power(base: sympy.Expr, exponent: sympy.Expr) -> sympy.Expr:
+    """``base**exponent``, refused before SymPy starts an exact power or root it cannot finish."""
+    if (
+        base.is_number
+        and exponent.is_number
+        and (base.has(sympy.Function) or exponent.has(sympy.Function))
+    ):
+        raise ParseError("a power of function values of constants", hint="use a decimal")
+    # SymPy splits a constant term off an exponent: 3**(x + 2**1000) computes 3**(2**1000).
+    numeric = exponent if exponent.is_number else exponent.as_coeff_Add()[0]
+    bits = _const_bits(base, (sympy.Rational, sympy.Float))
+    if numeric != 0 and abs(_approx(numeric)) > MAX_CONST_EXPONENT:
+        raise ParseError("exponent too large", hint=f"at most {MAX_CONST_EXPONENT} here")
+    if numeric == 0 or not bits:
+        return sympy.Pow(base, exponent)
+    if numeric.is_Rational and not numeric.is_Integer:
+        # SymPy factors the base to extract roots: keep that small.
+        if bits * abs(numeric.p) > MAX_ROOT_BITS or numeric.q > MAX_CONST_EXPONENT:
+            raise ParseError("fractional power of a large constant", hint="use a float")
+    elif bits * abs(_approx(numeric)) > MAX_CONST_BITS:
+        raise ParseError("constant power too large", hint=f"at most {MAX_CONST_BITS} bits")
+    return sympy.Pow(base, exponent)
+
+
+def folding(func: type[sympy.Expr]) -> Callable[..., sympy.Expr]:
+    """``func`` (Add or Mul), refused when its operands hold too many large constants."""
+
+    def build(*args: sympy.Expr) -> sympy.Expr:
+        # Each operand is checked, but SymPy folds all their constants together at once.
+        if sum(_const_bits(a) for a in args) > MAX_FOLD_BITS:
+            raise ParseError("too many large constants in one sum or product", hint=SPLIT)
+        return func(*args)
+
+    return build
+
+
+def minmax(func: type[sympy.Expr]) -> Callable[..., sympy.Expr]:
+    """``func`` (Max or Min), refused with more arguments than SymPy compares quickly."""
+
+    def build(*args: sympy.Expr) -> sympy.Expr:
+        # SymPy merges nested max(max(...)), then compares every pair of arguments.
+        if sum(len(a.args) if isinstance(a, func) else 1 for a in args) > MAX_MINMAX_ARGS:
+            raise ParseError(f"more than {MAX_MINMAX_ARGS} arguments to compare", hint=SPLIT)
+        return func(*args)
+
+    return build
+
+
+def _approx(expr: sympy.Basic) -> Any:
+    """A 53-bit value of a constant, refused if it (or a part of it) is huge or undefined.
+
+    mpmath's unbounded exponent keeps a tiny imaginary part (``(-1e-300)**1.5``) visible,
+    where a double would underflow to 0 and hide that the constant is complex."""
+    try:
+        return _approx_value(expr)
+    except (ArithmeticError, ValueError, KeyError):
+        hint = f"constants must stay below {MAX_CONST_MAGNITUDE:g}"
+        raise ParseError("constant too large or undefined", hint=hint) from None
+
+
+def _approx_value(expr: sympy.Basic) -> Any:
+    if expr.is_Number or expr.is_NumberSymbol:
+        value = mpmath.mpf(expr._as_mpf_val(53))
+    elif expr is sympy.I:
+        value = mpmath.mpc(0, 1)
+    else:
+        value = _APPROXIMATIONS[type(expr)](expr)  # KeyError: refuse what we cannot bound
+    if not mpmath.isfinite(value) or abs(value) > MAX_CONST_MAGNITUDE:
+        raise OverflowError
+    return value
+
+
+def _bound(expr: sympy.Basic) -> Any:
+    # max, abs, sigmoid, ...: a bound on the size is all the check needs.
+    return 1 + max(abs(_approx_value(a)) for a in expr.args)
+
+
+def _elementary(name: str) -> Callable[[sympy.Basic], Any]:
+    return lambda expr: getattr(mpmath, name)(_approx_value(expr.args[0]))
+
+
+ELEMENTARY = ["exp", "log", "sin", "cos", "tan", "asin", "acos", "atan", "sinh", "cosh", "tanh"]
+_BOUNDED = (sympy.Abs, sympy.sign, sympy.Heaviside, sympy.Max, sympy.Min, sympy.Piecewise)
+_APPROXIMATIONS: dict[type, Callable[[Any], Any]] = {
+    sympy.Add: lambda e: mpmath.fsum(_approx_value(a) for a in e.args),
+    sympy.Mul: lambda e: mpmath.fprod(_approx_value(a) for a in e.args),
+    sympy.Pow: lambda e: mpmath.power(_approx_value(e.base), _approx_value(e.exp)),
+    ExprCondPair: lambda e: _approx_value(e.expr),
+    **{getattr(sympy, name): _elementary(name) for name in ELEMENTARY},
+    **dict.fromkeys((*_BOUNDED, sigmoid, relu, softplus), _bound),
+}
+
+
+def check_value(expr: sympy.Basic) -> None:
+    """Refuse undefined values and constants too large for later steps to handle quickly."""
+    for part in (expr, *expr.args):
+        if part in _UNDEFINED:
+            raise ParseError("undefined value (division by zero?)")
+        if part.is_Rational and _const_bits(part) > MAX_CONST_BITS:
+            raise ParseError("exact constant too large", hint=f"at most {MAX_CONST_BITS} bits")
+        if part.is_Float and abs(part) > sys.float_info.max:
+            raise ParseError("number out of range", hint="constants must fit a double")
+    if expr.is_number and not expr.is_Number and _approx(expr).imag:
+        raise ParseError("complex value", hint="the variables and constants here are real")

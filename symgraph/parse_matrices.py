@@ -1,0 +1,239 @@
+"""Matrix expressions for the parser: shape-checked builders that keep the graph's sharing.
+
+Names given a shape (``shapes={"W": (3, 2)}``) are ``MatrixSymbol``\\ s. The builders here
+make SymPy's matrix classes *unevaluated*: SymPy's own operators call ``doit()``, which
+distributes a transpose (``(W x - y)ᵀ`` becomes ``xᵀ Wᵀ - yᵀ``) and turns ``A A`` into
+``A**2``, destroying the subexpressions the graph shares. Each builder checks the shapes
+first, so a mismatch is a :class:`ParseError` naming the operation and both shapes; the
+grammar adds the position.
+
+>>> W, x = sympy.MatrixSymbol("W", 3, 2), sympy.MatrixSymbol("x", 2, 1)
+>>> product(-2, [W, x])
+-2*W*x
+>>> check_product(W.shape, W.shape, ("W", "W"))  # doctest: +ELLIPSIS
+Traceback (most recent call last):
+symgraph.parse.ParseError: cannot multiply W (3×2) by W (3×2): the inner dimensions 2 and 3 ...
+"""
+
+from __future__ import annotations
+
+import keyword
+import numbers
+from collections.abc import Callable, Collection, Mapping, Sequence
+from typing import Any
+
+import sympy
+from sympy import HadamardProduct, Inverse, Lambda, MatAdd, MatMul, Trace, Transpose
+from sympy.matrices.expressions import MatrixExpr, ZeroMatrix
+
+from . import functions
+from .functions import msum
+from .parse_guards import MAX_NAME_CHARS
+from .parse_source import ParseError
+
+Shape = tuple[int, int]
+
+#: The one variable of every elementwise function, so equal applications are equal.
+ENTRY = sympy.Dummy("d", real=True)
+
+
+def is_matrix(value: Any) -> bool:
+    return isinstance(value, MatrixExpr)
+
+
+def shape_of(value: Any) -> Shape | None:
+    """``(rows, columns)`` of a matrix, None for a scalar."""
+    return value.shape if is_matrix(value) else None
+
+
+def described(label: object, shape: Shape | None) -> str:
+    """``W (3×2)`` or ``c (a scalar)``; a label is code, or a lazy :class:`Label` of code."""
+    return f"{label} ({f'{shape[0]}×{shape[1]}' if shape else 'a scalar'})"
+
+
+def scalar_hint(label: object) -> str:
+    name = str(label)
+    if not name.isidentifier():
+        return "names become matrices with shapes={'W': (rows, columns)}"
+    return f"to make {name} a matrix, pass shapes={{'{name}': (rows, columns)}}"
+
+
+def _grouped(label: object) -> str:
+    text = str(label)
+    return text if text.replace(".T", "").isidentifier() else f"({text})"
+
+
+# ---------------------------------------------------------------- shapes
+
+
+def validate_shapes(shapes: Mapping[str, Any] | None, reserved: Collection[str]) -> dict:
+    """``shapes`` checked: names that may be variables, each with two positive integers."""
+    if shapes is None:
+        return {}
+    if not isinstance(shapes, Mapping):
+        raise ParseError(f"shapes must be a dict name -> (rows, columns), not {shapes!r}")
+    return {_shape_name(name, reserved): _shape(name, shape) for name, shape in shapes.items()}
+
+
+def _shape_name(name: Any, reserved: Collection[str]) -> str:
+    if not isinstance(name, str) or not name.isidentifier() or keyword.iskeyword(name):
+        raise ParseError(
+            f"shapes has {name!r}, which is not a name", hint="e.g. shapes={'W': (3, 2)}"
+        )
+    if name in reserved:
+        raise ParseError(f"shapes has '{name}', a function or constant, not a variable")
+    if name.startswith("_") or len(name) > MAX_NAME_CHARS:
+        raise ParseError(f"shapes has '{name[:MAX_NAME_CHARS]}', which is not a valid name")
+    return name
+
+
+def _shape(name: str, shape: Any) -> Shape:
+    dims = tuple(shape) if isinstance(shape, Sequence) and not isinstance(shape, str) else ()
+    if len(dims) != 2 or not all(_positive_int(d) for d in dims):
+        hint = "two positive integers (rows, columns), e.g. (3, 1) for a column vector"
+        raise ParseError(f"shapes['{name}'] is {shape!r}", hint=hint)
+    return int(dims[0]), int(dims[1])
+
+
+def _positive_int(d: Any) -> bool:
+    return isinstance(d, numbers.Integral) and not isinstance(d, bool) and d > 0
+
+
+# ---------------------------------------------------------------- products and sums
+
+
+def check_product(left: Shape | None, right: Shape | None, labels: tuple) -> None:
+    """Refuse ``left * right`` when the inner dimensions of two matrices differ."""
+    if not (left and right) or left[1] == right[0]:
+        return
+    a, b = (described(label, shape) for label, shape in zip(labels, (left, right), strict=True))
+    if left[0] == right[0]:
+        hint = f"{_grouped(labels[0])}.T*{_grouped(labels[1])} would fit"
+    elif left[1] == right[1]:
+        hint = f"{_grouped(labels[0])}*{_grouped(labels[1])}.T would fit"
+    else:
+        hint = "sum(...) makes a 1×1 matrix a scalar" if (1, 1) in (left, right) else None
+    message = f"cannot multiply {a} by {b}: the inner dimensions {left[1]} and {right[0]} differ"
+    raise ParseError(message, hint=hint)
+
+
+def check_matmul_operator(left: Shape | None, right: Shape | None, labels: tuple) -> None:
+    """``@`` multiplies two matrices; a scalar side is an error."""
+    for label, shape in zip(labels, (left, right), strict=True):
+        if not shape:
+            hint = "use * for a scalar multiple" if left or right else scalar_hint(label)
+            raise ParseError(f"@ multiplies matrices, but {label} is a scalar", hint=hint)
+
+
+def coefficient_and_rest(m: MatrixExpr) -> tuple[list[sympy.Expr], MatrixExpr]:
+    """A scalar multiple ``c*A*B`` as ``([c], A*B)``: scalars float to the front of a product."""
+    if not isinstance(m, MatMul):
+        return [], m
+    scalars = [a for a in m.args if not is_matrix(a)]
+    matrices = [a for a in m.args if is_matrix(a)]
+    return scalars, (matrices[0] if len(matrices) == 1 else MatMul(*matrices))
+
+
+def product(coefficient: sympy.Expr, factors: Sequence[MatrixExpr]) -> MatrixExpr:
+    """``coefficient * factors[0] * factors[1] ...``, factors checked and free of scalars."""
+    rows, cols = factors[0].rows, factors[-1].cols
+    if coefficient == 0:
+        return ZeroMatrix(rows, cols)
+    if len(factors) == 1 and isinstance(factors[0], MatMul):
+        factors = factors[0].args  # -(W*x) is -W*x, as SymPy writes it
+    if coefficient == 1:
+        return factors[0] if len(factors) == 1 else MatMul(*factors)
+    return MatMul(coefficient, *factors)
+
+
+def scale(coefficient: sympy.Expr, m: MatrixExpr) -> MatrixExpr:
+    """``coefficient * m``, merged into ``m``'s own coefficient."""
+    scalars, rest = coefficient_and_rest(m)
+    return product(sympy.Mul(coefficient, *scalars), [rest])
+
+
+def check_sum(left: Shape | None, right: Shape | None, labels: tuple, subtract: bool) -> None:
+    """Refuse a sum of a matrix and a scalar, or of matrices of different shapes."""
+    if left == right:
+        return
+    a, b = (described(label, shape) for label, shape in zip(labels, (left, right), strict=True))
+    message = f"cannot subtract {b} from {a}" if subtract else f"cannot add {a} and {b}"
+    if left and right:
+        raise ParseError(message + ": the shapes differ")
+    if (left or right) == (1, 1):
+        raise ParseError(message, hint="sum(M) or trace(M) makes a 1×1 matrix a scalar")
+    hint = "a scalar has no shape; to add one to every entry, make it a matrix input"
+    raise ParseError(message, hint=hint)
+
+
+def matrix_sum(operands: Sequence[MatrixExpr]) -> MatrixExpr:
+    """The sum of same-shape matrices, one flat ``MatAdd`` as SymPy writes ``a + (b + c)``."""
+    flat = [t for m in operands for t in (m.args if isinstance(m, MatAdd) else (m,))]
+    return MatAdd(*flat)
+
+
+def refuse_division(label: object, shape: Shape) -> None:
+    hint = "inverse(M) for a square matrix" if shape[0] == shape[1] else None
+    raise ParseError(f"cannot divide by the matrix {described(label, shape)}", hint=hint)
+
+
+def refuse_power(base: Shape | None, exponent: Shape | None, labels: tuple) -> None:
+    if exponent:
+        raise ParseError(f"a matrix cannot be an exponent: {described(labels[1], exponent)}")
+    hint = "hadamard(M, M) squares each entry; M*M is a matrix product"
+    raise ParseError(f"cannot raise the matrix {described(labels[0], base)} to a power", hint=hint)
+
+
+# ---------------------------------------------------------------- transpose and functions
+
+
+def transpose(m: Any, label: str) -> MatrixExpr:
+    """``Mᵀ``, unevaluated (``M.T`` would distribute it over a sum or a product)."""
+    if not is_matrix(m):
+        raise ParseError(
+            f"only a matrix has a transpose, but {label} is a scalar", hint=scalar_hint(label)
+        )
+    return m.arg if isinstance(m, Transpose) else Transpose(m)
+
+
+def elementwise(
+    func: Callable[..., sympy.Expr], args: Sequence[Any], name: str, labels: Sequence[str]
+):
+    """A scalar function applied to each entry: ``sigmoid(M)`` as ``Lambda(d, sigmoid(d)).(M)``."""
+    matrix, *rest = args
+    if not is_matrix(matrix) or any(is_matrix(a) or not a.is_number for a in rest):
+        raise ParseError(
+            f"{name}() applies to a matrix entry by entry; its other arguments must be numbers"
+        )
+    function = Lambda(ENTRY, func(ENTRY, *rest))
+    return functions.elementwise(function, matrix)  # not SymPy's sqrt(1×1) -> M**(1/2)
+
+
+def _one_matrix(name: str, values: Sequence[Any], labels: Sequence[str], square: bool = False):
+    (m,), (label,) = values, labels
+    if not is_matrix(m):
+        raise ParseError(
+            f"{name}() takes a matrix, but {label} is a scalar", hint=scalar_hint(label)
+        )
+    if square and m.rows != m.cols:
+        raise ParseError(f"{name}() takes a square matrix, but {described(label, m.shape)} is not")
+    return m
+
+
+def _hadamard(values: Sequence[Any], labels: Sequence[str]) -> MatrixExpr:
+    for value, label in zip(values, labels, strict=True):
+        _one_matrix("hadamard", [value], [label])
+        if value.shape != values[0].shape:
+            pair = f"{described(labels[0], values[0].shape)} and {described(label, value.shape)}"
+            raise ParseError(f"cannot take hadamard of {pair}: the shapes differ")
+    return HadamardProduct(*values)
+
+
+#: The functions that take matrices: name -> (builder(values, labels), least, most arguments).
+MATRIX_FUNCTIONS: dict[str, tuple[Callable[..., Any], int, int | None]] = {
+    "sum": (lambda v, n: msum(_one_matrix("sum", v, n)), 1, 1),
+    "trace": (lambda v, n: Trace(_one_matrix("trace", v, n, square=True)), 1, 1),
+    "inverse": (lambda v, n: Inverse(_one_matrix("inverse", v, n, square=True)), 1, 1),
+    "transpose": (lambda v, n: transpose(_one_matrix("transpose", v, n), n[0]), 1, 1),
+    "hadamard": (_hadamard, 2, None),
+}

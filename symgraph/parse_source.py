@@ -1,0 +1,138 @@
+"""The parser's text: :class:`ParseError`, and positions in the user's own text.
+
+``ast`` reports byte offsets in the code it was given (``^`` spelled ``**``, a common
+indentation removed); :class:`Source` maps them back to the user's line and column, so
+every refusal names the place the user sees.
+"""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, NoReturn
+
+
+@dataclass(eq=False)
+class ParseError(ValueError):
+    """Text that is not a formula symgraph accepts; ``str()`` is one actionable line.
+
+    Attributes
+    ----------
+    message : str
+        What is wrong.
+    line, column : int or None
+        1-based position in the text, when known.
+    hint : str or None
+        What to write instead.
+    text : str or None
+        The offending line of the input.
+    """
+
+    message: str
+    line: int | None = None
+    column: int | None = None
+    hint: str | None = None
+    text: str | None = None
+
+    def __post_init__(self) -> None:
+        super().__init__(self.message)
+
+    def __str__(self) -> str:
+        where = ", ".join(
+            f"{k} {v}" for k, v in [("line", self.line), ("column", self.column)] if v
+        )
+        return (where and where + ": ") + self.message + (f" ({self.hint})" if self.hint else "")
+
+
+ParseError.__module__ = "symgraph.parse"  # its public home, in tracebacks and doctests
+
+
+# ---------------------------------------------------------------- source and positions
+
+
+class Source:
+    """The user's text and the code given to ``ast.parse``, with a column map between them.
+
+    A common indentation is removed (an indented triple-quoted program is fine) and ``^``
+    is spelled ``**``: Python's ``^`` is xor, with the wrong precedence, and the language
+    has no strings, so the replacement is safe.
+    """
+
+    def __init__(self, text: str) -> None:
+        self.lines = text.split("\n")
+        indents = [s[: len(s) - len(s.lstrip())] for s in self.lines]
+        code = [i for s, i in zip(self.lines, indents, strict=True) if s.strip()[:1] not in "#"]
+        margin = min(code, key=len, default="")
+        margin = margin if all(i.startswith(margin) for i in code) else ""
+        self.cuts = [len(margin) if i.startswith(margin) else len(i) for i in indents]
+        self.code_lines = [s[c:].replace("^", "**") for s, c in zip(self.lines, self.cuts)]  # noqa: B905
+        self.code = "\n".join(self.code_lines)
+        self._encoded: dict[int, bytes] = {}
+
+    def line_text(self, line: int | None) -> str | None:
+        return self.lines[line - 1].rstrip("\r") if line and 1 <= line <= len(self.lines) else None
+
+    def column(self, line: int, index: int) -> int:
+        """The 1-based column in the user's line of character ``index`` of the code line."""
+        if not 1 <= line <= len(self.lines):
+            return index + 1
+        text, i, j = self.lines[line - 1], self.cuts[line - 1], 0
+        while i < len(text) and j < index:
+            j, i = j + (2 if text[i] == "^" else 1), i + 1
+        return i + 1
+
+    def _bytes(self, line: int) -> bytes:
+        # ast offsets count UTF-8 bytes; encode each line once, not once per node.
+        if line not in self._encoded:
+            self._encoded[line] = self.code_lines[line - 1].encode()
+        return self._encoded[line]
+
+    def position(self, node: Any) -> tuple[int, int]:
+        index = len(self._bytes(node.lineno)[: node.col_offset].decode(errors="ignore"))
+        return node.lineno, self.column(node.lineno, index)
+
+    def segment(self, node: Any) -> str:
+        return self._bytes(node.lineno)[node.col_offset : node.end_col_offset].decode()
+
+    def label(self, first: Any, last: Any = None) -> Label:
+        """The code from ``first`` to ``last`` (a node, or a run of operands), read lazily."""
+        return Label(self, first, last)
+
+    def text(self, first: Any, last: Any = None, width: int = 40) -> str:
+        """The code from ``first`` to ``last`` on one line, shortened to ``width``."""
+        last = last or first
+        rows = [self._bytes(n) for n in range(first.lineno, last.end_lineno + 1)]
+        rows[-1] = rows[-1][: last.end_col_offset]
+        rows[0] = rows[0][first.col_offset :]  # after the end: they may be the same row
+        text = " ".join(b" ".join(rows).decode(errors="ignore").split())
+        return text if len(text) <= width else text[: width - 1] + "…"
+
+
+@dataclass(frozen=True)
+class Label:
+    """Code for a message, read only when one is written: a chain of thousands of operands
+    must not copy its text once for each operand."""
+
+    source: Source
+    first: Any
+    last: Any = None
+
+    def __str__(self) -> str:
+        return self.source.text(self.first, self.last)
+
+
+@dataclass(frozen=True)
+class Context:
+    """Where the walk is: the source, in a program which statement assigns each name, and
+    the names that are matrices (given shapes, and earlier lines whose value is a matrix)."""
+
+    source: Source
+    assigned: dict[str, tuple[int, int]]  # name -> (statement index, line)
+    shapes: Mapping[str, tuple[int, int]] = field(default_factory=dict)
+    statement: int = 0
+
+
+def fail(node: ast.AST, ctx: Context, message: str, hint: str | None = None) -> NoReturn:
+    line, column = ctx.source.position(node)
+    raise ParseError(message, line, column, hint, ctx.source.line_text(line))
