@@ -107,3 +107,11 @@ def test_console_entry_points():
         [sys.executable, "-m", "symgraph", "grad", "lambda: 1"], capture_output=True, text=True
     )
     assert bad.returncode == 2 and "Traceback" not in bad.stderr
+
+
+def test_matrix_shapes_on_the_command_line(capsys):
+    argv = ["grad", "sum(sigmoid(W*x + b))", "--shapes", "W=3x2,x=2x1,b=3x1"]
+    out = run(argv, capsys).out
+    assert "Wbar = tbar_2*x.T" in out and "d/dW = sigmoid'(W*x + b)*x.T" in out
+    argv += ["--at", "W=1,x=1,b=1"]  # a matrix point is not a number on the command line
+    assert "W has shape (3, 2)" in run(argv, capsys, code=2).err
