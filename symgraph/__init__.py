@@ -10,6 +10,7 @@
 (18.296, 47.3, 4.71)
 """
 
+from .bridge import entrywise
 from .check import CheckReport, ClaimResult, Counterexample, check
 from .codegen import CompiledFunction, compile
 from .evaluate import (
@@ -62,6 +63,7 @@ __all__ = [
     "check",
     "choose_mode",
     "compile",
+    "entrywise",
     "finite_difference",
     "finite_difference_sweep",
     "forward",

@@ -145,6 +145,12 @@ class msum(Function):
     nargs = 1
     is_real = True
 
+    @classmethod
+    def eval(cls, m):
+        if isinstance(m, sympy.MatrixBase):  # explicit entries: their sum
+            return sympy.Add(*m)
+        return None
+
     def _sympystr(self, printer):
         return f"sum({printer._print(self.args[0])})"
 

@@ -195,3 +195,37 @@ def test_text_one_by_one_loss_keeps_the_residual_shared():
     assert str(g.reverse().closed_form("W")) == "2*(W*x - y)*x.T"
     (residual,) = set(g.step[g.outputs[0]].parents)
     assert str(g.expand(residual)) == "W*x - y"
+
+
+def test_the_lecture_network_against_the_entrywise_bridge():
+    shapes = {"W": (3, 2), "x": (2, 1), "b": (3, 1)}
+    g = sg.graph("sum(sigmoid(W*x + b)) + trace(W.T*W)", shapes=shapes)
+    scalar = sg.entrywise(g)
+    assert len(scalar.inputs) == 6 + 2 + 3 and scalar.outputs[0].name == "f"
+    rng = np.random.default_rng(11)
+    at = {name: rng.normal(size=shape) for name, shape in shapes.items()}
+    grad = g.reverse().evaluate(at).gradient
+    flat = {
+        sg.bridge.entry_name(n, i, j): at[n][i, j] for n in at for i, j in np.ndindex(at[n].shape)
+    }
+    scalar_grad = scalar.reverse().evaluate(flat).gradient
+    for n in at:
+        for i, j in np.ndindex(at[n].shape):
+            assert grad[n][i, j] == pytest.approx(scalar_grad[sg.bridge.entry_name(n, i, j)])
+
+
+def test_entrywise_matrix_outputs_become_entries():
+    g = sg.graph("W*x", shapes={"W": (2, 2), "x": (2, 1)})
+    scalar = sg.entrywise(g)
+    assert [o.name for o in scalar.outputs] == ["f_00", "f_10"]
+    assert scalar.jacobian().shape == (2, 6)
+
+
+def test_pictures_and_latex_show_the_shapes():
+    g = sg.graph("sum(sigmoid(W*x + b))", shapes={"W": (3, 2), "x": (2, 1), "b": (3, 1)})
+    rv = g.reverse()
+    dot = sg.to_dot(rv)
+    assert "input, 3×2" in dot and "MatMul, 3×1" in dot
+    tex = sg.to_latex(rv)
+    assert r"t_{1} &= W x \in \mathbb{R}^{3 \times 1}" in tex
+    assert r"\bar{W} &= \bar{t}_{1} x^{T}" in tex

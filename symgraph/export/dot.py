@@ -128,6 +128,8 @@ def _node(obj, g: Graph, node: Symbol, ev, kinks: Mapping, digits: int) -> tuple
         f", shared by {fan_out} steps" if fan_out > 1 else ""
     )
     about = ("output: " if kind == "output" else "") + about
+    shape = getattr(node, "shape", None)
+    about += f", {shape[0]}×{shape[1]}" if shape is not None else ""
     lines = [head, f'<FONT POINT-SIZE="10">{html(about)}</FONT>']
     if ev is not None:
         lines.append(f"value {_num(ev.values[node], digits)}")
