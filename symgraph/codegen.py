@@ -27,6 +27,7 @@ def gradient(x, y):
 from __future__ import annotations
 
 import builtins
+import functools
 import keyword
 import math
 from collections.abc import Callable
@@ -36,6 +37,7 @@ import numpy
 from sympy import Basic, Expr, Piecewise, S, Symbol, nan
 from sympy.logic.boolalg import BooleanTrue
 from sympy.matrices.expressions import MatrixSymbol
+from sympy.printing.codeprinter import PrintMethodNotImplementedError
 from sympy.printing.numpy import NumPyPrinter
 from sympy.printing.precedence import PRECEDENCE
 from sympy.printing.pycode import PythonCodePrinter
@@ -47,14 +49,17 @@ from .functions import NUMPY_IMPLEMENTATIONS
 _H0 = {"split": 0.5, "zero": 0.0}
 
 #: Names the generated code uses as globals; a user symbol called so is renamed.
-_RESERVED = frozenset(dir(math)) | frozenset(dir(builtins)) | {"numpy"}
+_RESERVED = frozenset(dir(math)) | frozenset(dir(builtins)) | {"numpy", "functools"}
 
 #: Argument types that take the ``math`` path.
 _SCALARS = frozenset({float, int})
 
 #: Points per chunk of a large NumPy batch: a chunk's intermediate arrays stay in the
 #: CPU cache (the MLP n = 16 gradient ran 2x faster per point in chunks than on 10,000).
-CHUNK = 2048
+CHUNK = 4096
+
+#: Terms of a sum (factors of a product) written on one line of generated code.
+MAX_TERMS = 100
 
 
 class _Common:
@@ -85,7 +90,9 @@ class _ArrayPrinter(_Common, NumPyPrinter):
     _sqrt = "numpy.sqrt"
 
     def __init__(self, h0: float):
-        super().__init__({"fully_qualified_modules": True, "allow_unknown_functions": False})
+        super().__init__(
+            {"fully_qualified_modules": True, "allow_unknown_functions": False, "order": "none"}
+        )
         self.h0 = h0
 
     def _print_sigmoid(self, e):
@@ -124,7 +131,9 @@ class _ScalarPrinter(_Common, PythonCodePrinter):
     _sqrt = "sqrt"
 
     def __init__(self, h0: float):
-        super().__init__({"fully_qualified_modules": False, "allow_unknown_functions": False})
+        super().__init__(
+            {"fully_qualified_modules": False, "allow_unknown_functions": False, "order": "none"}
+        )
         self.h0 = h0
 
     def _print_sigmoid(self, e):
@@ -150,6 +159,8 @@ class _ScalarPrinter(_Common, PythonCodePrinter):
 
 
 def _nested(func: str, args: list[str]) -> str:
+    if len(args) > 8:  # flat, not deeply nested code
+        return f"functools.reduce({func}, [{', '.join(args)}])"
     out = args[-1]
     for a in reversed(args[:-1]):
         out = f"{func}({a}, {out})"
@@ -279,15 +290,15 @@ def _in_chunks(function: Callable, args: tuple) -> tuple | None:
             return None
     if shape is None or shape[0] < 2 * CHUNK:
         return None
-
-    def part(i: int) -> tuple:
-        return function(*(a[i : i + CHUNK] if numpy.ndim(a) else a for a in args))
-
-    first = part(0)
-    out = numpy.empty((len(first), *shape), dtype=numpy.result_type(*first))
-    out[:, :CHUNK] = first
-    for i in range(CHUNK, shape[0], CHUNK):
-        out[:, i : i + CHUNK] = part(i)
+    n = shape[0]
+    size = -(-n // -(-n // CHUNK))  # equal chunks of at most CHUNK points
+    out = None
+    for i in range(0, n, size):
+        part = function(*(a[i : i + size] if numpy.ndim(a) else a for a in args))
+        if out is None:
+            out = numpy.empty((len(part), *shape), dtype=numpy.result_type(*part))
+        for row, value in zip(out, part, strict=True):
+            row[i : i + size] = value
     return tuple(out)
 
 
@@ -301,10 +312,13 @@ def compile(sweep, kink: str = "split") -> CompiledFunction:
     lines, held = lean_program(sweep.as_program(), [*g.outputs, *wanted])
     name = "gradient" if is_reverse else "tangent"
     matrices = any(isinstance(s, MatrixSymbol) for s in (*g.inputs, *(n for n, _ in lines)))
-    source = _source(name, g.inputs, lines, held, _ArrayPrinter(_H0[kink]), array=True)
-    if not matrices:
-        scalar = _source(f"{name}_scalar", g.inputs, lines, held, _ScalarPrinter(_H0[kink]))
-        source = f"{source}\n\n\n{scalar}"
+    try:
+        source = _source(name, g.inputs, lines, held, _ArrayPrinter(_H0[kink]), array=True)
+        if not matrices:
+            scalar = _source(f"{name}_scalar", g.inputs, lines, held, _ScalarPrinter(_H0[kink]))
+            source = f"{source}\n\n\n{scalar}"
+    except PrintMethodNotImplementedError as err:
+        raise ValueError(f"cannot compile: {str(err).splitlines()[0]}") from None
     namespace = _namespace()
     exec(source, namespace)
     scalar_fn = None if matrices else namespace[f"{name}_scalar"]
@@ -315,12 +329,23 @@ def _source(name, inputs, lines, held, printer, array: bool = False) -> str:
     out = [f"def {name}({', '.join(map(_identifier, inputs))}):"]
     dead = _last_uses(lines, held) if array else {}
     for s, e in lines:
-        out.append(f"    {_identifier(s)} = {printer.doprint(e)}")
+        out += _assignment(_identifier(s), e, printer)
         if dead.get(s):
             out.append(f"    del {', '.join(map(_identifier, dead[s]))}")
     results = [_result(r, inputs, printer, array) for r in held]
     out.append(f"    return ({', '.join(results)},)")
     return "\n".join(out)
+
+
+def _assignment(name: str, e: Expr, printer) -> list[str]:
+    """``name = e``; a long sum or product is accumulated in pieces, because Python's
+    compiler recurses once per operator and fails on a line of 10,000 terms."""
+    if not (e.is_Add or e.is_Mul) or len(e.args) <= MAX_TERMS:
+        return [f"    {name} = {printer._print(e)}"]
+    op = "+" if e.is_Add else "*"
+    parts = [e.func(*e.args[i : i + MAX_TERMS]) for i in range(0, len(e.args), MAX_TERMS)]
+    first, *rest = (printer._print(part) for part in parts)
+    return [f"    {name} = {first}"] + [f"    {name} = {name} {op} ({p})" for p in rest]
 
 
 def _last_uses(lines, held) -> dict[Symbol, list[Symbol]]:
@@ -343,7 +368,7 @@ def _last_uses(lines, held) -> dict[Symbol, list[Symbol]]:
 def _result(r: Expr, inputs, printer, array: bool) -> str:
     """A returned value; in the array function a constant is broadcast to the batch."""
     if not r.is_number:
-        return printer.doprint(r)
+        return printer._print(r)
     if not array:
         return repr(float(r))
     return f"_full({float(r)!r}, {''.join(_identifier(x) + ', ' for x in inputs)})"
@@ -364,6 +389,7 @@ def _full(value: float, *args):
 def _namespace() -> dict:
     return {
         "numpy": numpy,
+        "functools": functools,
         **{k: getattr(math, k) for k in dir(math) if not k.startswith("_")},
         "nan": math.nan,
         "_full": _full,
