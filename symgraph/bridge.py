@@ -21,11 +21,7 @@ import sympy
 from sympy import ImmutableMatrix, MatrixSymbol, Symbol
 
 from .graph import Graph, Source, graph
-
-
-def entry_name(name: str, i: int, j: int) -> str:
-    """``W, 2, 1 -> W_21`` (``W_12_3`` once an index has two digits)."""
-    return f"{name}_{i}{j}" if max(i, j) < 10 else f"{name}_{i}_{j}"
+from .naming import entry_name
 
 
 def entries(m: MatrixSymbol) -> ImmutableMatrix:

@@ -21,6 +21,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cached_property
+from itertools import product
 
 import networkx as nx
 import sympy
@@ -171,10 +172,17 @@ class Graph:
         target = self.symbol(node)
         closed = self._closed
         if target not in closed:
-            needed = self.ancestors(target)
-            for s in self.steps[: self.order[target] - len(self.inputs) + 1]:
-                if s.name in needed and s.name not in closed:
-                    closed[s.name] = s.expr.xreplace({p: closed[p] for p in s.parents})
+            # only the ancestors not yet expanded, in order: expanding every node one
+            # by one stays linear in the graph (a scan of all steps each time was not)
+            missing, stack = {target}, [target]
+            while stack:
+                for p in self.step[stack.pop()].parents:
+                    if p not in closed and p not in missing:
+                        missing.add(p)
+                        stack.append(p)
+            for name in sorted(missing, key=self.order.__getitem__):
+                s = self.step[name]
+                closed[name] = s.expr.xreplace({p: closed[p] for p in s.parents})
         return closed[target]
 
     @cached_property
@@ -394,6 +402,10 @@ def _lines(
         source = parse(source, shapes)
     if isinstance(source, Program):
         return list(source.lines), [source.output]
+    if isinstance(source, sympy.MatrixBase):  # explicit entries: one output each, f_ij
+        cells = product(range(source.rows), range(source.cols))
+        names = [Symbol(naming.entry_name("f", i, j), real=True) for i, j in cells]
+        return list(zip(names, map(_as_real, source), strict=True)), None
     if isinstance(source, Basic):
         return [(None, _as_real(source))], None
     if isinstance(source, Mapping):

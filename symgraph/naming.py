@@ -75,6 +75,12 @@ def step_prefix(taken: Iterable[str]) -> str:
     return "tmp"
 
 
+def entry_name(name: str, i: int, j: int) -> str:
+    """The scalar standing for entry (i, j) of a matrix: ``W, 2, 1 -> W_21``
+    (``W_12_3`` once an index has two digits)."""
+    return f"{name}_{i}{j}" if max(i, j) < 10 else f"{name}_{i}_{j}"
+
+
 def output_names(m: int, taken: Iterable[str]) -> tuple[Symbol, ...]:
     """``(f,)`` for one output, ``(f1, ..., fm)`` for several; ``y`` if ``f`` is taken."""
     taken = set(taken)

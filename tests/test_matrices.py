@@ -229,3 +229,10 @@ def test_pictures_and_latex_show_the_shapes():
     tex = sg.to_latex(rv)
     assert r"t_{1} &= W x \in \mathbb{R}^{3 \times 1}" in tex
     assert r"\bar{W} &= \bar{t}_{1} x^{T}" in tex
+
+
+def test_an_explicit_sympy_matrix_is_a_vector_function_of_its_entries():
+    a, b = sympy.symbols("a b", real=True)
+    g = sg.graph(sympy.Matrix([[a * b, sympy.sin(a)], [a + b, b**2]]))
+    assert [o.name for o in g.outputs] == ["f_00", "f_01", "f_10", "f_11"]
+    assert g.jacobian() == sympy.Matrix([[b, a], [sympy.cos(a), 0], [1, 1], [0, 2 * b]])
