@@ -185,6 +185,10 @@ class Graph:
                 closed[name] = s.expr.xreplace({p: closed[p] for p in s.parents})
         return closed[target]
 
+    def in_inputs(self, expr: Basic) -> Basic:
+        """``expr``, written in step names, rewritten in the inputs."""
+        return expr.xreplace({s: self.expand(s) for s in expr.free_symbols if s in self.step})
+
     @cached_property
     def _closed(self) -> dict[Basic, Expr]:
         return {x: x for x in self.inputs}

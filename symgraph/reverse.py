@@ -69,9 +69,7 @@ class Reverse:
 
     def closed_form(self, node) -> Expr:
         """The adjoint of ``node`` in the inputs, tidied cheaply."""
-        g = self.graph
-        expr = self.in_steps(node)
-        return tidy(expr.xreplace({s: g.expand(s) for s in expr.free_symbols if s in g.step}))
+        return tidy(self.graph.in_inputs(self.in_steps(node)))
 
     @cached_property
     def gradient(self) -> dict[Symbol, Expr]:
