@@ -85,8 +85,8 @@ class Graph:
 
     @cached_property
     def step(self) -> dict[Symbol, Step]:
-        """Step by its name."""
-        return {s.name: s for s in self.steps}
+        """Step by its name (a symbol, or its name as a string)."""
+        return naming.NameDict({s.name: s for s in self.steps})
 
     @cached_property
     def order(self) -> dict[Symbol, int]:
@@ -101,7 +101,7 @@ class Graph:
         for s in self.steps:
             for p in s.parents:
                 kids[p].append(s.name)
-        return {n: tuple(k) for n, k in kids.items()}
+        return naming.NameDict({n: tuple(k) for n, k in kids.items()})
 
     @cached_property
     def partials(self) -> dict[tuple[Symbol, Symbol], Expr]:

@@ -129,3 +129,9 @@ def test_piecewise_derivatives_are_gathered_into_one_piecewise():
     g = sg.graph("where(x > 0, x**2, -x)")
     x = g.inputs[0]
     assert g.gradient()[x] == sympy.Piecewise((2 * x, x > 0), (-1, True))
+
+
+def test_steps_and_children_answer_to_names():
+    g = sg.graph("(x + y)*(y + 1)")
+    assert str(g.step["t1"]) == "t1 = x + y"
+    assert g.children["y"] == (g.symbol("t1"), g.symbol("t2"))
