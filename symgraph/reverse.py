@@ -180,7 +180,8 @@ def jacobian(g: Graph, mode: str = "auto") -> sympy.Matrix:
         columns = [g.forward(x).derivative for x in g.inputs]
         rows = [[col[o] for col in columns] for o in g.outputs]
     else:
-        rows = [[g.reverse(o).gradient[x] for x in g.inputs] for o in g.outputs]
+        gradients = [g.reverse(o).gradient for o in g.outputs]  # one sweep per output
+        rows = [[grad[x] for x in g.inputs] for grad in gradients]
     matrix = sympy.Matrix(len(g.outputs), len(g.inputs), lambda i, j: rows[i][j])
     matrix.mode_choice = choice
     return matrix
