@@ -11,6 +11,7 @@
 """
 
 from .bridge import entrywise
+from .build import build, graph
 from .check import CheckReport, ClaimResult, Counterexample, check
 from .codegen import CompiledFunction, compile
 from .evaluate import (
@@ -29,7 +30,7 @@ from .finite import (
 )
 from .forward import Forward, forward
 from .functions import relu, sigmoid, softplus
-from .graph import Graph, GraphError, Step, build, graph
+from .graph import Graph, GraphError, Step
 from .parse import ParseError, parse
 from .reverse import ModeChoice, Reverse, choose_mode, reverse
 from .rules import UnsupportedOperationError, register_partial

@@ -20,7 +20,8 @@ from itertools import product
 import sympy
 from sympy import ImmutableMatrix, MatrixSymbol, Symbol
 
-from .graph import Graph, Source, graph
+from .build import Source, graph
+from .graph import Graph
 from .naming import entry_name
 
 

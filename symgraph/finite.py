@@ -23,9 +23,10 @@ import sympy
 from sympy import Add, Expr, Symbol
 
 from . import naming
+from .build import graph
 from .evaluate import EvaluationError
 from .functions import NUMPY_IMPLEMENTATIONS
-from .graph import Graph, GraphError, graph
+from .graph import Graph, GraphError
 
 #: Schemes: the offsets of the two evaluations and the divisor, in units of h.
 SCHEMES = {"forward": (0, 1, 1), "backward": (-1, 0, 1), "central": (-1, 1, 2)}

@@ -5,6 +5,7 @@ shared subexpression is one step with several children. Numeric coefficients,
 negation and division fold into the step that uses them, so steps read like the
 lines a person writes (``t5 = t4 - t3``, ``t2 = exp(2*u2)``).
 
+>>> from symgraph import graph
 >>> g = graph("(x + y)*(y + 1)")
 >>> print(g)
 t1 = x + y
@@ -18,29 +19,22 @@ f = t1*t2
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import cached_property
-from itertools import product
 
 import networkx as nx
 import sympy
 from sympy import Basic, Expr, Lambda, Symbol
-from sympy.core.relational import Relational
-from sympy.functions.elementary.piecewise import ExprCondPair
-from sympy.logic.boolalg import Boolean
 from sympy.matrices.expressions import (
     Identity,
-    MatMul,
-    MatrixExpr,
     MatrixSymbol,
     OneMatrix,
-    Transpose,
     ZeroMatrix,
 )
 
 from . import naming
-from .parse import ParseError, Program, parse, parse_expr_text
+from .parse import Program
 from .rules import local_partial, pullback, pushforward
 
 Source = str | Expr | Sequence | Mapping | Program
@@ -255,24 +249,7 @@ class Graph:
         return repr_svg(self)
 
 
-# ---------------------------------------------------------------- building
-
-
-#: Sums with more terms than this are decomposed in SymPy's argument order, not its
-#: print order: ``as_ordered_terms`` builds an exponent vector over all the sum's symbols
-#: and generators for each term, quadratic in a long sum (Rosenbrock n = 2000 spent 5 s
-#: there, and it was two thirds of building the MLP n = 16). Lecture sums are shorter.
-PRINT_ORDER_MAX_TERMS = 8
-
-
-def _print_order(e: Basic) -> tuple[Basic, ...]:
-    if e.is_Add and len(e.args) > PRINT_ORDER_MAX_TERMS:
-        return e.args
-    if e.is_Add:
-        return tuple(e.as_ordered_terms())
-    if e.is_Mul:
-        return tuple(e.as_ordered_factors())
-    return e.args
+# ---------------------------------------------------------------- helpers
 
 
 def _scalar_partials(s: Step):
@@ -302,177 +279,3 @@ def is_matrix_edge(step: Step, parent: Basic) -> bool:
 def _is_leaf(e: Basic) -> bool:
     """Symbols, numbers, matrix symbols and constants, and function bodies (``Lambda``)."""
     return e.is_Atom or isinstance(e, MatrixSymbol | Identity | ZeroMatrix | OneMatrix | Lambda)
-
-
-def _is_structure(e: Basic) -> bool:
-    """Conditions and containers are written inside a step, never steps themselves."""
-    return isinstance(e, Boolean | Relational | ExprCondPair | sympy.Tuple)
-
-
-class _Builder:
-    """Hash-consing: one step per distinct subexpression, named as it is created."""
-
-    def __init__(self, prefix: str, taken: set[str]):
-        self.steps: list[Step] = []
-        self.memo: dict[Basic, Symbol] = {}
-        self.nodes: set[Symbol] = set()
-        self.prefix, self.taken = prefix, taken
-        self.generated = 0
-
-    def value(self, e: Basic) -> Expr:
-        """A node symbol (or an atom) standing for ``e``, making steps as needed."""
-        if _is_leaf(e) or (isinstance(e, Expr) and e.is_number):  # constants fold in
-            return e
-        if e not in self.memo:
-            self.memo[e] = self.add(self.form(e))
-        return self.memo[e]
-
-    def form(self, e: Basic) -> Expr:
-        """``e`` as one step: its operation applied to nodes and folded arguments.
-
-        Arguments are visited in the order SymPy prints them, so steps are numbered
-        as the formula reads (``exp(a) - sin(b)`` gives ``t1 = exp(a)``, ``f = t1 - t2``).
-        """
-        args = e.args
-        # the print order only matters when two or more arguments make new steps; it is
-        # costly to find (sort keys of whole subtrees), so it is skipped otherwise
-        new = sum(1 for a in args if not _is_leaf(a) and a not in self.memo)
-        order, known = (_print_order(e) if new > 1 else args), set(args)
-        done = {a: self.argument(a, e) for a in order if a in known}
-        formed = [done[a] if a in done else self.argument(a, e) for a in args]
-        if all(f is a for f, a in zip(formed, args, strict=True)):
-            return e  # nothing to replace: SymPy need not rebuild (and re-evaluate) it
-        return e.func(*formed)
-
-    def argument(self, a: Basic, parent: Basic) -> Basic:
-        if _is_leaf(a):
-            return a
-        if _is_structure(a):
-            return self.form(a)
-        if isinstance(a, MatMul):  # SymPy calls a MatMul is_Mul too: test it first
-            if a.args[0].is_Number:
-                return MatMul(a.args[0], self.argument(MatMul(*a.args[1:]).doit(), a))
-            return self.value(a)
-        if a.is_Mul and a.args[0].is_number:  # a coefficient (2, -1, π) folds
-            constant, rest = a.as_independent(*a.free_symbols, as_Add=False)
-            return constant * self.value(rest)
-        if isinstance(a, Transpose):  # so does a transpose: t1 = Wᵀ x
-            return Transpose(self.value(a.arg))
-        if parent.is_Mul and a.is_Pow and a.exp == -1:  # division folds
-            return 1 / self.value(a.base)
-        return self.value(a)
-
-    def add(self, expr: Expr, name: Symbol | None = None) -> Symbol:
-        if name is None:
-            self.generated += 1
-            name = next(naming.fresh(self.prefix, self.taken, start=self.generated))
-        if isinstance(expr, MatrixExpr) and not isinstance(name, MatrixSymbol):
-            name = MatrixSymbol(name.name, *expr.shape)
-        self.taken.add(name.name)
-        nodes = self.nodes
-        parents = tuple(sorted(expr.free_symbols & nodes, key=lambda n: self._rank[n]))
-        self.steps.append(Step(name, expr, parents))
-        self._rank[name] = len(self._rank)
-        nodes.add(name)
-        return name
-
-    def line(self, name: Symbol, rhs: Expr) -> Symbol:
-        """A named step (a program line or an output) whose top is ``rhs``."""
-        if _is_leaf(rhs) or rhs in self.memo:
-            return self.add(self.memo.get(rhs, rhs), name)
-        self.memo[rhs] = self.add(self.form(rhs), name)
-        return self.memo[rhs]
-
-    def start(self, inputs: Iterable[Symbol]) -> None:
-        self._rank = {x: i for i, x in enumerate(inputs)}
-        self.nodes.update(self._rank)
-
-
-def _as_real(e: Basic) -> Expr:
-    """Give every free symbol the real assumption (so d|x|/dx = sign(x))."""
-    if not isinstance(e, Expr | MatrixExpr):
-        raise ParseError(f"expected a scalar expression, got {type(e).__name__}: {e}")
-    if e.has(sympy.I):
-        raise ParseError(f"complex numbers are not supported: {e}")
-    plain = [s for s in e.free_symbols if isinstance(s, Symbol) and not s.is_real]
-    return e.xreplace({s: Symbol(s.name, real=True) for s in plain})
-
-
-def _lines(
-    source: Source, shapes: Mapping | None = None
-) -> tuple[list[tuple[Symbol | None, Expr]], list[Symbol] | None]:
-    """Normalise a source into (name, rhs) lines; names None are outputs to be named."""
-    if isinstance(source, str):
-        source = parse(source, shapes)
-    if isinstance(source, Program):
-        return list(source.lines), [source.output]
-    if isinstance(source, sympy.MatrixBase):  # explicit entries: one output each, f_ij
-        cells = product(range(source.rows), range(source.cols))
-        names = [Symbol(naming.entry_name("f", i, j), real=True) for i, j in cells]
-        return list(zip(names, map(_as_real, source), strict=True)), None
-    if isinstance(source, Basic):
-        return [(None, _as_real(source))], None
-    if isinstance(source, Mapping):
-        return [(Symbol(str(k), real=True), _expr(v, shapes)) for k, v in source.items()], None
-    if isinstance(source, Sequence) and len(source) > 0:
-        return [(None, _expr(v, shapes)) for v in source], None
-    raise ParseError(f"cannot make a graph from {type(source).__name__}: {source!r}")
-
-
-def _expr(v, shapes: Mapping | None = None) -> Expr:
-    return parse_expr_text(v, shapes) if isinstance(v, str) else _as_real(v)
-
-
-def build(source: Source, shapes: Mapping | None = None) -> Graph:
-    """Decompose ``source`` into a :class:`Graph` (see :func:`graph`)."""
-    lines, program_outputs = _lines(source, shapes)
-    defined = {name for name, _ in lines if name is not None}
-    used = set().union(*(rhs.free_symbols for _, rhs in lines))
-    inputs = tuple(sorted(used - defined, key=naming.natural_key))
-    taken = {s.name for s in used | defined}
-    names = iter(naming.output_names(sum(n is None for n, _ in lines), taken))
-    lines = [(name or next(names), rhs) for name, rhs in lines]
-    builder = _Builder(
-        naming.step_prefix(x.name for x in inputs), taken | {n.name for n, _ in lines}
-    )
-    builder.start(inputs)
-    made = {name.name: builder.line(name, rhs) for name, rhs in lines}
-    outputs = [made[o.name] for o in program_outputs] if program_outputs else made.values()
-    return Graph(inputs, tuple(builder.steps), tuple(outputs))
-
-
-def graph(source: Source, shapes: Mapping | None = None) -> Graph:
-    """Parse ``source`` safely and decompose it into a computation graph.
-
-    Parameters
-    ----------
-    source
-        A formula (``"exp(x)*y"``), a program (one ``name = expr`` a line; the
-        last line is the output), a SymPy expression, a list of them (outputs
-        ``f1 ... fm``) or a dict ``name -> expression``.
-    shapes
-        For text: names that are matrices, ``{"W": (3, 2), "x": (2, 1)}`` (rows,
-        columns). They take ``*`` or ``@`` products, ``W.T``, ``hadamard``, ``sum``,
-        ``trace``, ``inverse`` and scalar functions entry by entry; a program line
-        whose value is a matrix is a matrix for the lines after it. SymPy sources
-        carry their own ``MatrixSymbol`` shapes, and ignore this.
-
-    Examples
-    --------
-    >>> g = graph("exp(exp(u1) + exp(2*u2)) + sigmoid(exp(u1) + exp(2*u2))")
-    >>> print(g)
-    t1 = exp(u1)
-    t2 = exp(2*u2)
-    t3 = t1 + t2
-    t4 = exp(t3)
-    t5 = sigmoid(t3)
-    f = t4 + t5
-    >>> g.children[g.symbol("t3")]
-    (t4, t5)
-    >>> print(graph("sum(sigmoid(W*x + b))", shapes={"W": (3, 2), "x": (2, 1), "b": (3, 1)}))
-    t1 = W*x
-    t2 = b + t1
-    t3 = sigmoid(t2)
-    f = sum(t3)
-    """
-    return build(source, shapes)

@@ -28,7 +28,8 @@ import sympy
 from sympy import Expr, S, Symbol, sympify
 
 from . import naming
-from .graph import Graph, GraphError, build
+from .build import build
+from .graph import Graph, GraphError
 from .parse import Program
 from .rules import total
 from .simplify import resolve, tidy
