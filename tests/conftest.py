@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import builtins
 import random
 
+import numpy as np
 import pytest
 import sympy
 from hypothesis import strategies as st
@@ -58,3 +60,42 @@ points = st.fixed_dictionaries(
 @pytest.fixture
 def rng():
     return random.Random(1234)
+
+
+def random_point(g, rng) -> dict:
+    """A random value for every input of ``g``: an array of its shape, or a float."""
+    return {
+        s.name: rng.normal(size=s.shape) if getattr(s, "shape", None) else rng.normal()
+        for s in g.inputs
+    }
+
+
+def central_gradient(g, at: dict, name: str, h: float = 1e-6):
+    """∂f/∂name by central differences, entry by entry (an array of the input's shape)."""
+
+    def value(point):
+        return float(np.sum(g.evaluate(point).outputs[g.outputs[0]]))
+
+    base = np.asarray(at[name], dtype=float)
+    grad = np.zeros_like(base)
+    for index in np.ndindex(base.shape):
+        step = np.zeros_like(base)
+        step[index] = h
+        grad[index] = (value({**at, name: base + step}) - value({**at, name: base - step})) / (
+            2 * h
+        )
+    return grad
+
+
+def assert_refused_without_running(text: str, monkeypatch, **kwargs) -> None:
+    """Every parser entry point refuses ``text`` with a ParseError and never calls eval/exec."""
+    from symgraph.parse import ParseError, parse, parse_expr_text, parse_program
+
+    def forbidden(*args, **kw):
+        raise AssertionError("eval/exec called")
+
+    monkeypatch.setattr(builtins, "eval", forbidden)
+    monkeypatch.setattr(builtins, "exec", forbidden)
+    for parser in (parse, parse_expr_text, parse_program):
+        with pytest.raises(ParseError):
+            parser(text, **kwargs)

@@ -12,6 +12,8 @@ from sympy.matrices.expressions.applyfunc import ElementwiseApplyFunction
 import symgraph as sg
 from symgraph.functions import msum, sigmoid
 
+from .conftest import central_gradient, random_point
+
 W = MatrixSymbol("W", 3, 2)
 V = MatrixSymbol("V", 2, 3)
 A = MatrixSymbol("A", 2, 2)
@@ -33,31 +35,12 @@ MATRIX_SAMPLES = {
 }
 
 
-def _random_point(g, rng):
-    return {
-        s.name: rng.normal(size=s.shape) if getattr(s, "shape", None) else rng.normal()
-        for s in g.inputs
-    }
-
-
 def _scalar_loss(expr, rng):
     """A scalar function of a sample: itself, or ⟨R, sample⟩ for a fixed random R."""
     if not isinstance(expr, sympy.MatrixExpr):
         return expr
     weights = sympy.ImmutableMatrix(rng.normal(size=expr.shape))
     return msum(HadamardProduct(expr, weights))
-
-
-def _central(g, at, name, h=1e-6):
-    base = np.asarray(at[name], dtype=float)
-    grad = np.zeros_like(base)
-    for index in np.ndindex(base.shape):
-        step = np.zeros_like(base)
-        step[index] = h
-        up = g.evaluate({**at, name: base + step}).outputs[g.outputs[0]]
-        down = g.evaluate({**at, name: base - step}).outputs[g.outputs[0]]
-        grad[index] = (up - down) / (2 * h)
-    return grad
 
 
 CASES = [(cls.__name__, e) for cls, samples in MATRIX_SAMPLES.items() for e in samples]
@@ -69,13 +52,13 @@ CASES = [(cls.__name__, e) for cls, samples in MATRIX_SAMPLES.items() for e in s
 def test_matrix_rule_against_central_differences_and_forward(name, expr):
     rng = np.random.default_rng(3)
     g = sg.graph(_scalar_loss(expr, rng))
-    at = _random_point(g, rng)
+    at = random_point(g, rng)
     grad = g.reverse().evaluate(at).gradient
     direction = {s.name: rng.normal(size=np.shape(at[s.name])) for s in g.inputs}
     jvp = g.forward(direction).evaluate(at).derivative[g.outputs[0]]
     assert jvp == pytest.approx(sum(np.sum(grad[k] * direction[k]) for k in direction))
     for s in g.inputs:
-        assert np.allclose(grad[s.name], _central(g, at, s.name), rtol=1e-5, atol=1e-7), s
+        assert np.allclose(grad[s.name], central_gradient(g, at, s.name), rtol=1e-5, atol=1e-7), s
 
 
 def test_every_matrix_rule_has_a_sample():
@@ -102,7 +85,7 @@ def test_a_one_by_one_product_is_a_scalar_loss():
     rv = g.reverse()
     assert str(rv.closed_form("W")) == "2*(W*x - y)*x.T"
     rng = np.random.default_rng(1)
-    at = _random_point(g, rng)
+    at = random_point(g, rng)
     ev = rv.evaluate(at)
     residual = at["W"] @ at["x"] - at["y"]
     assert ev.values["f"] == pytest.approx((residual.T @ residual)[0, 0])
@@ -115,7 +98,7 @@ def test_two_layer_network_matches_the_scalar_bridge():
     out = MatMul(W2, hidden)
     g = sg.graph(msum(out.applyfunc(sigmoid)))
     rng = np.random.default_rng(7)
-    at = _random_point(g, rng)
+    at = random_point(g, rng)
     grad = g.reverse().evaluate(at).gradient
     # the same network written entry by entry, as scalars
     e = {
@@ -171,7 +154,7 @@ def test_text_with_shapes_matches_the_sympy_source_and_central_differences(text,
         s.name: getattr(s, "shape", None) for s in reference.inputs
     }
     rng = np.random.default_rng(11)
-    at = _random_point(g, rng)
+    at = random_point(g, rng)
     if "A" in at:
         at["A"] = at["A"] + 3 * np.eye(2)
     grad = g.reverse().evaluate(at).gradient
@@ -179,7 +162,7 @@ def test_text_with_shapes_matches_the_sympy_source_and_central_differences(text,
     for s in g.inputs:
         assert np.shape(grad[s.name]) == np.shape(at[s.name])
         assert np.allclose(grad[s.name], expected[s.name])
-        assert np.allclose(grad[s.name], _central(g, at, s.name), rtol=1e-5, atol=1e-7), s
+        assert np.allclose(grad[s.name], central_gradient(g, at, s.name), rtol=1e-5, atol=1e-7), s
 
 
 def test_text_linear_network_adjoints_have_the_transposes():

@@ -3,7 +3,6 @@ hostile sizes, programs, and a fuzz property (only ParseError ever escapes)."""
 
 from __future__ import annotations
 
-import builtins
 import importlib
 import string
 import time
@@ -43,6 +42,8 @@ from sympy import (
 
 from symgraph.functions import relu, sigmoid, softplus
 from symgraph.parse import ParseError, Program, parse, parse_expr_text, parse_program
+
+from .conftest import assert_refused_without_running
 
 x, y, z, r, u1, u2 = sympy.symbols("x y z r u1 u2", real=True)
 t1, t2, t3, f = sympy.symbols("t1 t2 t3 f", real=True)
@@ -262,15 +263,7 @@ INJECTIONS = [
 def test_code_injection_is_refused_and_runs_nothing(template, tmp_path, monkeypatch):
     marker = tmp_path / "pwned"
     text = template.format(marker=marker)
-
-    def forbidden(*args, **kwargs):
-        raise AssertionError("eval/exec called")
-
-    monkeypatch.setattr(builtins, "eval", forbidden)
-    monkeypatch.setattr(builtins, "exec", forbidden)
-    for parser in (parse, parse_expr_text, parse_program):
-        with pytest.raises(ParseError):
-            parser(text)
+    assert_refused_without_running(text, monkeypatch)
     assert not marker.exists()
 
 

@@ -5,7 +5,6 @@ both shapes, refusals without shapes, shapes validation, hostile input."""
 
 from __future__ import annotations
 
-import builtins
 import string
 import time
 import warnings
@@ -32,6 +31,8 @@ import symgraph as sg
 from symgraph.functions import elementwise, msum, relu, sigmoid
 from symgraph.parse import ParseError, Program, parse, parse_expr_text, parse_program
 from symgraph.parse_matrices import ENTRY
+
+from .conftest import assert_refused_without_running, central_gradient, random_point
 
 SHAPES = {"W": (3, 2), "x": (2, 1), "b": (3, 1), "y": (3, 1), "A": (2, 2), "V": (2, 3)}
 SHAPES |= {"c": (2, 1)}
@@ -125,32 +126,14 @@ def test_elementwise_functions_share_one_variable():
 
 
 def _point(g, seed=0):
-    rng = np.random.default_rng(seed)
-    return {
-        s.name: rng.normal(size=s.shape) if hasattr(s, "shape") else rng.normal() for s in g.inputs
-    }
-
-
-def _value(g, at):
-    return float(np.sum(g.evaluate(at).outputs[g.outputs[0]]))
-
-
-def _central(g, at, name, h=1e-6):
-    base = np.asarray(at[name], dtype=float)
-    grad = np.zeros_like(base)
-    for index in np.ndindex(base.shape):
-        step = np.zeros_like(base)
-        step[index] = h
-        up, down = _value(g, {**at, name: base + step}), _value(g, {**at, name: base - step})
-        grad[index] = (up - down) / (2 * h)
-    return grad
+    return random_point(g, np.random.default_rng(seed))
 
 
 def _check_gradient(g, at):
     grad = g.reverse().evaluate(at).gradient
     for s in g.inputs:
         assert np.shape(grad[s.name]) == np.shape(at[s.name]), s
-        assert np.allclose(grad[s.name], _central(g, at, s.name), rtol=1e-5, atol=1e-7), s
+        assert np.allclose(grad[s.name], central_gradient(g, at, s.name), rtol=1e-5, atol=1e-7), s
     return grad
 
 
@@ -418,15 +401,7 @@ INJECTIONS = [
 def test_injection_with_matrices_is_refused_and_runs_nothing(template, tmp_path, monkeypatch):
     marker = tmp_path / "pwned"
     text = template.format(marker=marker)
-
-    def forbidden(*args, **kwargs):
-        raise AssertionError("eval/exec called")
-
-    monkeypatch.setattr(builtins, "eval", forbidden)
-    monkeypatch.setattr(builtins, "exec", forbidden)
-    for parser in (parse, parse_expr_text, parse_program):
-        with pytest.raises(ParseError):
-            parser(text, shapes=SHAPES)
+    assert_refused_without_running(text, monkeypatch, shapes=SHAPES)
     assert not marker.exists()
 
 
