@@ -29,30 +29,22 @@ def gradient(x, y):
 
 from __future__ import annotations
 
-import builtins
 import functools
-import keyword
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy
-from sympy import Basic, Expr, Piecewise, S, Symbol, nan
-from sympy.logic.boolalg import BooleanTrue
+from sympy import Basic, Expr, Symbol
 from sympy.matrices.expressions import MatrixSymbol
 from sympy.printing.codeprinter import PrintMethodNotImplementedError
-from sympy.printing.numpy import NumPyPrinter
-from sympy.printing.precedence import PRECEDENCE
-from sympy.printing.pycode import PythonCodePrinter
 
 from . import naming
 from .functions import NUMPY_IMPLEMENTATIONS
+from .printers import SCALAR_HELPERS, ArrayPrinter, ScalarPrinter, identifier
 
 #: Heaviside(0) in compiled code, by kink convention (compiled code does not detect kinks).
 _H0 = {"split": 0.5, "zero": 0.0}
-
-#: Names the generated code uses as globals; a user symbol called so is renamed.
-_RESERVED = frozenset(dir(math)) | frozenset(dir(builtins)) | {"numpy", "functools"}
 
 #: Argument types that take the ``math`` path.
 _SCALARS = frozenset({float, int})
@@ -63,146 +55,6 @@ CHUNK = 4096
 
 #: Terms of a sum (factors of a product) written on one line of generated code.
 MAX_TERMS = 100
-
-
-class _Common:
-    """What both printers share: names, exact constants as floats, cheap powers."""
-
-    def _print_Symbol(self, e):
-        return _identifier(e)
-
-    def _print_Rational(self, e):
-        return repr(float(e))
-
-    def _print_Pow(self, e, rational=False):
-        # parenthesised: the Mul printer may write this right after a "/"
-        base, exp = e.args
-        b = self.parenthesize(base, PRECEDENCE["Pow"])
-        if exp == -1:
-            return f"(1/{b})"
-        if exp == 2 and base.is_Atom:
-            return f"({b}*{b})"  # no pow() call: twice as fast on floats
-        if exp == S.Half:
-            return f"{self._sqrt}({self._print(base)})"
-        return f"{b}**{self.parenthesize(exp, PRECEDENCE['Pow'])}"
-
-
-class _ArrayPrinter(_Common, NumPyPrinter):
-    """NumPy code that works on any array type speaking NumPy's protocols (Dask too)."""
-
-    _sqrt = "numpy.sqrt"
-
-    def __init__(self, h0: float):
-        super().__init__(
-            {"fully_qualified_modules": True, "allow_unknown_functions": False, "order": "none"}
-        )
-        self.h0 = h0
-
-    def _print_sigmoid(self, e):
-        return f"_sigmoid({self._print(e.args[0])})"
-
-    def _print_relu(self, e):
-        return f"_relu({self._print(e.args[0])})"
-
-    def _print_softplus(self, e):
-        return f"_softplus({self._print(e.args[0])})"
-
-    def _print_Heaviside(self, e):
-        return f"numpy.heaviside({self._print(e.args[0])}, {self.h0})"
-
-    def _print_DiracDelta(self, e):
-        return f"numpy.zeros_like({self._print(e.args[0])})"
-
-    def _print_Max(self, e):
-        return _nested("numpy.maximum", [self._print(a) for a in e.args])
-
-    def _print_Min(self, e):
-        return _nested("numpy.minimum", [self._print(a) for a in e.args])
-
-    def _print_Piecewise(self, e):
-        # nested where (not numpy.select): Dask and other array types implement it
-        pieces = _with_default(e).args
-        out = self._print(pieces[-1].expr)
-        for expr, cond in reversed(pieces[:-1]):
-            out = f"numpy.where({self._print(cond)}, {self._print(expr)}, {out})"
-        return out
-
-
-class _ScalarPrinter(_Common, PythonCodePrinter):
-    """Plain Python over floats, with the ``math`` module's functions as globals."""
-
-    _sqrt = "sqrt"
-
-    def __init__(self, h0: float):
-        super().__init__(
-            {"fully_qualified_modules": False, "allow_unknown_functions": False, "order": "none"}
-        )
-        self.h0 = h0
-
-    def _print_sigmoid(self, e):
-        return f"_sigmoid_scalar({self._print(e.args[0])})"
-
-    def _print_relu(self, e):
-        return f"max({self._print(e.args[0])}, 0.0)"
-
-    def _print_softplus(self, e):
-        return f"_softplus_scalar({self._print(e.args[0])})"
-
-    def _print_Heaviside(self, e):
-        return f"_heaviside_scalar({self._print(e.args[0])}, {self.h0!r})"
-
-    def _print_DiracDelta(self, e):
-        return "0.0"
-
-    def _print_Piecewise(self, e):
-        return super()._print_Piecewise(_with_default(e))
-
-    def _print_NaN(self, e):
-        return "nan"
-
-
-def _nested(func: str, args: list[str]) -> str:
-    if len(args) > 8:  # flat, not deeply nested code
-        return f"functools.reduce({func}, [{', '.join(args)}])"
-    out = args[-1]
-    for a in reversed(args[:-1]):
-        out = f"{func}({a}, {out})"
-    return out
-
-
-def _with_default(e: Piecewise) -> Piecewise:
-    """``e`` with a last ``(nan, True)`` piece if it has none (no value there)."""
-    if isinstance(e.args[-1].cond, BooleanTrue):
-        return e
-    return Piecewise(*e.args, (nan, True), evaluate=False)
-
-
-def _sigmoid_scalar(x: float) -> float:
-    if x >= 0:
-        return 1.0 / (1.0 + math.exp(-x))
-    z = math.exp(x)  # no overflow for large negative x
-    return z / (1.0 + z)
-
-
-def _heaviside_scalar(x: float, at_zero: float) -> float:
-    return 1.0 if x > 0 else 0.0 if x < 0 else at_zero
-
-
-def _softplus_scalar(x: float) -> float:
-    return max(x, 0.0) + math.log1p(math.exp(-abs(x)))
-
-
-def _identifier(s: Symbol) -> str:
-    """A Python name for ``s`` (names that are not identifiers, or shadow a global, escaped)."""
-    name = s.name
-    if (
-        name.isidentifier()
-        and not keyword.iskeyword(name)
-        and not name.startswith("_")
-        and name not in _RESERVED
-    ):
-        return name
-    return "_v" + "".join(c if c.isalnum() else f"_{ord(c):x}_" for c in name)
 
 
 # ---------------------------------------------------------------- the program
@@ -359,10 +211,10 @@ def compile(sweep, kink: str = "split") -> CompiledFunction:
     name = "gradient" if is_reverse else "tangent"
     matrices = any(isinstance(s, MatrixSymbol) for s in (*g.inputs, *(n for n, _ in lines)))
     try:
-        source = _source(name, g.inputs, lines, held, _ArrayPrinter(_H0[kink]), array=True)
+        source = _source(name, g.inputs, lines, held, ArrayPrinter(_H0[kink]), array=True)
         if not matrices:
-            scalar = _source(f"{name}_scalar", g.inputs, lines, held, _ScalarPrinter(_H0[kink]))
-            into = _source_into(f"{name}_into", g.inputs, lines, held, _ArrayPrinter(_H0[kink]))
+            scalar = _source(f"{name}_scalar", g.inputs, lines, held, ScalarPrinter(_H0[kink]))
+            into = _source_into(f"{name}_into", g.inputs, lines, held, ArrayPrinter(_H0[kink]))
             source = f"{source}\n\n\n{scalar}\n\n\n{into}"
     except PrintMethodNotImplementedError as err:
         raise ValueError(f"cannot compile: {str(err).splitlines()[0]}") from None
@@ -373,12 +225,12 @@ def compile(sweep, kink: str = "split") -> CompiledFunction:
 
 
 def _source(name, inputs, lines, held, printer, array: bool = False) -> str:
-    out = [f"def {name}({', '.join(map(_identifier, inputs))}):"]
+    out = [f"def {name}({', '.join(map(identifier, inputs))}):"]
     dead = _last_uses(lines, held) if array else {}
     for s, e in lines:
-        out += _assignment(_identifier(s), e, printer)
+        out += _assignment(identifier(s), e, printer)
         if dead.get(s):
-            out.append(f"    del {', '.join(map(_identifier, dead[s]))}")
+            out.append(f"    del {', '.join(map(identifier, dead[s]))}")
     results = [_result(r, inputs, printer, array) for r in held]
     out.append(f"    return ({', '.join(results)},)")
     return "\n".join(out)
@@ -387,14 +239,14 @@ def _source(name, inputs, lines, held, printer, array: bool = False) -> str:
 def _source_into(name, inputs, lines, held, printer) -> str:
     """The array function writing its results into ``_out`` (rows of one array): a result
     line's sum or product is accumulated in its row by NumPy ufuncs with ``out=``."""
-    out = [f"def {name}(_out, {', '.join(map(_identifier, inputs))}):"]
+    out = [f"def {name}(_out, {', '.join(map(identifier, inputs))}):"]
     dead = _last_uses(lines, held)
     row = {}
     for k, r in enumerate(held):
         row.setdefault(r, k)
     written = set()
     for s, e in lines:
-        k, v = row.get(s), _identifier(s)
+        k, v = row.get(s), identifier(s)
         if k is not None and (e.is_Add or e.is_Mul):
             ufunc = "numpy.add" if e.is_Add else "numpy.multiply"
             first, second, *rest = (printer._print(a) for a in e.args)
@@ -404,7 +256,7 @@ def _source_into(name, inputs, lines, held, printer) -> str:
         else:
             out += _assignment(v, e, printer)
         if dead.get(s):
-            out.append(f"    del {', '.join(map(_identifier, dead[s]))}")
+            out.append(f"    del {', '.join(map(identifier, dead[s]))}")
     for k, r in enumerate(held):
         if k not in written:
             value = repr(float(r)) if r.is_number else printer._print(r)
@@ -446,7 +298,7 @@ def _result(r: Expr, inputs, printer, array: bool) -> str:
         return printer._print(r)
     if not array:
         return repr(float(r))
-    return f"_full({float(r)!r}, {''.join(_identifier(x) + ', ' for x in inputs)})"
+    return f"_full({float(r)!r}, {''.join(identifier(x) + ', ' for x in inputs)})"
 
 
 def _full(value: float, *args):
@@ -468,8 +320,6 @@ def _namespace() -> dict:
         **{k: getattr(math, k) for k in dir(math) if not k.startswith("_")},
         "nan": math.nan,
         "_full": _full,
-        "_sigmoid_scalar": _sigmoid_scalar,
-        "_softplus_scalar": _softplus_scalar,
-        "_heaviside_scalar": _heaviside_scalar,
+        **SCALAR_HELPERS,
         **{f"_{k}": f for k, f in NUMPY_IMPLEMENTATIONS.items()},
     }

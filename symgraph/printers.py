@@ -1,0 +1,169 @@
+"""Printers of generated code: NumPy over arrays, plain Python over floats.
+
+Both print a sweep's straight-line program the same way (``x*x`` rather than ``x**2``,
+``1/x``, sqrt); they differ in the functions they call: NumPy's ufuncs, which any array
+type speaking NumPy's protocols accepts (Dask too), or the ``math`` module's for one point.
+"""
+
+from __future__ import annotations
+
+import builtins
+import keyword
+import math
+
+from sympy import Piecewise, S, Symbol, nan
+from sympy.logic.boolalg import BooleanTrue
+from sympy.printing.numpy import NumPyPrinter
+from sympy.printing.precedence import PRECEDENCE
+from sympy.printing.pycode import PythonCodePrinter
+
+#: Names the generated code uses as globals; a user symbol called so is renamed.
+_RESERVED = frozenset(dir(math)) | frozenset(dir(builtins)) | {"numpy", "functools"}
+
+
+class _Common:
+    """What both printers share: names, exact constants as floats, cheap powers."""
+
+    def _print_Symbol(self, e):
+        return identifier(e)
+
+    def _print_Rational(self, e):
+        return repr(float(e))
+
+    def _print_Pow(self, e, rational=False):
+        # parenthesised: the Mul printer may write this right after a "/"
+        base, exp = e.args
+        b = self.parenthesize(base, PRECEDENCE["Pow"])
+        if exp == -1:
+            return f"(1/{b})"
+        if exp == 2 and base.is_Atom:
+            return f"({b}*{b})"  # no pow() call: twice as fast on floats
+        if exp == S.Half:
+            return f"{self._sqrt}({self._print(base)})"
+        return f"{b}**{self.parenthesize(exp, PRECEDENCE['Pow'])}"
+
+
+class ArrayPrinter(_Common, NumPyPrinter):
+    """NumPy code that works on any array type speaking NumPy's protocols (Dask too)."""
+
+    _sqrt = "numpy.sqrt"
+
+    def __init__(self, h0: float):
+        super().__init__(
+            {"fully_qualified_modules": True, "allow_unknown_functions": False, "order": "none"}
+        )
+        self.h0 = h0
+
+    def _print_sigmoid(self, e):
+        return f"_sigmoid({self._print(e.args[0])})"
+
+    def _print_relu(self, e):
+        return f"_relu({self._print(e.args[0])})"
+
+    def _print_softplus(self, e):
+        return f"_softplus({self._print(e.args[0])})"
+
+    def _print_Heaviside(self, e):
+        return f"numpy.heaviside({self._print(e.args[0])}, {self.h0})"
+
+    def _print_DiracDelta(self, e):
+        return f"numpy.zeros_like({self._print(e.args[0])})"
+
+    def _print_Max(self, e):
+        return _nested("numpy.maximum", [self._print(a) for a in e.args])
+
+    def _print_Min(self, e):
+        return _nested("numpy.minimum", [self._print(a) for a in e.args])
+
+    def _print_Piecewise(self, e):
+        # nested where (not numpy.select): Dask and other array types implement it
+        pieces = _with_default(e).args
+        out = self._print(pieces[-1].expr)
+        for expr, cond in reversed(pieces[:-1]):
+            out = f"numpy.where({self._print(cond)}, {self._print(expr)}, {out})"
+        return out
+
+
+class ScalarPrinter(_Common, PythonCodePrinter):
+    """Plain Python over floats, with the ``math`` module's functions as globals."""
+
+    _sqrt = "sqrt"
+
+    def __init__(self, h0: float):
+        super().__init__(
+            {"fully_qualified_modules": False, "allow_unknown_functions": False, "order": "none"}
+        )
+        self.h0 = h0
+
+    def _print_sigmoid(self, e):
+        return f"_sigmoid_scalar({self._print(e.args[0])})"
+
+    def _print_relu(self, e):
+        return f"max({self._print(e.args[0])}, 0.0)"
+
+    def _print_softplus(self, e):
+        return f"_softplus_scalar({self._print(e.args[0])})"
+
+    def _print_Heaviside(self, e):
+        return f"_heaviside_scalar({self._print(e.args[0])}, {self.h0!r})"
+
+    def _print_DiracDelta(self, e):
+        return "0.0"
+
+    def _print_Piecewise(self, e):
+        return super()._print_Piecewise(_with_default(e))
+
+    def _print_NaN(self, e):
+        return "nan"
+
+
+def _nested(func: str, args: list[str]) -> str:
+    if len(args) > 8:  # flat, not deeply nested code
+        return f"functools.reduce({func}, [{', '.join(args)}])"
+    out = args[-1]
+    for a in reversed(args[:-1]):
+        out = f"{func}({a}, {out})"
+    return out
+
+
+def _with_default(e: Piecewise) -> Piecewise:
+    """``e`` with a last ``(nan, True)`` piece if it has none (no value there)."""
+    if isinstance(e.args[-1].cond, BooleanTrue):
+        return e
+    return Piecewise(*e.args, (nan, True), evaluate=False)
+
+
+def _sigmoid_scalar(x: float) -> float:
+    if x >= 0:
+        return 1.0 / (1.0 + math.exp(-x))
+    z = math.exp(x)  # no overflow for large negative x
+    return z / (1.0 + z)
+
+
+def _heaviside_scalar(x: float, at_zero: float) -> float:
+    return 1.0 if x > 0 else 0.0 if x < 0 else at_zero
+
+
+def _softplus_scalar(x: float) -> float:
+    return max(x, 0.0) + math.log1p(math.exp(-abs(x)))
+
+
+def identifier(s: Symbol) -> str:
+    """A Python name for ``s`` (names that are not identifiers, or shadow a global, escaped)."""
+    name = s.name
+    if (
+        name.isidentifier()
+        and not keyword.iskeyword(name)
+        and not name.startswith("_")
+        and name not in _RESERVED
+    ):
+        return name
+    return "_v" + "".join(c if c.isalnum() else f"_{ord(c):x}_" for c in name)
+
+
+#: Helpers the float code calls, by the names it calls them.
+SCALAR_HELPERS = {
+    "_sigmoid_scalar": _sigmoid_scalar,
+    "_softplus_scalar": _softplus_scalar,
+    "_heaviside_scalar": _heaviside_scalar,
+}
