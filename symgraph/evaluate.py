@@ -315,15 +315,19 @@ def evaluate_graph(g: Graph, at: Mapping, kink: str = "split") -> GraphEvaluatio
     return GraphEvaluation(vals, tuple(kinks.values()), kink, outputs)
 
 
-def evaluate_forward(fw, at: Mapping, kink: str = "split") -> ForwardEvaluation:
-    """Tangents by the forward sweep, numerically, at ``at``."""
+def evaluate_forward(
+    fw, at: Mapping, kink: str = "split", *, warn: bool = True
+) -> ForwardEvaluation:
+    """Tangents by the forward sweep, numerically, at ``at`` (``warn=False``: no KinkWarning,
+    for callers that list ``.kinks`` themselves; no warnings filter is thread-safe)."""
     g = fw.graph
     env, kinks = values(g, at, kink)
     dots = {x: _seed_value(fw, x, env) for x in g.inputs}
     for s in g.steps:
         parts = [_edge(g, env, kinks, s.name, p, dots[p], "forward") for p, _ in fw.terms[s.name]]
         dots[s.name] = sum(parts[1:], parts[0]) if parts else _zero(s.name)
-    _warn(kinks)
+    if warn:
+        _warn(kinks)
     tangents = naming.NameDict({n: _plain(v) for n, v in dots.items()})
     derivative = naming.NameDict({o: tangents[o] for o in g.outputs})
     return ForwardEvaluation(_floats(env), tangents, derivative, tuple(kinks.values()), kink)
@@ -348,8 +352,11 @@ def _zero(node: Basic):
     return np.zeros(shape) if shape else 0.0
 
 
-def evaluate_reverse(rv, at: Mapping, kink: str = "split") -> ReverseEvaluation:
-    """Adjoints by the reverse sweep, numerically, at ``at``."""
+def evaluate_reverse(
+    rv, at: Mapping, kink: str = "split", *, warn: bool = True
+) -> ReverseEvaluation:
+    """Adjoints by the reverse sweep, numerically, at ``at`` (``warn=False`` as in
+    :func:`evaluate_forward`)."""
     g = rv.graph
     env, kinks = values(g, at, kink)
     bars: dict = {}
@@ -359,7 +366,8 @@ def evaluate_reverse(rv, at: Mapping, kink: str = "split") -> ReverseEvaluation:
             parts.append(_number(rv.seed[node], env, f"the seed of {node}"))
         adjoint = sum(parts[1:], parts[0]) if parts else _zero(naming.bar(node))
         bars[node] = adjoint if getattr(naming.bar(node), "shape", None) else _plain(adjoint)
-    _warn(kinks)
+    if warn:
+        _warn(kinks)
     adjoints = naming.NameDict({n: _plain(v) for n, v in bars.items()})
     gradient = naming.NameDict({x: adjoints[x] for x in g.inputs})
     return ReverseEvaluation(_floats(env), adjoints, gradient, tuple(kinks.values()), kink)
