@@ -78,12 +78,6 @@ def _refuse_idle(args) -> None:
             f"--wrt seeds forward mode; --mode {mode} does not take it "
             "(reverse mode gives every input's partial; add --mode forward to seed one input)"
         )
-    seeds_output = args.command != "check"  # check's forward mode weighs the outputs too
-    if getattr(args, "output", None) is not None and mode in ("forward", "none") and seeds_output:
-        raise UsageError(
-            f"--output seeds reverse mode; --mode {mode} does not take it "
-            "(forward mode gives every output's derivative)"
-        )
     if getattr(args, "kink", None) is not None and args.at is None:
         raise UsageError("--kink chooses the derivative at a kink of the point: give --at too")
 
@@ -96,7 +90,7 @@ def _sweep(args, g: sg.Graph):
             names = ", ".join(x.name for x in g.inputs)
             raise UsageError(f"forward mode needs --wrt NAME, the input to seed (one of {names})")
         return g.forward(wrt)
-    return g.reverse(args.output)
+    return g.reverse()
 
 
 def _kink(args) -> str:
@@ -148,7 +142,7 @@ def cmd_check(args) -> Result:
     tolerance = {"tol": args.tol} if args.tol is not None else {}
     report = sg.check(
         _graph(args), io.claims(args.claim), at=io.point(args.at), rtol=args.rtol,
-        mode=args.mode, seed=args.output, **tolerance,
+        mode=args.mode, **tolerance,
     )  # fmt: skip
     results = [
         {"name": r.name, "ok": r.ok, "verdict": r.verdict, "correct": str(r.correct),
@@ -165,7 +159,7 @@ def cmd_fd(args) -> Result:
     if args.sweep and args.h is not None:
         raise UsageError("--sweep tries every h from 1e-1 to 1e-12: drop --h, or drop --sweep")
     g = _graph(args)
-    options = {"scheme": args.scheme, "wrt": args.wrt, "output": args.output}
+    options = {"scheme": args.scheme, "wrt": args.wrt}
     if args.sweep:
         sweep = sg.finite_difference_sweep(g, point, **options)
         return Result({"order": dict(sweep.order), "floor": dict(sweep.floor)}, str(sweep))
@@ -238,16 +232,17 @@ def _number_type(low: float, strict: bool):
     return convert
 
 
-def _common(p: argparse.ArgumentParser, modes=None, wrt=True, output=True, kink=True) -> None:
-    """The options a command shares; each command takes only those it uses."""
+def _common(p: argparse.ArgumentParser, modes=None, wrt=True, kink=True) -> None:
+    """The options a command shares; each command takes only those it uses.
+
+    No ``--output``: a formula or program has one output, so there is nothing to choose.
+    """
     p.add_argument("expr", help="a formula or program; '-' reads stdin, @FILE reads a file")
     p.add_argument("--at", action=Once, help="a point, e.g. u1=1,u2=-1 (once)")
     if modes:
         p.add_argument("--mode", action=Once, choices=modes, default="reverse")
     if wrt:
         p.add_argument("--wrt", action=Once, help="the input to seed (forward mode)")
-    if output:
-        p.add_argument("--output", action=Once, help="the output to seed (reverse mode)")
     p.add_argument("--shapes", action=Once, help="matrix inputs, e.g. W=3x2,x=2x1")
     if kink:
         help = "the derivative at a kink of --at (default split)"
