@@ -308,7 +308,9 @@ def _run(args) -> tuple[Result, list[str]]:
 
 
 def _error(message: str) -> None:
-    with contextlib.suppress(OSError, ValueError):  # no stderr to tell: nothing to do
+    if sys.stderr is None:  # started with stderr closed: no one to tell
+        return
+    with contextlib.suppress(OSError, ValueError):
         io.write(sys.stderr, f"symgraph: {message}\n")
 
 
@@ -322,6 +324,18 @@ def _quiet_stdout() -> None:
 
 
 def _print(result: Result, notes: list[str], as_json: bool) -> None:
+    if sys.stdout is None:  # started with stdout closed
+        raise UsageError("cannot write the output: standard output is closed")
+    try:
+        _write_out(result, notes, as_json)
+    except BrokenPipeError:
+        raise
+    except OSError as err:  # a full disk, say
+        _quiet_stdout()
+        raise UsageError(f"cannot write the output: {err.strerror or err}") from None
+
+
+def _write_out(result: Result, notes: list[str], as_json: bool) -> None:
     if as_json:
         io.write(sys.stdout, io.dumps({**result.data, "notes": notes}) + "\n")
     else:

@@ -45,7 +45,8 @@ def symgraph(*argv, timeout=120, **options) -> subprocess.CompletedProcess:
     """The CLI in a fresh process (the timeout only keeps a regression from hanging CI)."""
     env = {**os.environ, "PYTHONPATH": str(ROOT), **options.pop("env", {})}
     command = [sys.executable, "-m", "symgraph", *argv]
-    return subprocess.run(command, capture_output=True, timeout=timeout, env=env, **options)
+    streams = {"stdout": options.pop("stdout", subprocess.PIPE), "stderr": subprocess.PIPE}
+    return subprocess.run(command, timeout=timeout, env=env, **streams, **options)
 
 
 def one_line(done: subprocess.CompletedProcess, code: int = 2) -> str:
@@ -303,3 +304,16 @@ def test_write_falls_back_to_ascii_notation():
     cli_io.write(stream, "∂f/∂x ≈ 2 ✓ ☃")
     stream.flush()
     assert stream.buffer.getvalue() == b"df/dx ~ 2 ok ?"
+
+
+@pytest.mark.skipif(not os.path.exists("/dev/full"), reason="no /dev/full here")
+def test_a_full_disk_is_one_line():
+    with open("/dev/full", "wb") as full:
+        done = symgraph("grad", "x*y", stdout=full)
+    assert "cannot write the output: No space left on device" in one_line(done)
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="POSIX file descriptors")
+def test_a_closed_stdout_is_one_line():
+    done = symgraph("grad", "x*y", preexec_fn=lambda: os.close(1))
+    assert "standard output is closed" in one_line(done)
