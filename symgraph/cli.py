@@ -240,15 +240,19 @@ def _common(p: argparse.ArgumentParser, modes=None, wrt=True, kink=True) -> None
     p.add_argument("expr", help="a formula or program; '-' reads stdin, @FILE reads a file")
     p.add_argument("--at", action=Once, help="a point, e.g. u1=1,u2=-1 (once)")
     if modes:
-        p.add_argument("--mode", action=Once, choices=modes, default="reverse")
+        about = "the sweep (default reverse)" + ("; none: no sweep" if "none" in modes else "")
+        p.add_argument("--mode", action=Once, choices=modes, default="reverse", help=about)
     if wrt:
-        p.add_argument("--wrt", action=Once, help="the input to seed (forward mode)")
+        about = "the input to difference" if modes is None else "the input to seed (forward mode)"
+        p.add_argument("--wrt", action=Once, help=about)
     p.add_argument("--shapes", action=Once, help="matrix inputs, e.g. W=3x2,x=2x1")
     if kink:
-        help = "the derivative at a kink of --at (default split)"
-        p.add_argument("--kink", action=Once, choices=tuple(CONVENTIONS), help=help)
+        about = "the derivative at a kink of --at (default split)"
+        p.add_argument("--kink", action=Once, choices=tuple(CONVENTIONS), help=about)
     p.add_argument("--json", action="store_true", help="machine-readable output")
-    p.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help="tracebacks")
+    p.add_argument(
+        "--debug", action="store_true", default=argparse.SUPPRESS, help="show a bug's traceback"
+    )
 
 
 def parser() -> argparse.ArgumentParser:
@@ -267,8 +271,15 @@ def parser() -> argparse.ArgumentParser:
     check = sub.add_parser("check", help="check your own derivatives, formulas or numbers")
     _common(check, both, wrt=False, kink=False)
     check.add_argument("--claim", action="append", help="NAME=FORMULA or NAME=NUMBER (repeat)")
-    check.add_argument("--tol", action=Once, type=_number_type(0, False), help="absolute (1e-6)")
-    check.add_argument("--rtol", action=Once, type=_number_type(0, False), help="relative")
+    check.add_argument(
+        "--tol",
+        action=Once,
+        type=_number_type(0, False),
+        help="absolute tolerance of numbers claimed at --at (1e-6)",
+    )
+    check.add_argument(
+        "--rtol", action=Once, type=_number_type(0, False), help="relative tolerance instead"
+    )
     fd = sub.add_parser("fd", help="finite differences against the exact derivative")
     _common(fd, kink=False)
     fd.add_argument("--h", action=Once, type=_number_type(0, True), help="the step (0.01)")
