@@ -317,3 +317,9 @@ def test_a_full_disk_is_one_line():
 def test_a_closed_stdout_is_one_line():
     done = symgraph("grad", "x*y", preexec_fn=lambda: os.close(1))
     assert "standard output is closed" in one_line(done)
+
+
+def test_every_claim_is_judged(capsys):
+    argv = ["check", "x*y", "--claim", "x=y", "--claim", "y=2*x", "--json"]
+    results = json.loads(ok(argv, capsys, code=1))["results"]
+    assert {r["name"]: r["ok"] for r in results} == {"x": True, "y": False}
