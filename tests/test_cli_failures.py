@@ -323,3 +323,14 @@ def test_every_claim_is_judged(capsys):
     argv = ["check", "x*y", "--claim", "x=y", "--claim", "y=2*x", "--json"]
     results = json.loads(ok(argv, capsys, code=1))["results"]
     assert {r["name"]: r["ok"] for r in results} == {"x": True, "y": False}
+
+
+def test_help_and_interrupts(monkeypatch, capsys):
+    assert main(["--help"]) == 0 and main(["grad", "--help"]) == 0
+    assert "usage: symgraph" in capsys.readouterr().out
+
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(sg, "graph", interrupted)
+    assert failing(["grad", "x"], capsys, code=130) == "symgraph: interrupted\n"
