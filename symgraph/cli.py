@@ -327,11 +327,8 @@ def _error(message: str) -> None:
 
 def _quiet_stdout() -> None:
     """After a broken pipe: point stdout at /dev/null, so the exit's flush cannot fail."""
-    try:
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.stdout.fileno())
-    except (OSError, ValueError):
-        pass
+    with contextlib.suppress(OSError, ValueError, AttributeError):
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
 
 
 def _print(result: Result, notes: list[str], as_json: bool) -> None:
