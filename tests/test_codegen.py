@@ -10,6 +10,7 @@ import sympy
 import symgraph as sg
 from symgraph import codegen
 from symgraph.codegen import compile as compile_sweep
+from symgraph.evaluate import EvaluationError
 
 # smooth almost everywhere: random points miss the kinks
 EXPRESSIONS = [
@@ -100,13 +101,17 @@ def test_a_large_batch_runs_in_chunks_with_the_same_numbers(monkeypatch, text):
         np.testing.assert_array_equal(a, b)
 
 
-def test_outside_the_domain_a_point_gives_numpys_nan_like_a_batch():
-    fn = compile_sweep(sg.graph("log(x) + x").reverse())
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)
-        value, (grad,) = fn(-1.0)
+def test_outside_the_domain_a_point_raises_like_evaluate_and_a_batch_gives_nan():
+    rv = sg.graph("log(x) + x").reverse()
+    fn = compile_sweep(rv)
+    for at in (-1.0, 0.0, -1):
+        with pytest.raises(EvaluationError):
+            rv.evaluate({"x": at})
+        with pytest.raises(EvaluationError, match="x = "):
+            fn(at)
+    with pytest.warns(RuntimeWarning):
         batch_value, _ = fn(np.array([-1.0, 1.0]))
-    assert np.isnan(value) and grad == 0.0 and np.isnan(batch_value[0])
+    assert np.isnan(batch_value[0]) and batch_value[1] == 1.0
 
 
 @pytest.mark.parametrize(("kink", "slope"), [("split", 0.5), ("zero", 0.0)])
