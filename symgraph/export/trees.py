@@ -111,8 +111,8 @@ MAX_ARGS = 20_000
 class Budget:
     """The expression nodes a document may still hold (one budget for all its trees)."""
 
-    def __init__(self, nodes: int = MAX_TREE_NODES):
-        self.nodes = nodes
+    def __init__(self, nodes: int | None = None):
+        self.nodes = MAX_TREE_NODES if nodes is None else nodes
 
 
 def decode(
@@ -169,22 +169,35 @@ def _decode(tree: Any, fns: dict, path: str, budget: Budget, depth: int, bound) 
         _decode(a, fns, f"{path}[{i}]", budget, depth + 1, bound) for i, a in enumerate(args, 1)
     ]
     try:
-        _guard(cls, parts)
-        return _build(cls, parts)
+        return _guard(cls, parts) or _build(cls, parts)
     except ParseError as exc:
         raise JSONFormatError(f"{path}: {head}: {exc.message}") from None
     except Exception as exc:  # SymPy's refusals of bad arguments
         raise JSONFormatError(f"{path}: cannot build {head}: {exc}") from None
 
 
-def _guard(cls: type, parts: list) -> None:
-    """The parser's guards: no constant power, fold or comparison SymPy cannot finish."""
+def _guard(cls: type, parts: list) -> Basic | None:
+    """The parser's guards: no constant power, fold or comparison SymPy cannot finish
+    once the expression is rebuilt (``xreplace`` evaluates). A power of exact constants
+    is returned evaluated (as the parser builds it), so an outer guard sees its size."""
     if cls is sympy.Pow and len(parts) == 2 and not any(p.has(sympy.Function) for p in parts):
-        power(*parts)  # exact constants; a function value stays an unevaluated float power
+        base, exponent = parts
+        if exponent.is_number:
+            return power(base, exponent)
+        # SymPy splits the constant terms off an exponent, in any order, nested or not
+        numbers = [t for t in _terms(exponent) if t.is_number]
+        if numbers:
+            power(base, sympy.Add(*numbers))
     elif cls in (sympy.Add, sympy.Mul):
         folding(lambda *args: None)(*parts)
     elif cls in (sympy.Max, sympy.Min) and len(parts) > MAX_MINMAX_ARGS:
         raise ParseError(f"more than {MAX_MINMAX_ARGS} arguments to compare")
+    return None
+
+
+def _terms(e: Basic) -> list[Basic]:
+    """The terms of a sum, unevaluated sums inside it flattened."""
+    return [t for a in e.args for t in _terms(a)] if e.is_Add else [e]
 
 
 def _build(cls: type, parts: list) -> Basic:
