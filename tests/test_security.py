@@ -48,7 +48,7 @@ def _set_expr(doc, i, tree):
 
 
 def _lambda_body(doc, body):
-    (lam, arg) = doc["graph"]["nodes"][3]["expr"][1:]
+    (lam, _arg) = doc["graph"]["nodes"][3]["expr"][1:]
     lam[2] = body
     return doc
 

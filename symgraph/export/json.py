@@ -35,7 +35,7 @@ from .trees import Budget, Functions, JSONFormatError, decode, encode, need
 
 FORMAT = "symgraph/1"
 #: Largest number of graph nodes a document may hold.
-MAX_NODES = 20_000
+MAX_NODES = 10_000
 #: Longest document, in characters.
 MAX_CHARS = 50_000_000
 _KINDS = {Graph: "graph", Forward: "forward", Reverse: "reverse"}
@@ -175,7 +175,9 @@ def _step(node: dict, symbol: Symbol, known: dict[str, Symbol], ctx, path: str) 
     if missing:
         raise JSONFormatError(f"{path}: step {symbol} uses {missing}, not defined before it")
     expr, parents = ctx.decode(node.get("expr"), f"{path}.expr"), tuple(known[p] for p in names)
-    if not isinstance(expr, Expr | sympy.MatrixExpr) or expr.free_symbols - set(known.values()):
+    if not isinstance(expr, Expr | sympy.MatrixExpr) or any(
+        known.get(getattr(f, "name", None)) != f for f in expr.free_symbols
+    ):
         raise JSONFormatError(f"{path}.expr: {expr} is not an expression in earlier nodes")
     if expr.free_symbols != set(parents) or len(set(parents)) != len(parents):
         raise JSONFormatError(f"{path}: parents {names} do not match {expr}")
