@@ -162,27 +162,38 @@ class CompiledFunction:
             args = (*args, *(named[x.name] for x in self.inputs[len(args) :]))
         if len(args) != len(self.inputs):
             raise TypeError(f"expected values for {', '.join(map(str, self.inputs))}")
-        if self.scalar is not None and _SCALARS.issuperset(map(type, args)):
-            values = _at_a_point(self, args)
+        kinds = set(map(type, args))
+        if self.scalar is not None and kinds <= _SCALARS:
+            if int in kinds:  # as floats: no exact power of huge ints
+                args = _floats(self, args)
+            try:
+                values = self.scalar(*args)
+            except OverflowError:
+                raise EvaluationError(f"a value overflows at {_where(self, args)}") from None
+            except (ArithmeticError, ValueError, TypeError) as exc:  # math's domain errors
+                where = _where(self, args)
+                raise EvaluationError(f"outside the domain at {where} ({exc})") from None
+            if not math.isfinite(sum(values)):  # one sum: cheaper than a test per value
+                _undefined(self, args, values)
         else:
             values = _in_chunks(self, args) or self.function(*args)
         m = len(self.outputs)
         return (values[0] if m == 1 else values[:m]), values[m:]
 
 
-def _at_a_point(fn: CompiledFunction, args: tuple) -> tuple:
-    """The float function at one point; outside the domain an EvaluationError, as
-    :meth:`evaluate` raises, never a complex number, an inf or a NaN."""
+def _floats(fn: CompiledFunction, args: tuple) -> tuple[float, ...]:
     try:
-        values = fn.scalar(*map(float, args))  # an int point: no exact power of huge ints
+        return tuple(map(float, args))
     except OverflowError:
-        raise EvaluationError(f"a value overflows at {_where(fn, args)}") from None
-    except (ArithmeticError, ValueError, TypeError) as exc:  # math's domain errors
-        raise EvaluationError(f"outside the domain at {_where(fn, args)} ({exc})") from None
+        raise EvaluationError(f"a value is too large for a float at {_where(fn, args)}") from None
+
+
+def _undefined(fn: CompiledFunction, args: tuple, values: tuple) -> None:
+    """At a single point, like :meth:`evaluate`: no inf or NaN without a word (a sum
+    of finite values may overflow, which is no error)."""
     for name, v in zip((*fn.outputs, *fn.derivatives), values, strict=True):
         if not math.isfinite(v):
             raise EvaluationError(f"{name} is undefined at {_where(fn, args)}: it is {v}")
-    return values
 
 
 def _where(fn: CompiledFunction, args: tuple) -> str:
