@@ -238,10 +238,15 @@ def read_sweep(g: Graph, data: dict, kind: str, ctx: _Reader):
     given = need(data.get("directions", {}), dict, "directions")  # matrix directions
     try:
         directions = {node(n, "directions"): numpy.array(v, dtype=float) for n, v in given.items()}
+        for x, v in directions.items():
+            if v.shape != tuple(getattr(x, "shape", ())) or not numpy.all(numpy.isfinite(v)):
+                raise JSONFormatError(f"directions.{x}: finite numbers of the shape of {x}")
         if kind == "reverse":
             sweep = g.reverse(seed)
         else:
             sweep = g.forward({x: directions.get(x, v) for x, v in seed.items()})
+    except JSONFormatError:
+        raise
     except (ValueError, TypeError) as exc:  # not a seed of this graph; a ragged array
         raise JSONFormatError(f"seed: cannot seed the {kind} sweep: {exc}") from None
     recomputed = sweep.tangents if kind == "forward" else sweep.adjoints
