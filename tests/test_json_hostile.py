@@ -151,5 +151,5 @@ def test_a_forward_sweeps_directions_must_fit_their_matrix():
     assert sg.from_json(json.dumps(doc)).directions["W"].tolist() == [[1.0, 2.0], [3.0, 4.0]]
     for bad in ([[1, 2, 3]], [[float("nan")] * 2] * 2, "abc", [[1, 2], [3]], {"a": 1}):
         doc["directions"] = {"W": bad}
-        with pytest.raises(sg.JSONFormatError, match="directions|seed"):
+        with pytest.raises(sg.JSONFormatError, match=r"directions|seed"):
             sg.from_json(json.dumps(doc))

@@ -94,7 +94,8 @@ def _numbers(table: Mapping) -> dict[str, float]:
 
 def _plain(value) -> float | list:
     """A number for JSON: a float, or an array as nested lists."""
-    return value.tolist() if getattr(value, "ndim", 0) else float(value)
+    array = numpy.asarray(value, dtype=float)  # a direction may be given as nested lists
+    return array.tolist() if array.ndim else float(array)
 
 
 def evaluation_data(ev) -> dict:
