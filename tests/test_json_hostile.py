@@ -148,7 +148,8 @@ def test_a_wrong_type_or_a_missing_key_anywhere_is_a_json_format_error(source):
 def test_a_forward_sweeps_directions_must_fit_their_matrix():
     g = sg.graph("sum(W*x)", shapes={"W": (2, 2), "x": (2, 1)})
     doc = json.loads(sg.to_json(g.forward({"W": [[1.0, 2.0], [3.0, 4.0]]})))
-    assert sg.from_json(json.dumps(doc)).directions["W"].tolist() == [[1.0, 2.0], [3.0, 4.0]]
+    (direction,) = sg.from_json(json.dumps(doc)).directions.values()
+    assert direction.tolist() == [[1.0, 2.0], [3.0, 4.0]]
     for bad in ([[1, 2, 3]], [[float("nan")] * 2] * 2, "abc", [[1, 2], [3]], {"a": 1}):
         doc["directions"] = {"W": bad}
         with pytest.raises(sg.JSONFormatError, match=r"directions|seed"):
