@@ -302,3 +302,19 @@ def test_a_registered_function_is_admitted_and_an_unregistered_one_is_not():
             sg.compile(sg.graph(swish(x) + x).reverse())
     finally:
         del RULES[swish]
+
+
+def test_a_registered_rule_cannot_bring_code_into_the_program(payload):
+    x = sympy.Symbol("x", real=True)
+    swish = sympy.Function("swish_h1b")
+    from symgraph.rules import RULES, register_partial
+
+    register_partial(swish, lambda e, d: sympy.Function("exec")(Str(payload)) * d(e.args[0]))
+    try:
+        rv = sg.graph(swish(x) + x).reverse()
+        with pytest.raises(UnsafeExpressionError, match="exec"):
+            sg.compile(rv)
+        with pytest.raises(ValueError):
+            sg.finite_difference(rv.graph, at={"x": 1.0})
+    finally:
+        del RULES[swish]
