@@ -266,6 +266,8 @@ def _risky(draw):
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(_risky(), _COORDINATE, _COORDINATE)
 def test_compiled_code_agrees_with_evaluate_or_raises_the_same_error(expr, x, y):
+    if expr.free_symbols != {_X, _Y}:
+        return  # x*y cancelled: another function
     try:
         rv = sg.graph(expr).reverse()
     except ValueError:
