@@ -154,3 +154,12 @@ def test_a_forward_sweeps_directions_must_fit_their_matrix():
         doc["directions"] = {"W": bad}
         with pytest.raises(sg.JSONFormatError, match=r"directions|seed"):
             sg.from_json(json.dumps(doc))
+
+
+def test_a_sweep_too_costly_to_recompute_is_refused(monkeypatch):
+    text = sg.to_json(sg.graph("x*y*z*u*v + sin(x)").reverse())
+    graph_text = sg.to_json(sg.from_json(text).graph)
+    monkeypatch.setattr(sg.export.json, "MAX_SWEEP_COST", 10)
+    with pytest.raises(sg.JSONFormatError, match="would take too long"):
+        sg.from_json(text)
+    assert sg.from_json(graph_text).steps  # as a graph: fine

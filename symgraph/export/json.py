@@ -36,6 +36,8 @@ from .trees import Budget, Functions, JSONFormatError, decode, encode, need
 FORMAT = "symgraph/1"
 #: Largest number of graph nodes a document may hold.
 MAX_NODES = 10_000
+#: Largest work of recomputing a stored sweep (see :func:`_cost`).
+MAX_SWEEP_COST = 100_000
 #: Longest document, in characters.
 MAX_CHARS = 50_000_000
 _KINDS = {Graph: "graph", Forward: "forward", Reverse: "reverse"}
@@ -234,8 +236,20 @@ def read_sweep(g: Graph, data: dict, kind: str, ctx: _Reader):
     """The sweep of ``g`` from the document's seed, recomputed: its stored tangents or
     adjoints and terms must be exactly the recomputed ones, else JSONFormatError."""
     key = "tangents" if kind == "forward" else "adjoints"
+    cost = sum(_cost(s) for s in g.steps)
+    if cost > MAX_SWEEP_COST:
+        raise JSONFormatError(
+            f"graph: recomputing its sweep would take too long ({cost} > {MAX_SWEEP_COST} "
+            "units); load it as a graph (kind 'graph') and sweep a smaller part"
+        )
     node = _node(g)
     seed = {node(n, p): ctx.decode(e, p) for n, e, p in _entries(data.get("seed"), "seed")}
+    # the stored tables first: their size is bounded before any work is done
+    table = {node(n, p): (ctx.decode(e, p), p) for n, e, p in _entries(data.get(key), key)}
+    terms = {}
+    for n, pairs, p in _entries(data.get("terms"), "terms"):
+        terms[node(n, p)] = [(node(m, q), ctx.decode(d, q)) for m, d, q in _entries(pairs, p)]
+    stored = {n: (tuple(t), f"terms[{n}]") for n, t in terms.items()}
     given = need(data.get("directions", {}), dict, "directions")  # matrix directions
     try:
         directions = {node(n, "directions"): numpy.array(v, dtype=float) for n, v in given.items()}
@@ -250,15 +264,21 @@ def read_sweep(g: Graph, data: dict, kind: str, ctx: _Reader):
         raise
     except (ValueError, TypeError) as exc:  # not a seed of this graph; a ragged array
         raise JSONFormatError(f"seed: cannot seed the {kind} sweep: {exc}") from None
-    recomputed = sweep.tangents if kind == "forward" else sweep.adjoints
-    table = {node(n, p): (ctx.decode(e, p), p) for n, e, p in _entries(data.get(key), key)}
-    _same(recomputed, table, key)
-    terms = {}
-    for n, pairs, p in _entries(data.get("terms"), "terms"):
-        terms[node(n, p)] = [(node(m, q), ctx.decode(d, q)) for m, d, q in _entries(pairs, p)]
-    stored = {n: (tuple(t), f"terms[{n}]") for n, t in terms.items()}
+    _same(sweep.tangents if kind == "forward" else sweep.adjoints, table, key)
     _same({n: tuple(t) for n, t in sweep.terms.items()}, stored, "terms")
     return sweep
+
+
+#: Classes whose local partials grow with the square of their arguments (a product's
+#: partial is the product of the other n - 1 factors).
+_QUADRATIC = (sympy.Mul, sympy.Max, sympy.Min, sympy.MatMul, sympy.HadamardProduct)
+
+
+def _cost(step: Step) -> int:
+    """A step's share of a sweep's work: one a parent, squared for a product or a max
+    (300 factors, cost 90,000, take about 4 s)."""
+    n = len(step.parents)
+    return 1 + (n * n if isinstance(step.expr, _QUADRATIC) else n)
 
 
 def _node(g: Graph):
