@@ -176,9 +176,19 @@ class CompiledFunction:
             if not math.isfinite(sum(values)):  # one sum: cheaper than a test per value
                 _undefined(self, args, values)
         else:
+            args = tuple(map(_float_array, args))
             values = _in_chunks(self, args) or self.function(*args)
         m = len(self.outputs)
         return (values[0] if m == 1 else values[:m]), values[m:]
+
+
+def _float_array(a):
+    """An integer NumPy array (or scalar, or int) as floats: integer powers would
+    overflow and wrap around without a word."""
+    kind = getattr(getattr(a, "dtype", None), "kind", None)
+    if kind in ("i", "u", "b") and isinstance(a, numpy.ndarray | numpy.generic):
+        return a.astype(float)
+    return float(a) if type(a) is int else a
 
 
 def _floats(fn: CompiledFunction, args: tuple) -> tuple[float, ...]:

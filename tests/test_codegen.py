@@ -286,3 +286,11 @@ def test_compiled_code_agrees_with_evaluate_or_raises_the_same_error(expr, x, y)
     value, grad = compile_sweep(rv)(x=x, y=y)
     assert value == pytest.approx(ev.values["f"], rel=1e-9, abs=1e-9)
     assert grad == pytest.approx([ev.gradient[s] for s in rv.graph.inputs], rel=1e-7, abs=1e-7)
+
+
+def test_integer_arrays_are_computed_as_floats_not_wrapped_around():
+    fn = compile_sweep(sg.graph("x^y").reverse())
+    with pytest.warns(RuntimeWarning):
+        value, _ = fn(np.array([10, 2]), np.array([10**9, 3]))
+    assert value[0] == np.inf and value[1] == 8.0
+    assert fn(np.int64(2), 3.0)[0] == 8.0
