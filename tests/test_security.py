@@ -8,6 +8,7 @@ object must be refused before compiling, and no path may create the marker.
 
 from __future__ import annotations
 
+import builtins
 import json
 import warnings
 
@@ -168,10 +169,16 @@ def _seed(doc, tree):
     return doc
 
 
+def _forbidden(*args, **kwargs):
+    raise AssertionError("eval/exec called")
+
+
 @pytest.mark.parametrize("name", CRAFTED)
 def test_a_crafted_document_is_refused_naming_its_node(name, payload, monkeypatch):
     build, where = CRAFTED[name]
     text = json.dumps(build(payload))
+    for forbidden in ("eval", "exec"):  # reading never runs text
+        monkeypatch.setattr(builtins, forbidden, _forbidden)
     with pytest.raises(sg.JSONFormatError, match=where) as info:
         sg.from_json(text)
     assert isinstance(info.value, sg.ParseError) and isinstance(info.value, ValueError)
@@ -318,3 +325,25 @@ def test_a_registered_rule_cannot_bring_code_into_the_program(payload):
             sg.finite_difference(rv.graph, at={"x": 1.0})
     finally:
         del RULES[swish]
+
+
+def test_numbers_of_matrices_and_finite_differences_generate_no_code(monkeypatch):
+    """numeric.py and finite.py interpret the whitelist; nothing is lambdified or exec'd."""
+    monkeypatch.setattr(sympy, "lambdify", _forbidden)
+    shapes = {"W": (2, 2), "x": (2, 1)}
+    rv = sg.graph("sum(sigmoid(W*x)) + sum(relu(W*x))", shapes=shapes).reverse()
+    at = {"W": np.array([[1.0, -2.0], [0.5, 1.5]]), "x": np.array([[0.3], [-0.7]])}
+    for forbidden in ("eval", "exec"):
+        monkeypatch.setattr(builtins, forbidden, _forbidden)
+    grad = rv.evaluate(at).gradient["x"]
+    fd = sg.finite_difference("sin(x)*y + where(x > 0, log(x), 0)", at={"x": 0.5, "y": 2.0})
+    sweep = sg.finite_difference_sweep(
+        "relu(x) * exp(y) + abs(y)", at={"x": 0.5, "y": -2.0}, scheme="central"
+    )
+    monkeypatch.undo()
+    z = at["W"] @ at["x"]
+    sig = 1 / (1 + np.exp(-z))
+    want = at["W"].T @ (sig * (1 - sig) + (z > 0))
+    np.testing.assert_allclose(grad, want, rtol=1e-12)
+    assert fd.estimates["x"] == pytest.approx(fd.exact["x"], abs=0.05)
+    assert round(sweep.order["y"]) == 2
