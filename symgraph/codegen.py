@@ -10,11 +10,17 @@ Two functions are generated from the same lines: one over NumPy-compatible array
 (a batch of points; NumPy, Dask or any array with NumPy's ufunc protocol), and one
 over plain floats with the ``math`` module (one point, without NumPy's per-call cost).
 Calling the compiled function picks the float one when every argument is a Python
-number; there, like :meth:`evaluate`, a point outside the domain (a complex, infinite
-or undefined value of any output) raises :class:`~symgraph.evaluate.EvaluationError`.
-Over arrays, such entries are NumPy's ``nan``/``inf`` with a RuntimeWarning. A large NumPy
-batch is run in chunks that fit the CPU cache, by a third function that writes each
-chunk's results straight into the rows of one output array.
+number (ints are taken as floats); there, like :meth:`evaluate`, a point outside the
+domain raises :class:`~symgraph.evaluate.EvaluationError`: a math domain error, an
+overflow, or an output that is infinite or NaN (``math.pow`` raises where ``**`` would
+return a complex number). Over arrays (NumPy scalars included) such entries are NumPy's
+``nan``/``inf`` with a RuntimeWarning. Only the outputs are checked: an intermediate
+overflow that cancels, which :meth:`evaluate` reports, goes unnoticed here. A large
+NumPy batch is run in chunks that fit the CPU cache, by a third function that writes
+each chunk's results straight into the rows of one output array.
+
+Nothing but whitelisted arithmetic reaches the generated source: every line is walked
+by :func:`symgraph.safety.admit` first, and every name is an escaped identifier.
 
 >>> import numpy as np
 >>> from symgraph import graph
