@@ -69,8 +69,14 @@ class Reverse:
         return naming.NameDict(resolve(self.adjoints, bars))
 
     def closed_form(self, node) -> Expr:
-        """The adjoint of ``node`` in the inputs, tidied cheaply."""
-        return tidy(self.graph.in_inputs(self.in_steps(node)))
+        """The adjoint of ``node`` in the inputs, tidied cheaply.
+
+        Raises :class:`~symgraph.graph.ClosedFormTooLarge` beyond the size budget.
+        """
+        node = self.graph.symbol(node)
+        return tidy(
+            self.graph.in_inputs(self.in_steps(node), f"the closed form of {naming.bar(node)}")
+        )
 
     @cached_property
     def gradient(self) -> dict[Symbol, Expr]:
