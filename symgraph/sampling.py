@@ -2,11 +2,13 @@
 
 The readable points (3 decimals, in [-2, 2.5], the same every call) make a counterexample
 easy to read; the random ones, fresh every call unless a seed is given, are drawn from
-continuous distributions across scales and signs, so that no fixed grid can be fitted:
-each coordinate is ``normal(0, 1.5)`` or ``±10**uniform(-3, 3)``, half and half.
+continuous distributions across scales and signs, so that no fixed grid can be fitted.
+Of every batch of :data:`RANDOM_POINTS`, a third is ``normal(0, 1.5)``; the rest is
+``±10**u``, with ``u`` stratified over (-3, 3) for each input separately (a Latin
+hypercube): every input takes every scale from 1e-3 to 1e3, with both signs, every time.
 
->>> print(Sampling(seed=7, readable=8, random=32))  # doctest: +ELLIPSIS
-40 points: 8 readable (3 decimals in [-2, 2.5]) and 32 random (...); rng=7 draws them again
+>>> print(Sampling(seed=7, readable=8, random=24))  # doctest: +ELLIPSIS
+32 points: 8 readable (3 decimals in [-2, 2.5]) and 24 random (...); rng=7 draws them again
 >>> next(random_points(2, 7)) == next(random_points(2, 7))
 True
 """
@@ -25,6 +27,8 @@ READABLE_POINTS, RANDOM_POINTS = 8, 24
 MAX_TRIES = 400
 #: The random coordinates: the normal's spread, and the exponents of the log-uniform part.
 NORMAL_SCALE, LOG10_RANGE = 1.5, (-3.0, 3.0)
+#: Strata of the exponent range, each taken once with each sign in a batch.
+STRATA = RANDOM_POINTS // 3
 
 
 @dataclass(frozen=True)
@@ -39,8 +43,8 @@ class Sampling:
         low, high = (f"{e:g}" for e in LOG10_RANGE)
         return (
             f"{self.readable + self.random} points: {self.readable} readable (3 decimals in "
-            f"[-2, 2.5]) and {self.random} random (each coordinate normal(0, {NORMAL_SCALE:g}) "
-            f"or ±10^uniform({low}, {high})); rng={self.seed} draws them again"
+            f"[-2, 2.5]) and {self.random} random (a third normal(0, {NORMAL_SCALE:g}), the "
+            f"rest ±10^u with u stratified over ({low}, {high})); rng={self.seed} draws them again"
         )
 
 
@@ -62,10 +66,16 @@ def readable_points(n: int) -> Iterator[list[float]]:
 
 
 def random_points(n: int, seed: int) -> Iterator[list[float]]:
-    """Points whose coordinates are normal or log-uniform in magnitude with a random sign."""
+    """Batches of normal points and of ±10**u points with u stratified per input."""
     draw = numpy.random.default_rng(seed)
-    for _ in range(MAX_TRIES):
-        normal = draw.normal(0.0, NORMAL_SCALE, n)
-        sign = numpy.where(draw.random(n) < 0.5, -1.0, 1.0)
-        wide = sign * 10.0 ** draw.uniform(*LOG10_RANGE, n)
-        yield numpy.where(draw.random(n) < 0.5, normal, wide).tolist()
+    low, high = LOG10_RANGE
+    width = (high - low) / STRATA
+    for _ in range(MAX_TRIES // RANDOM_POINTS):
+        wide = numpy.empty((2 * STRATA, n))
+        for j in range(n):  # each stratum once with each sign, in a random order
+            strata = numpy.concatenate([draw.permutation(STRATA), draw.permutation(STRATA)])
+            exponents = low + (strata + draw.random(2 * STRATA)) * width
+            signs = numpy.repeat([1.0, -1.0], STRATA)
+            wide[:, j] = (signs * 10.0**exponents)[draw.permutation(2 * STRATA)]
+        normal = draw.normal(0.0, NORMAL_SCALE, (RANDOM_POINTS - 2 * STRATA, n))
+        yield from numpy.concatenate([normal, wide]).tolist()

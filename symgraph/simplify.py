@@ -77,15 +77,40 @@ def resolve(forms: Mapping[Symbol, Expr], names: Mapping[Symbol, Symbol]) -> dic
     ``forms`` must be in evaluation order: a form only refers to earlier nodes.
     """
     out: dict[Symbol, Expr] = {}
+    done: dict[Basic, Basic] = {}  # shared by all nodes: each subexpression is done once
     for node, expr in forms.items():
         # a matrix input's seed is its own direction Ẋ: it stays a symbol
         subs = {d: out[names[d]] for d in expr.free_symbols if names.get(d) in out}
         expr = expr.xreplace(subs) if subs else expr
-        # doit walks the whole tree: only where that tree is of a size one can print
-        if subs and isinstance(expr, MatrixExpr) and tree_size(expr) <= CLOSED_FORM_MAX_NODES:
-            expr = expr.doit()
-        out[node] = expr
+        out[node] = shared_doit(expr, done) if subs and isinstance(expr, MatrixExpr) else expr
     return out
+
+
+def shared_doit(expr: Basic, done: dict | None = None) -> Basic:
+    """``expr.doit()``, doing each distinct subexpression once (``done`` remembers them).
+
+    A deep ``doit`` walks a shared subexpression again wherever it occurs: along a deep
+    network's adjoints, whose forms nest every earlier one, that is quadratic or worse.
+    """
+    done = {} if done is None else done
+    stack = [expr]
+    while stack:
+        e = stack[-1]
+        if e in done:
+            stack.pop()
+            continue
+        pending = [a for a in e.args if a not in done and isinstance(a, Basic)]
+        if pending and not e.is_Atom:
+            stack.extend(pending)
+            continue
+        stack.pop()
+        args = tuple(done.get(a, a) for a in e.args)
+        rebuilt = e if e.is_Atom or args == e.args else e.func(*args)
+        try:
+            done[e] = rebuilt if rebuilt.is_Atom else rebuilt.doit(deep=False)
+        except TypeError:  # a class whose doit takes no hints: done as it is
+            done[e] = rebuilt
+    return done[expr]
 
 
 def _has_matrices(expr: Basic) -> bool:
