@@ -20,7 +20,7 @@ from typing import NamedTuple
 
 import numpy
 import sympy
-from sympy import Add, Expr, MatrixSymbol, Symbol
+from sympy import Add, Expr, Symbol
 
 from . import naming
 from .evaluate import EvaluationError
@@ -528,12 +528,6 @@ def check(
     parsed = {g.symbol(key): (raw, _claim_expr(key, raw)) for key, raw in claims.items()}
     if len(parsed) < len(claims):
         raise GraphError("two claims name the same node")
-    matrices = [str(x) for x in g.inputs if isinstance(x, MatrixSymbol)]
-    if matrices:
-        raise GraphError(
-            f"check judges functions of scalars, and {', '.join(matrices)} is a matrix: "
-            "check the entry-by-entry graph, sg.check(sg.entrywise(g), ...)"
-        )
     order = sorted(parsed, key=lambda n: -g.order[n])
     with numpy.errstate(all="ignore"):  # overflow at wide samples: NaN and inf are masked
         checker = _Checker(g, g.reverse(seed), mode, at, (tol, rtol), fresh_seed(rng))
