@@ -207,5 +207,8 @@ def gradient(g: Graph, mode: str = "reverse") -> dict[Symbol, Expr]:
 def hessian(g: Graph, output=None) -> sympy.Matrix:
     """Hessian of a scalar output: forward mode over the reverse-mode gradient program."""
     grads = tuple(naming.bar(x) for x in g.inputs)
+    if not grads:  # a constant: no inputs, an empty Hessian
+        g.reverse(output)  # still refuses a bad output
+        return sympy.Matrix(0, 0, [])
     program = build(Program(tuple(g.reverse(output).as_program()), grads[-1]))
     return jacobian(replace(program, outputs=grads), "forward")

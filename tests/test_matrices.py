@@ -233,6 +233,9 @@ def _number(e, at: dict):
         return float(e)
     if isinstance(e, sympy.OneMatrix):
         return np.ones(tuple(map(int, e.shape)))
+    if isinstance(e, ElementwiseApplyFunction):
+        f = e.function
+        return np.vectorize(lambda v: float(f(sympy.Float(v))))(_number(e.expr, at))
     args = [_number(a, at) for a in e.args if not isinstance(a, sympy.Lambda)]
     if isinstance(e, Transpose):
         return args[0].T
