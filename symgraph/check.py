@@ -241,10 +241,16 @@ class _Checker:
         self.user_expr: dict[Symbol, Expr | None] = {}  # symbolic claims, in the inputs
         self.parts: dict[Symbol, list[tuple]] = {}
         self.proven: set[Symbol] = set()  # claims proven right
-        self.samples = [self._sample(at, "split")] if at is not None else []
+        self.samples = [self._given(at)] if at is not None else []
         n = len(g.inputs)
         readable = self._draw(readable_points(n), READABLE_POINTS)
         self.sampling = Sampling(seed, readable, self._draw(random_points(n, seed), RANDOM_POINTS))
+
+    def _given(self, at: Mapping) -> _Sample:
+        try:
+            return self._sample(at, "split")
+        except ArithmeticError as e:  # a value too large for a float, say
+            raise EvaluationError(f"cannot evaluate at the point given (at=): {e}") from None
 
     def _draw(self, candidates, wanted: int) -> int:
         """Add up to ``wanted`` of the candidates inside the domain and off kinks."""
