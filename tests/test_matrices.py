@@ -3,9 +3,13 @@ forward vs reverse through ⟨ȳ, J ẋ⟩ = ⟨Jᵀ ȳ, ẋ⟩, and the lecture
 
 from __future__ import annotations
 
+import random
+
 import numpy as np
 import pytest
 import sympy
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from sympy import HadamardProduct, Identity, Inverse, MatMul, MatrixSymbol, Trace, Transpose
 from sympy.matrices.expressions.applyfunc import ElementwiseApplyFunction
 
@@ -231,8 +235,12 @@ def _number(e, at: dict):
         return np.asarray(at[e.name], dtype=float)
     if e.is_Number:
         return float(e)
-    if isinstance(e, sympy.OneMatrix):
-        return np.ones(tuple(map(int, e.shape)))
+    if isinstance(e, sympy.Symbol):
+        return float(at[e.name])
+    if isinstance(e, Identity):
+        return np.eye(int(e.shape[0]))
+    if isinstance(e, sympy.OneMatrix | sympy.ZeroMatrix):
+        return np.full(tuple(map(int, e.shape)), float(isinstance(e, sympy.OneMatrix)))
     if isinstance(e, ElementwiseApplyFunction):
         f = e.function
         return np.vectorize(lambda v: float(f(sympy.Float(v))))(_number(e.expr, at))
@@ -249,6 +257,8 @@ def _number(e, at: dict):
         return sum(args[1:], args[0])
     if isinstance(e, HadamardProduct):
         return np.prod(np.broadcast_arrays(*args), axis=0)
+    if isinstance(e, sympy.Pow | sympy.HadamardPower):
+        return args[0] ** args[1]
     if isinstance(e, Trace):
         return float(np.trace(args[0]))
     if isinstance(e, msum):
@@ -296,3 +306,36 @@ def test_tidy_leaves_matrix_expressions_as_built():
     assert sg.tidy(e) == e
     scalar_with_matrices = Trace(Transpose(W) * W) + 2 * c + 4 * c
     assert sg.tidy(scalar_with_matrices) == scalar_with_matrices
+
+
+def _random_network(r: random.Random):
+    """A random scalar function of W (3×2), x, A (2×2), b and c, built like a network."""
+    pool = [W * x, b, W * A * x]
+    v = r.choice(pool)
+    for _ in range(r.randrange(1, 5)):
+        v = r.choice(
+            [
+                lambda v: v.applyfunc(r.choice([sympy.tanh, sigmoid, sympy.sin])),
+                lambda v: v + r.choice(pool),
+                lambda v: HadamardProduct(v, r.choice(pool)),
+                lambda v: W * (Transpose(W) * v),
+                lambda v: c * v - b,
+            ]
+        )(v)
+    losses = [msum(v) / 2, msum(HadamardProduct(v, v)) / 2, Trace(v * Transpose(v)), msum(v) + c**2]
+    return r.choice(losses)
+
+
+@settings(max_examples=15, deadline=None)
+@given(st.randoms(use_true_random=False))
+def test_random_matrix_closed_forms_never_crash_and_are_right(r):
+    g = sg.graph(_random_network(r))
+    try:
+        grad, rv = g.gradient(), g.reverse()
+    except ValueError:  # an operation without a rule (a clear error) is allowed, no crash
+        return
+    for node in g.order:
+        sg.tidy(rv.closed_form(node))
+    at = random_point(g, np.random.default_rng(r.randrange(10**6)))
+    for s in g.inputs:
+        assert np.allclose(_number(grad[s], at), central_gradient(g, at, s.name), atol=1e-5)
