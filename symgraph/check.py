@@ -29,10 +29,10 @@ from .graph import ClosedFormTooLarge, Graph, GraphError
 from .parse import ParseError, parse_expr_text
 from .reverse import Reverse
 from .sampling import (
-    RANDOM_POINTS,
     READABLE_POINTS,
     Sampling,
     fresh_seed,
+    random_count,
     random_points,
     readable_points,
 )
@@ -244,7 +244,8 @@ class _Checker:
         self.samples = [self._given(at)] if at is not None else []
         n = len(g.inputs)
         readable = self._draw(readable_points(n), READABLE_POINTS)
-        self.sampling = Sampling(seed, readable, self._draw(random_points(n, seed), RANDOM_POINTS))
+        count = random_count(len(g.steps))
+        self.sampling = Sampling(seed, readable, self._draw(random_points(n, seed, count), count))
 
     def _given(self, at: Mapping) -> _Sample:
         try:

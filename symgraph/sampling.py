@@ -3,7 +3,8 @@
 The readable points (3 decimals, in [-2, 2.5], the same every call) make a counterexample
 easy to read; the random ones, fresh every call unless a seed is given, are drawn from
 continuous distributions across scales and signs, so that no fixed grid can be fitted.
-Of every batch of :data:`RANDOM_POINTS`, a third is ``normal(0, 1.5)``; the rest is
+Of every batch of :data:`RANDOM_POINTS` (fewer for a graph of many steps, see
+:func:`random_count`), a third is ``normal(0, 1.5)``; the rest is
 ``±10**u``, with ``u`` stratified over (-3, 3) for each input separately (a Latin
 hypercube): every input takes every scale from 1e-3 to 1e3, with both signs, every time.
 
@@ -27,8 +28,13 @@ READABLE_POINTS, RANDOM_POINTS = 8, 24
 MAX_TRIES = 400
 #: The random coordinates: the normal's spread, and the exponents of the log-uniform part.
 NORMAL_SCALE, LOG10_RANGE = 1.5, (-3.0, 3.0)
-#: Strata of the exponent range, each taken once with each sign in a batch.
-STRATA = RANDOM_POINTS // 3
+#: Step evaluations the random points may cost: a larger graph gets fewer (at least 8).
+SAMPLE_STEPS = 2400
+
+
+def random_count(steps: int) -> int:
+    """How many random points a graph of ``steps`` steps is compared at."""
+    return max(8, min(RANDOM_POINTS, SAMPLE_STEPS // max(1, steps)))
 
 
 @dataclass(frozen=True)
@@ -65,17 +71,18 @@ def readable_points(n: int) -> Iterator[list[float]]:
         yield numpy.round(draw.uniform(low, high, n), 3).tolist()
 
 
-def random_points(n: int, seed: int) -> Iterator[list[float]]:
-    """Batches of normal points and of ±10**u points with u stratified per input."""
+def random_points(n: int, seed: int, count: int = RANDOM_POINTS) -> Iterator[list[float]]:
+    """Batches of ``count`` points: a third normal, the rest ±10**u, u stratified per input."""
     draw = numpy.random.default_rng(seed)
     low, high = LOG10_RANGE
-    width = (high - low) / STRATA
-    for _ in range(MAX_TRIES // RANDOM_POINTS):
-        wide = numpy.empty((2 * STRATA, n))
+    strata = count // 3
+    width = (high - low) / strata
+    for _ in range(MAX_TRIES // count):
+        wide = numpy.empty((2 * strata, n))
         for j in range(n):  # each stratum once with each sign, in a random order
-            strata = numpy.concatenate([draw.permutation(STRATA), draw.permutation(STRATA)])
-            exponents = low + (strata + draw.random(2 * STRATA)) * width
-            signs = numpy.repeat([1.0, -1.0], STRATA)
-            wide[:, j] = (signs * 10.0**exponents)[draw.permutation(2 * STRATA)]
-        normal = draw.normal(0.0, NORMAL_SCALE, (RANDOM_POINTS - 2 * STRATA, n))
+            k = numpy.concatenate([draw.permutation(strata), draw.permutation(strata)])
+            exponents = low + (k + draw.random(2 * strata)) * width
+            signs = numpy.repeat([1.0, -1.0], strata)
+            wide[:, j] = (signs * 10.0**exponents)[draw.permutation(2 * strata)]
+        normal = draw.normal(0.0, NORMAL_SCALE, (count - 2 * strata, n))
         yield from numpy.concatenate([normal, wide]).tolist()

@@ -439,3 +439,12 @@ def test_matrix_inputs_are_a_clear_error():
     g = sg.graph("sum(W*x)", shapes={"W": (2, 2), "x": (2, 1)})
     with pytest.raises(sg.GraphError, match="scalar inputs"):
         sg.check(g, {"W": "x"})
+
+
+def test_a_large_graph_is_compared_at_fewer_random_points_and_says_so():
+    from symgraph.sampling import random_count
+
+    assert random_count(10) == 24 and random_count(10**6) == 8
+    src = " + ".join(f"sin({k}*x + y)" for k in range(1, 80))
+    report = sg.check(src, {"y": " + ".join(f"cos({k}*x + y)" for k in range(1, 80))}, rng=2)
+    assert report.ok and report.sampling.random == random_count(len(sg.graph(src).steps)) < 24
