@@ -373,7 +373,7 @@ PLAUSIBLE_BUT_WRONG = [
 
 
 @pytest.mark.parametrize("claim", PLAUSIBLE_BUT_WRONG)
-@pytest.mark.parametrize("rng", [None, 0, 1, 2, 12345])
+@pytest.mark.parametrize("rng", [None, 0, 12345])
 def test_wrong_claims_that_a_grid_would_miss_are_called_wrong(claim, rng):
     result = sg.check("x**2", {"x": claim}, rng=rng).results[0]
     assert not result.ok
@@ -441,10 +441,11 @@ def test_matrix_inputs_are_a_clear_error():
         sg.check(g, {"W": "x"})
 
 
-def test_a_large_graph_is_compared_at_fewer_random_points_and_says_so():
-    from symgraph.sampling import random_count
+def test_a_large_graph_is_compared_at_fewer_random_points_and_says_so(monkeypatch):
+    from symgraph import sampling
 
-    assert random_count(10) == 24 and random_count(10**6) == 8
-    src = " + ".join(f"sin({k}*x + y)" for k in range(1, 80))
-    report = sg.check(src, {"y": " + ".join(f"cos({k}*x + y)" for k in range(1, 80))}, rng=2)
-    assert report.ok and report.sampling.random == random_count(len(sg.graph(src).steps)) < 24
+    assert sampling.random_count(10) == 24 and sampling.random_count(10**6) == 8
+    src = "sin(x)*cos(y) + x*y"
+    monkeypatch.setattr(sampling, "SAMPLE_STEPS", 12 * len(sg.graph(src).steps))  # as if large
+    report = sg.check(src, {"y": "-sin(x)*sin(y) + x"}, rng=2)
+    assert report.ok and report.sampling.random == 12 and report.sampling.readable == 8
