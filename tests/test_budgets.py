@@ -194,3 +194,11 @@ def test_only_value_errors_escape_on_random_doubling_programs(lines):
     for call in _closed_form_calls(g, "vbar_0*(y + 1)", checks=False):
         with contextlib.suppress(ValueError):
             call()
+
+
+@settings(max_examples=30, deadline=None)
+@given(expressions(max_ops=10))
+def test_the_measured_size_bounds_the_expansion(expr):
+    g = sg.graph(expr)
+    for node in g.order:  # the oracle: the expansion, built and counted node by node
+        assert sum(1 for _ in sympy.preorder_traversal(g.expand(node))) <= g.sizes[node]
