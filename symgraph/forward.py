@@ -58,8 +58,14 @@ class Forward:
         return naming.NameDict(resolve(self.tangents, dots))
 
     def closed_form(self, node) -> Expr:
-        """The tangent of ``node`` in the inputs, tidied cheaply."""
-        return tidy(self.graph.in_inputs(self.in_steps(node)))
+        """The tangent of ``node`` in the inputs, tidied cheaply.
+
+        Raises :class:`~symgraph.graph.ClosedFormTooLarge` beyond the size budget.
+        """
+        node = self.graph.symbol(node)
+        return tidy(
+            self.graph.in_inputs(self.in_steps(node), f"the closed form of {naming.dot(node)}")
+        )
 
     @cached_property
     def derivative(self) -> dict[Symbol, Expr]:

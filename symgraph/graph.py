@@ -36,12 +36,27 @@ from sympy.matrices.expressions import (
 from . import naming
 from .parse import Program
 from .rules import local_partial, pullback, pushforward
+from .simplify import CLOSED_FORM_MAX_NODES, tree_size
 
 Source = str | Expr | Sequence | Mapping | Program
 
 
 class GraphError(ValueError):
     """A request that does not fit the graph (an unknown node name, a bad seed)."""
+
+
+class ClosedFormTooLarge(GraphError):
+    """A closed form in the inputs would exceed :data:`~symgraph.simplify.CLOSED_FORM_MAX_NODES`."""
+
+
+def too_large(what: str) -> ClosedFormTooLarge:
+    """The error for a closed form beyond the budget, pointing to the step form."""
+    return ClosedFormTooLarge(
+        f"{what} would have more than {CLOSED_FORM_MAX_NODES} nodes written out in the "
+        "inputs (the expansion repeats shared subexpressions); use the step form instead: "
+        "g.steps, rv.adjoints or rv.as_program() (fw.tangents for forward mode), and "
+        "rv.evaluate(at) for numbers"
+    )
 
 
 @dataclass(frozen=True)
@@ -161,9 +176,26 @@ class Graph:
                     view.add_edge(p, s.name, pullback=self.pullbacks[edge])
         return view
 
+    @cached_property
+    def sizes(self) -> dict[Symbol, int]:
+        """Tree size of every node's expansion in the inputs (capped, see ``tree_size``).
+
+        Found from the steps alone, in one pass: an expansion that doubles at every line is
+        measured without being built.
+        """
+        sizes: dict[Basic, int] = dict.fromkeys(self.inputs, 1)
+        for s in self.steps:
+            sizes[s.name] = tree_size(s.expr, weights={p: sizes[p] for p in s.parents})
+        return sizes
+
     def expand(self, node: str | Symbol) -> Expr:
-        """The node's expression in terms of the inputs."""
+        """The node's expression in terms of the inputs.
+
+        Raises :class:`ClosedFormTooLarge` beyond ``CLOSED_FORM_MAX_NODES`` nodes.
+        """
         target = self.symbol(node)
+        if self.sizes[target] > CLOSED_FORM_MAX_NODES:
+            raise too_large(f"the expression of {target}")
         closed = self._closed
         if target not in closed:
             # only the ancestors not yet expanded, in order: expanding every node one
@@ -179,8 +211,10 @@ class Graph:
                 closed[name] = s.expr.xreplace({p: closed[p] for p in s.parents})
         return closed[target]
 
-    def in_inputs(self, expr: Basic) -> Basic:
-        """``expr``, written in step names, rewritten in the inputs."""
+    def in_inputs(self, expr: Basic, what: str = "the expression") -> Basic:
+        """``expr``, written in step names, rewritten in the inputs (within the budget)."""
+        if tree_size(expr, weights=self.sizes) > CLOSED_FORM_MAX_NODES:
+            raise too_large(what)
         return expr.xreplace({s: self.expand(s) for s in expr.free_symbols if s in self.step})
 
     @cached_property

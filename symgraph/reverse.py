@@ -69,8 +69,14 @@ class Reverse:
         return naming.NameDict(resolve(self.adjoints, bars))
 
     def closed_form(self, node) -> Expr:
-        """The adjoint of ``node`` in the inputs, tidied cheaply."""
-        return tidy(self.graph.in_inputs(self.in_steps(node)))
+        """The adjoint of ``node`` in the inputs, tidied cheaply.
+
+        Raises :class:`~symgraph.graph.ClosedFormTooLarge` beyond the size budget.
+        """
+        node = self.graph.symbol(node)
+        return tidy(
+            self.graph.in_inputs(self.in_steps(node), f"the closed form of {naming.bar(node)}")
+        )
 
     @cached_property
     def gradient(self) -> dict[Symbol, Expr]:
@@ -201,5 +207,8 @@ def gradient(g: Graph, mode: str = "reverse") -> dict[Symbol, Expr]:
 def hessian(g: Graph, output=None) -> sympy.Matrix:
     """Hessian of a scalar output: forward mode over the reverse-mode gradient program."""
     grads = tuple(naming.bar(x) for x in g.inputs)
+    if not grads:  # a constant: no inputs, an empty Hessian
+        g.reverse(output)  # still refuses a bad output
+        return sympy.Matrix(0, 0, [])
     program = build(Program(tuple(g.reverse(output).as_program()), grads[-1]))
     return jacobian(replace(program, outputs=grads), "forward")

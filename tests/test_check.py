@@ -64,7 +64,7 @@ def test_sympy_expressions_are_claims_too():
 def test_numeric_agreement_without_a_proof_says_so():
     result = sg.check("abs(x)", {"x": "x/abs(x)"}).results[0]
     assert result.ok
-    assert result.verdict == "agrees numerically at 8 points (not proven symbolically)"
+    assert result.verdict == "agrees numerically at 32 points, not proven"
 
 
 def test_a_proof_is_reported_as_such():
@@ -355,3 +355,97 @@ def test_matrix_inputs_are_refused_clearly():
         sg.check(g, {"W": "1"})
     with pytest.raises(sg.GraphError, match="scalar inputs, not matrices"):
         sg.finite_difference(g, at={"W": [[1, 2], [3, 4]]})
+
+
+# ---------------------------------------------------------------- honest sampling
+
+#: Wrong claims for ∂(x²)/∂x that agree with 2x on a grid, near 0, or only far from it.
+PLAUSIBLE_BUT_WRONG = [
+    "2*x + sin(1000*pi*x)",  # zero on every point with 3 decimals
+    "2*x + relu(x - 3)",  # right on [-2, 2.5]
+    "2*x + relu(-x - 3)",
+    "2*x + relu(x - 100)",  # wrong only at large scales
+    "2*x + relu(abs(x) - 200)",
+    "2*x + 1e-5*x",  # a tiny relative error
+    "2*x + relu(1e-2 - abs(x))",  # wrong only very near 0
+    "2*x*(1 + sin(1000*pi*x)**2)",
+]
+
+
+@pytest.mark.parametrize("claim", PLAUSIBLE_BUT_WRONG)
+@pytest.mark.parametrize("rng", [None, 0, 12345])
+def test_wrong_claims_that_a_grid_would_miss_are_called_wrong(claim, rng):
+    result = sg.check("x**2", {"x": claim}, rng=rng).results[0]
+    assert not result.ok
+    point, claimed, correct = result.counterexample
+    assert correct == pytest.approx(2 * point["x"])  # the oracle: d(x²)/dx = 2x
+    assert claimed != pytest.approx(correct, rel=1e-9)
+
+
+def test_wrong_claims_in_two_inputs_are_found_at_every_scale():
+    claims = {"x": "y + relu(y - 50)", "y": "x"}
+    report = sg.check("x*y", claims, rng=3)
+    assert not report["x"].ok and report["y"].ok
+
+
+def test_each_call_draws_fresh_points_and_a_seed_draws_them_again():
+    seeds = {sg.check("x**3", {"x": "3*x**2"}).sampling.seed for _ in range(3)}
+    assert len(seeds) == 3
+    first = sg.check("x**2", {"x": "2*x + relu(x - 3)"})
+    again = sg.check("x**2", {"x": "2*x + relu(x - 3)"}, rng=first.sampling.seed)
+    assert first.results[0].counterexample == again.results[0].counterexample
+
+
+def test_numeric_agreement_says_what_was_sampled():
+    report = sg.check("abs(x)", {"x": "x/abs(x)"}, rng=7)
+    assert report.sampling.readable == 8 and report.sampling.random == 24
+    text = str(report)
+    assert "agrees numerically at 32 points, not proven" in text
+    assert "32 points: 8 readable" in text and "rng=7" in text
+    proven = sg.check("x**2", {"x": "2*x"}, rng=7)
+    assert "sampled" not in str(proven)  # a proof needs no samples
+
+
+@pytest.mark.parametrize(
+    ("src", "claim", "inside"),
+    [
+        ("log(x)", "1/x", lambda p: p["x"] > 0),
+        ("sqrt(x)", "1/(2*sqrt(x))", lambda p: p["x"] > 0),
+        ("sqrt(x - 1)", "1/(2*sqrt(x - 1))", lambda p: p["x"] > 1),
+        ("log(1 - x**2)", "-2*x/(1 - x**2)", lambda p: abs(p["x"]) < 1),
+    ],
+)
+def test_samples_stay_inside_the_domain(src, claim, inside):
+    report = sg.check(src, {"x": claim + " + relu(x - 1e9)"}, rng=4)
+    assert report.ok  # the sampled points never reach 1e9
+    checker_points = [s.point for s in _samples(src, claim)]
+    assert len(checker_points) >= 20 and all(inside(p) for p in checker_points)
+
+
+def _samples(src, claim):
+    from symgraph.check import _Checker
+
+    g = sg.graph(src)
+    return _Checker(g, g.reverse(), "reverse", None, (1e-6, None), 5).samples
+
+
+@pytest.mark.parametrize("rng", [-1, 1.5, "seed", True])
+def test_a_bad_rng_is_a_clear_error(rng):
+    with pytest.raises(ValueError, match="rng must be a non-negative integer"):
+        sg.check("x**2", {"x": "2*x"}, rng=rng)
+
+
+def test_matrix_inputs_are_a_clear_error():
+    g = sg.graph("sum(W*x)", shapes={"W": (2, 2), "x": (2, 1)})
+    with pytest.raises(sg.GraphError, match="scalar inputs"):
+        sg.check(g, {"W": "x"})
+
+
+def test_a_large_graph_is_compared_at_fewer_random_points_and_says_so(monkeypatch):
+    from symgraph import sampling
+
+    assert sampling.random_count(10) == 24 and sampling.random_count(10**6) == 8
+    src = "sin(x)*cos(y) + x*y"
+    monkeypatch.setattr(sampling, "SAMPLE_STEPS", 12 * len(sg.graph(src).steps))  # as if large
+    report = sg.check(src, {"y": "-sin(x)*sin(y) + x"}, rng=2)
+    assert report.ok and report.sampling.random == 12 and report.sampling.readable == 8

@@ -1,0 +1,109 @@
+"""Verdicts of :func:`symgraph.check.check`: one per claim, and the report on them all.
+
+A report says what was sampled (``report.sampling``) when a verdict rests on numbers.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import NamedTuple
+
+from sympy import Expr
+
+from .finite import _fmt, _fmt_point
+from .sampling import Sampling
+
+
+class Counterexample(NamedTuple):
+    """A point where a claim and the derivative differ, and both values there."""
+
+    point: dict
+    claimed: float
+    correct: float
+
+
+@dataclass(frozen=True)
+class ClaimResult:
+    """The verdict on one claim.
+
+    Attributes
+    ----------
+    name, label : str
+        The node claimed about, and what the claim is (``∂f/∂u1``, ``t̄3 = ∂f/∂t3``).
+    claim, correct
+        The claim, and the exact derivative: in the inputs (``in_steps``: in step
+        names), or a number for a numeric claim.
+    verdict, ok
+        In words, and whether the claim is right.
+    counterexample : Counterexample or None
+        A point where the claim is wrong, with the claimed and the correct value.
+    departure : str or None
+        Where a wrong claim departs from the derivative, when that can be told.
+    inherits_from : str or None
+        The wrong claim (an earlier step) this claim's error comes from.
+    """
+
+    name: str
+    claim: Expr | float
+    correct: Expr | float
+    verdict: str
+    ok: bool
+    counterexample: Counterexample | None = None
+    departure: str | None = None
+    label: str = ""
+    in_steps: Expr | None = None
+    inherits_from: str | None = None
+
+    def __str__(self) -> str:
+        claim = _fmt(self.claim) if isinstance(self.claim, float) else self.claim
+        lines = [f"{'✓' if self.ok else '✗'} {self.label} = {claim}: {self.verdict}"]
+        if not self.ok and isinstance(self.correct, Expr):
+            forms = dict.fromkeys(f for f in (self.in_steps, self.correct) if f is not None)
+            lines.append("    correct: " + ", in the inputs ".join(map(str, forms)))
+        if self.counterexample:
+            at, claimed, right = self.counterexample
+            lines.append(f"    at {_fmt_point(at)}: claimed {_fmt(claimed)}, correct {_fmt(right)}")
+        return "\n".join(lines + [f"    {self.departure}"] * bool(self.departure))
+
+
+@dataclass(frozen=True)
+class CheckReport:
+    """Verdicts on claims, output side first; ``ok`` when every claim is right.
+
+    ``report["u1"]`` is the result for ``u1``; ``first_wrong`` the first wrong step.
+    """
+
+    results: tuple[ClaimResult, ...]
+    sampling: Sampling | None = None
+
+    @property
+    def ok(self) -> bool:
+        return all(r.ok for r in self.results)
+
+    @property
+    def first_wrong(self) -> ClaimResult | None:
+        """The first wrong step: the first wrong claim that does not inherit its error."""
+        wrong = [r for r in self.results if not r.ok]
+        return next((r for r in wrong if r.inherits_from is None), wrong[0] if wrong else None)
+
+    def __getitem__(self, name) -> ClaimResult:
+        return next(r for r in self.results if r.name == str(name))
+
+    def __str__(self) -> str:
+        wrong, n = sum(not r.ok for r in self.results), len(self.results)
+        head = "the claim is right" if n == 1 else f"all {n} claims are right"
+        if wrong:
+            head = f"{wrong} of {n} claims wrong; the first wrong step is {self.first_wrong.label}"
+        numeric = any(r.verdict.startswith(("agrees", "undecided")) for r in self.results)
+        sampled = [f"sampled at {self.sampling}"] if numeric and self.sampling else []
+        return "\n".join([head, *map(str, self.results), *sampled])
+
+    def _repr_markdown_(self) -> str:
+        rows = ["| | claim | correct | verdict |", "|---|---|---|---|"]
+        for r in self.results:
+            cells = [r.label + " = " + str(r.claim), str(r.correct)]
+            note = "; ".join(filter(None, [r.verdict, r.departure])).replace("|", "\\|")
+            rows.append(
+                f"| {'✓✗'[not r.ok]} | " + " | ".join(f"`{c}`" for c in cells) + f" | {note} |"
+            )
+        return "\n".join(rows)
