@@ -17,23 +17,32 @@ t2 = Max(u1, u2) at a kink (u1 = 1, u2 = 1): derivatives split evenly
 
 from __future__ import annotations
 
-import cmath
+import decimal
+import math
+import numbers
 import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 import numpy as np
 import sympy
-from sympy import Basic, Expr, Float, Symbol
+from sympy import Basic, Expr, Symbol
 from sympy.matrices.expressions.applyfunc import ElementwiseApplyFunction
 
-from . import naming, numeric
+from . import naming, numeric, rules
+from .exact import EvaluationError, Point, Undefined
 from .functions import relu
 from .graph import Graph, Step
-from .rules import KINK_TOL, kink_pieces, local_partial
+from .rules import kink_pieces, local_partial, lookup, tied
 
 #: Elementwise operations whose entries can sit at a kink (at 0).
 ELEMENTWISE_KINKS = (relu, sympy.Abs, sympy.sign, sympy.Heaviside)
+_ELEMENTWISE_KINDS = {
+    relu: "the kink of relu at 0",
+    sympy.Abs: "the kink of |x| at 0",
+    sympy.sign: "a jump of sign",
+    sympy.Heaviside: "a jump of Heaviside",
+}
 
 #: Kink conventions: how the derivative through a non-smooth step is taken at a kink.
 CONVENTIONS = {
@@ -55,10 +64,6 @@ CONVENTION_DOCS = {
 }
 
 
-class EvaluationError(ValueError):
-    """A point outside a step's domain, or a bad point (missing or non-numeric values)."""
-
-
 class KinkError(EvaluationError):
     """Raised at a kink under the ``kink="raise"`` convention."""
 
@@ -67,9 +72,18 @@ class KinkWarning(UserWarning):
     """Issued when a derivative is evaluated at a kink."""
 
 
+class NotEvaluatedError(EvaluationError, KeyError):
+    """The value of a node in a Piecewise branch not taken (it was never needed)."""
+
+
 @dataclass(frozen=True)
 class Kink:
-    """A step evaluated where it is not differentiable, and the convention applied."""
+    """A step evaluated where it is not differentiable, and the convention applied.
+
+    ``kind`` names it ("a tie of max", "relu at 0", "a jump of sign", "a Piecewise
+    boundary"); ``at`` holds the values of the step's arguments, printed to full
+    precision so that arguments that differ never look equal.
+    """
 
     step: Step
     pieces: tuple[Expr, ...]
@@ -77,10 +91,23 @@ class Kink:
     convention: str
     partials: dict[Symbol, float] = field(default_factory=dict)
     jump: bool = False
+    kind: str = "a kink"
 
     def __str__(self) -> str:
-        kind = "a jump" if self.jump else "a kink"
-        return f"{self.step} at {kind} ({_fmt_point(self.at)}): {CONVENTIONS[self.convention]}"
+        return f"{self.step} at {self.kind} ({_fmt_point(self.at)}): {CONVENTIONS[self.convention]}"
+
+
+class _Values(naming.NameDict):
+    """Values by node; a node in a branch not taken raises :class:`NotEvaluatedError`."""
+
+    def __init__(self, data, skipped):
+        super().__init__(data)
+        self.skipped = skipped
+
+    def __missing__(self, key):
+        if key in self.skipped or getattr(key, "name", key) in map(str, self.skipped):
+            raise NotEvaluatedError(f"{key} was not evaluated: it is in a branch not taken")
+        raise KeyError(key)
 
 
 def _all_equal(values: list[float]) -> bool:
@@ -92,55 +119,70 @@ def _fmt(v) -> str:
         return v
     if isinstance(v, np.ndarray):
         return np.array2string(v.ravel() if 1 in v.shape else v, precision=6, separator=", ")
-    return f"{float(v):.12g}"
+    if isinstance(v, Undefined):
+        return "undefined"
+    text = repr(float(v))  # the shortest text that reads back as the same float
+    return text[:-2] if text.endswith(".0") else text
 
 
 # ---------------------------------------------------------------- numbers
 
 
-def _number(expr: Expr, env: Mapping, what: str) -> float:
-    """``expr`` at the point as a float, or an EvaluationError saying what went wrong."""
-    subs = {s: Float(env[s]) for s in expr.free_symbols if s in env}
-    value = sympy.N(expr.xreplace(subs)) if expr.free_symbols or not expr.is_Float else expr
-    missing = value.free_symbols
-    if missing:
-        raise EvaluationError(f"{what}: no value for {', '.join(sorted(map(str, missing)))}")
-    try:
-        c = complex(value)
-    except TypeError:
-        c = complex("nan")
-    if not cmath.isfinite(c):
-        raise EvaluationError(f"{what} is undefined here: it evaluates to {value}")
-    if abs(c.imag) > 1e-12 * max(1.0, abs(c.real)):
-        raise EvaluationError(
-            f"{what} is outside its real domain here: it evaluates to the complex number {c}"
-        )
-    return c.real
-
-
 def _array(expr: Basic, env: Mapping, what: str, convention: str):
     """The NumPy value of a matrix expression; an EvaluationError on NaN or inf entries."""
     local = {s: env[s] for s in expr.free_symbols if s in env}
+    for v in local.values():
+        if isinstance(v, Undefined):
+            raise v.error
     with np.errstate(all="ignore"):
         try:
             result = numeric.value(expr, local, convention)
         except KeyError as missing:
             raise EvaluationError(f"{what}: no value for {missing.args[0]}") from None
-        except np.linalg.LinAlgError as err:
+        except (np.linalg.LinAlgError, ArithmeticError) as err:
             raise EvaluationError(f"{what} is undefined here: {err}") from None
+    if np.iscomplexobj(result) and np.any(np.imag(result) != 0):
+        raise EvaluationError(f"{what} is outside its real domain here: it has complex entries")
     if not np.all(np.isfinite(result)):
         raise EvaluationError(f"{what} is undefined here: it has NaN or infinite entries")
-    return result
+    return np.real(result) if np.iscomplexobj(result) else result
+
+
+def _real_number(x: Basic, v) -> float:
+    """A point value as a float: real numbers only (not bool, str, None, inf or NaN)."""
+    ok = isinstance(v, numbers.Real | decimal.Decimal) or (
+        isinstance(v, sympy.Basic) and v.is_number and v.is_extended_real
+    )
+    if not ok or isinstance(v, bool | np.bool_):
+        raise EvaluationError(f"the value of {x} must be a real number, not {v!r}")
+    try:
+        value = float(v)
+    except OverflowError:
+        raise EvaluationError(
+            f"the value of {x} is too large for a floating-point number: {_short(v)}"
+        ) from None
+    except (TypeError, ValueError):
+        raise EvaluationError(f"the value of {x} must be a real number, not {v!r}") from None
+    if not math.isfinite(value):
+        raise EvaluationError(f"the value of {x} must be a finite real number, not {_short(v)}")
+    return value
+
+
+def _short(v) -> str:
+    text = repr(v)
+    return text if len(text) <= 40 else text[:20] + "..." + text[-10:]
 
 
 def _input_value(x: Basic, v):
     shape = getattr(x, "shape", None)
-    try:
-        value = np.asarray(v, dtype=float) if shape else float(v)
-    except (TypeError, ValueError):
-        kind = f"an array of shape {shape}" if shape else "a real number"
-        raise EvaluationError(f"the value of {x} must be {kind}, not {v!r}") from None
-    if shape and value.shape != tuple(shape):
+    if not shape:
+        return _real_number(x, v)
+    if isinstance(v, str | bytes) or np.asarray(v).dtype.kind not in "iuf":
+        raise EvaluationError(f"the value of {x} must be an array of shape {shape}, not {v!r}")
+    value = np.asarray(v, dtype=float)
+    if not np.all(np.isfinite(value)):
+        raise EvaluationError(f"the value of {x} has NaN or infinite entries")
+    if value.shape != tuple(shape):
         if value.size != shape[0] * shape[1] or 1 not in shape:
             raise EvaluationError(f"{x} has shape {shape}, but its value has shape {value.shape}")
         value = value.reshape(shape)  # a flat vector for a column or row
@@ -172,76 +214,116 @@ def _is_matrix_step(s: Step) -> bool:
     return s.shape is not None or any(getattr(p, "shape", None) for p in s.parents)
 
 
-def values(g: Graph, at: Mapping, kink: str) -> tuple[dict, dict[Symbol, Kink]]:
-    """Value of every node, and the kinks met (with their convention's partials)."""
+def _check_tol(kink_tol) -> float:
+    ok = isinstance(kink_tol, numbers.Real) and not isinstance(kink_tol, bool)
+    if not ok or not 0 <= float(kink_tol) < math.inf:
+        raise EvaluationError(f"kink_tol must be a finite number >= 0, not {kink_tol!r}")
+    return float(kink_tol)
+
+
+def values(
+    g: Graph, at: Mapping, kink: str, kink_tol: float = 0.0
+) -> tuple[Point, dict[Symbol, Kink]]:
+    """Value of every node, and the kinks met (with their convention's partials).
+
+    A step whose value fails is marked undefined; the failure is raised only where
+    the value is used — so a Piecewise branch not taken is never an error.
+    """
     if kink not in CONVENTIONS:
         raise EvaluationError(f"kink must be one of {', '.join(CONVENTIONS)}, not {kink!r}")
     env = point(g, at)
+    here = Point(g, env, _check_tol(kink_tol))
     kinks: dict[Symbol, Kink] = {}
     for s in g.steps:
-        if _is_matrix_step(s):
-            env[s.name] = _array(s.expr, env, _describe(s, env), kink)
-            found = _elementwise_kink(s, env, kink)
-        else:
-            env[s.name] = _number(s.expr, env, _describe(s, env))
-            found = _kink(s, env, kink)
+        try:
+            if _is_matrix_step(s):
+                env[s.name] = _array(s.expr, env, _describe(s, env), kink)
+                found = _elementwise_kink(s, env, kink, here.kink_tol)
+            else:
+                env[s.name] = here.number(s.expr, _describe(s, env))
+                found = _kink(s, here, kink)
+        except KinkError:
+            raise
+        except EvaluationError as err:
+            env[s.name] = Undefined(err)
+            continue
         if found:
             kinks[s.name] = found
-    return env, kinks
+    here.require(g.outputs)
+    return here, kinks
 
 
-def _kink(s: Step, env: Mapping, convention: str) -> Kink | None:
-    def at(e: Expr) -> float:
-        return _number(e, env, f"an argument of {s}")
-
-    pieces = kink_pieces(s.expr, at)
+def _kink(s: Step, here: Point, convention: str) -> Kink | None:
+    pieces = kink_pieces(s.expr, here)
     if not pieces:
         return None
-    at_point = {p: env[p] for p in s.parents}
+    pieces = tuple(p for p in pieces if _defined(here, p))  # a piece undefined here is moot
+    if len(pieces) < 2:
+        return None
+
+    def at(e: Expr) -> float:
+        return here.number(e, f"an argument of {s}")
+
+    at_point = {p: here.env[p] for p in s.parents}
     sides = [[at(local_partial(piece, p)) for piece in pieces] for p in s.parents]
     jump = not _all_equal([at(piece) for piece in pieces])
     if not jump and all(_all_equal(side) for side in sides):
         return None  # the pieces join smoothly: no kink after all
+    kind = lookup(type(s.expr)).kind
     if convention == "raise":
-        raise KinkError(f"{s} is at a kink ({_fmt_point(at_point)}): kink='raise' refuses it")
+        raise KinkError(f"{s} is at {kind} ({_fmt_point(at_point)}): kink='raise' refuses it")
     choose = {
         "split": lambda side: sum(side) / len(side),
         "zero": lambda side: 0.0,
         "first": lambda side: side[0],
     }[convention]
     partials = {p: choose(side) for p, side in zip(s.parents, sides, strict=True)}
-    return Kink(s, pieces, at_point, convention, partials, jump)
+    return Kink(s, pieces, at_point, convention, partials, jump, kind)
 
 
-def _elementwise_kink(s: Step, env: Mapping, convention: str) -> Kink | None:
-    """A matrix step applying relu, abs, sign or Heaviside to entries that sit at 0."""
+def _defined(here: Point, piece: Expr) -> bool:
+    try:
+        here.number(piece, "a piece")
+    except EvaluationError:
+        return False
+    return True
+
+
+def _elementwise_kink(s: Step, env: Mapping, convention: str, kink_tol: float) -> Kink | None:
+    """A matrix step applying relu, abs, sign or Heaviside to entries that sit at 0
+    (by the same test as scalar steps, :func:`symgraph.rules.tied`)."""
     e = s.expr
     if not isinstance(e, ElementwiseApplyFunction) or not e.function.expr.has(*ELEMENTWISE_KINKS):
         return None
     arg = _array(e.expr, env, f"the argument of {s}", convention)
-    entries = [tuple(int(i) for i in ij) for ij in np.argwhere(np.abs(arg) <= KINK_TOL)]
+    entries = [tuple(int(i) for i in ij) for ij in np.argwhere(tied(arg, 0.0, kink_tol))]
     if not entries:
         return None
     where = {e.expr: "0 at entries " + ", ".join(map(str, entries))}
+    kind = _ELEMENTWISE_KINDS.get(e.function.expr.func, "a kink")
     if convention == "raise":
-        raise KinkError(f"{s} is at a kink ({_fmt_point(where)}): kink='raise' refuses it")
-    return Kink(s, (), where, convention)
+        raise KinkError(f"{s} is at {kind} ({_fmt_point(where)}): kink='raise' refuses it")
+    return Kink(s, (), where, convention, kind=kind)
 
 
 def _fmt_point(at: Mapping) -> str:
     return ", ".join(f"{p} = {_fmt(v)}" for p, v in at.items())
 
 
-def _edge(g: Graph, env, kinks, child: Symbol, parent: Symbol, carried, mode: str):
+def _edge(g: Graph, here: Point, kinks, child: Symbol, parent: Symbol, carried, mode: str):
     """The contribution along an edge: ∂child/∂parent times the carried tangent/adjoint
-    (by the kink convention where there is one), or the edge's matrix push/pull."""
+    (by the kink convention where there is one), or the edge's matrix push/pull.
+    An edge into or out of a node in a branch not taken carries nothing."""
+    env = here.env
+    if isinstance(env[child], Undefined) or isinstance(env[parent], Undefined):
+        return _zero(naming.bar(parent) if mode == "reverse" else child)
     edge = (child, parent)
     what = f"the derivative of {g.step[child]}"
     if edge in g.partials:
         slope = (
             kinks[child].partials[parent]
             if child in kinks and kinks[child].partials
-            else _number(g.partials[edge], env, what)
+            else here.number(g.partials[edge], what)
         )
         return slope * carried
     if mode == "reverse":
@@ -269,7 +351,8 @@ def _plain(v):
 
 
 def _floats(env: Mapping) -> naming.NameDict:
-    return naming.NameDict({k: _plain(v) for k, v in env.items()})
+    skipped = {k for k, v in env.items() if isinstance(v, Undefined)}
+    return _Values({k: _plain(v) for k, v in env.items() if k not in skipped}, skipped)
 
 
 # ---------------------------------------------------------------- results
@@ -307,29 +390,40 @@ class ReverseEvaluation:
     kink_convention: str
 
 
-def evaluate_graph(g: Graph, at: Mapping, kink: str = "split") -> GraphEvaluation:
-    """Values of every node (no derivatives) at ``at``."""
-    env, kinks = values(g, at, kink)
-    vals = _floats(env)
+def evaluate_graph(
+    g: Graph, at: Mapping, kink: str = "split", kink_tol: float = 0.0
+) -> GraphEvaluation:
+    """Values of every node (no derivatives) at ``at``.
+
+    ``kink_tol`` (default 0: exact ties only) widens what counts as a kink: values
+    within ``kink_tol`` (relative to the larger magnitude, at least 1) are tied.
+    """
+    with rules.using(g.rule_table):
+        here, kinks = values(g, at, kink, kink_tol)
+    vals = _floats(here.env)
     outputs = naming.NameDict({o: vals[o] for o in g.outputs})
     return GraphEvaluation(vals, tuple(kinks.values()), kink, outputs)
 
 
-def evaluate_forward(fw, at: Mapping, kink: str = "split") -> ForwardEvaluation:
-    """Tangents by the forward sweep, numerically, at ``at``."""
+def evaluate_forward(fw, at: Mapping, kink: str = "split", kink_tol: float = 0.0):
+    """Tangents by the forward sweep, numerically, at ``at`` (``kink_tol`` as in
+    :func:`evaluate_graph`)."""
     g = fw.graph
-    env, kinks = values(g, at, kink)
-    dots = {x: _seed_value(fw, x, env) for x in g.inputs}
-    for s in g.steps:
-        parts = [_edge(g, env, kinks, s.name, p, dots[p], "forward") for p, _ in fw.terms[s.name]]
-        dots[s.name] = sum(parts[1:], parts[0]) if parts else _zero(s.name)
+    with rules.using(g.rule_table):
+        here, kinks = values(g, at, kink, kink_tol)
+        dots = {x: _seed_value(fw, x, here) for x in g.inputs}
+        for s in g.steps:
+            parts = [
+                _edge(g, here, kinks, s.name, p, dots[p], "forward") for p, _ in fw.terms[s.name]
+            ]
+            dots[s.name] = sum(parts[1:], parts[0]) if parts else _zero(s.name)
     _warn(kinks)
     tangents = naming.NameDict({n: _plain(v) for n, v in dots.items()})
     derivative = naming.NameDict({o: tangents[o] for o in g.outputs})
-    return ForwardEvaluation(_floats(env), tangents, derivative, tuple(kinks.values()), kink)
+    return ForwardEvaluation(_floats(here.env), tangents, derivative, tuple(kinks.values()), kink)
 
 
-def _seed_value(fw, x: Basic, env: Mapping):
+def _seed_value(fw, x: Basic, here: Point):
     if x in getattr(fw, "directions", {}):
         return _input_value(x, fw.directions[x])
     seed = fw.seed[x]
@@ -340,7 +434,7 @@ def _seed_value(fw, x: Basic, env: Mapping):
             f"{x} is a matrix: seed forward mode with a direction array, "
             f"e.g. g.forward({{'{x}': numpy.ones({tuple(x.shape)})}})"
         )
-    return _number(seed, env, f"the seed of {x}")
+    return here.number(seed, f"the seed of {x}")
 
 
 def _zero(node: Basic):
@@ -348,18 +442,20 @@ def _zero(node: Basic):
     return np.zeros(shape) if shape else 0.0
 
 
-def evaluate_reverse(rv, at: Mapping, kink: str = "split") -> ReverseEvaluation:
-    """Adjoints by the reverse sweep, numerically, at ``at``."""
+def evaluate_reverse(rv, at: Mapping, kink: str = "split", kink_tol: float = 0.0):
+    """Adjoints by the reverse sweep, numerically, at ``at`` (``kink_tol`` as in
+    :func:`evaluate_graph`)."""
     g = rv.graph
-    env, kinks = values(g, at, kink)
-    bars: dict = {}
-    for node in rv.adjoints:  # outputs first, inputs last
-        parts = [_edge(g, env, kinks, c, node, bars[c], "reverse") for c, _ in rv.terms[node]]
-        if node in rv.seed:
-            parts.append(_number(rv.seed[node], env, f"the seed of {node}"))
-        adjoint = sum(parts[1:], parts[0]) if parts else _zero(naming.bar(node))
-        bars[node] = adjoint if getattr(naming.bar(node), "shape", None) else _plain(adjoint)
+    with rules.using(g.rule_table):
+        here, kinks = values(g, at, kink, kink_tol)
+        bars: dict = {}
+        for node in rv.adjoints:  # outputs first, inputs last
+            parts = [_edge(g, here, kinks, c, node, bars[c], "reverse") for c, _ in rv.terms[node]]
+            if node in rv.seed:
+                parts.append(here.number(rv.seed[node], f"the seed of {node}"))
+            adjoint = sum(parts[1:], parts[0]) if parts else _zero(naming.bar(node))
+            bars[node] = adjoint if getattr(naming.bar(node), "shape", None) else _plain(adjoint)
     _warn(kinks)
     adjoints = naming.NameDict({n: _plain(v) for n, v in bars.items()})
     gradient = naming.NameDict({x: adjoints[x] for x in g.inputs})
-    return ReverseEvaluation(_floats(env), adjoints, gradient, tuple(kinks.values()), kink)
+    return ReverseEvaluation(_floats(here.env), adjoints, gradient, tuple(kinks.values()), kink)

@@ -1,0 +1,258 @@
+"""Numbers of scalar steps at a point, with every decision taken exactly.
+
+Values are computed in floating point, step by step; but which piece of a max,
+min, ``|x|``, relu, sign, Heaviside or Piecewise is active — and so whether a point
+sits on a kink — is decided in exact arithmetic: the point's floats are read as the
+rationals they are, the compared expressions are written in the inputs, and the
+sign of their difference is settled by SymPy (exactly for rational arithmetic, by
+adaptive-precision ``evalf`` with a guaranteed sign otherwise). Two sides are tied
+only if they are exactly equal, or if SymPy cannot tell their difference from 0 at
+its maximum working precision (``evalf``'s ``maxn``, 100 digits). A closed form of
+more than :data:`BUDGET` nodes, or one with matrices, is compared by its
+floating-point value instead (exact equality of the floats).
+
+With ``kink_tol > 0`` two values within ``kink_tol`` (relative to the larger
+magnitude, at least 1) also count as tied (:func:`symgraph.rules.tied`).
+
+Only the active piece is evaluated: ``where(x > 0, log(x), 0)`` at ``x = -1`` never
+evaluates ``log(-1)``.
+
+>>> import sympy
+>>> from symgraph import graph
+>>> g = graph("max(x, y)")
+>>> at = Point(g, {sympy.Symbol("x", real=True): 1.0, sympy.Symbol("y", real=True): 1 + 5e-13})
+>>> at.compare(*g.steps[0].expr.args)
+-1
+"""
+
+from __future__ import annotations
+
+import cmath
+import decimal
+import random
+
+import sympy
+from sympy import Basic, Expr, Float, Rational, S
+from sympy.core.evalf import PrecisionExhausted
+from sympy.core.relational import Relational
+
+from .functions import relu
+from .rules import tied
+
+#: Largest closed form (in tree nodes) compared in exact arithmetic.
+BUDGET = 3000
+
+
+class EvaluationError(ValueError):
+    """A point outside a step's domain, or a bad point (missing or non-numeric values)."""
+
+
+class Undefined:
+    """A node whose value failed; the failure is raised only if the value is used."""
+
+    def __init__(self, error: EvaluationError):
+        self.error = error
+
+
+class Point:
+    """Scalar values and exact decisions at one point of a graph.
+
+    ``env`` maps inputs (and, as they are computed, steps) to floats; an
+    :class:`Undefined` marks a node whose value failed.
+    """
+
+    def __init__(self, g, env: dict, kink_tol: float = 0.0):
+        self.g, self.env, self.kink_tol = g, env, kink_tol
+        self.exact = {
+            x: Rational(v) for x, v in env.items() if x in g.inputs and isinstance(v, float)
+        }
+        self._signs: dict[Expr, int | None] = {}
+
+    # -- values ------------------------------------------------------------------
+
+    def __call__(self, expr: Expr) -> float:
+        """The float value of ``expr`` (old-style kink rules call the point like this)."""
+        return self.number(expr, f"{expr}")
+
+    def number(self, expr: Expr, what: str) -> float:
+        """``expr`` at the point as a float, or an EvaluationError saying what went wrong."""
+        expr = self.localize(expr)
+        self.require(expr.free_symbols)
+        missing = [s for s in expr.free_symbols if s not in self.env]
+        if missing:
+            raise EvaluationError(f"{what}: no value for {', '.join(sorted(map(str, missing)))}")
+        subs = {s: Float(self.env[s]) for s in expr.free_symbols}
+        try:
+            value = sympy.N(expr.xreplace(subs)) if subs or not expr.is_Float else expr
+            c = complex(value)
+        except (TypeError, decimal.InvalidOperation, OverflowError, ZeroDivisionError):
+            c, value = complex("nan"), "no number"
+        return _real(c, value, what)
+
+    def require(self, symbols) -> None:
+        """Raise the failure of the first undefined node among ``symbols``."""
+        bad = [s for s in symbols if isinstance(self.env.get(s), Undefined)]
+        if bad:
+            first = min(bad, key=lambda s: self.g.order.get(s, 0))
+            raise self.env[first].error
+
+    # -- exact decisions -----------------------------------------------------------
+
+    def compare(self, a: Expr, b: Expr) -> int:
+        """-1, 0 or 1 as ``a < b``, ``a`` tied with ``b``, ``a > b`` at the point."""
+        self.require((sympy.sympify(a) - b).free_symbols)
+        if self.kink_tol > 0:
+            fa, fb = self(a), self(b)
+            if tied(fa, fb, self.kink_tol):
+                return 0
+        key = sympy.sympify(a) - b
+        if key not in self._signs:
+            self._signs[key] = self._exact_sign(key)
+        s = self._signs[key]
+        if s is None:  # too big or not scalar: the floats decide
+            fa, fb = self(a), self(b)
+            return 0 if tied(fa, fb, 0.0) else (1 if fa > fb else -1)
+        return s
+
+    def _exact_sign(self, difference: Expr) -> int | None:
+        closed = self.g.in_inputs(difference) if difference.free_symbols else difference
+        if not _small(closed) or any(getattr(s, "shape", None) for s in closed.free_symbols):
+            return None
+        value = closed.xreplace(self.exact)
+        if value.free_symbols:
+            return None
+        return sign_of(value, f"{difference} (a difference compared at this point)")
+
+    def truth(self, cond: Basic) -> bool:
+        """The exact truth of a Piecewise condition at the point."""
+        if cond in (sympy.true, sympy.false):
+            return bool(cond)
+        if isinstance(cond, Relational):
+            return _holds(cond, self.compare(cond.lhs, cond.rhs))
+        truths = {r: sympy.true if self.truth(r) else sympy.false for r in cond.atoms(Relational)}
+        result = cond.xreplace(truths)
+        if result not in (sympy.true, sympy.false):
+            raise EvaluationError(f"the condition {cond} has no truth value here")
+        return bool(result)
+
+    def localize(self, expr: Expr) -> Expr:
+        """``expr`` with each max/min/|x|/relu/sign/Heaviside/Piecewise replaced by its
+        active piece at the point (left as it is where its pieces tie)."""
+        if expr.is_Atom or not expr.has(*ACTIVE):
+            return expr
+        if isinstance(expr, sympy.Piecewise):
+            for e, c in expr.args:
+                if self.truth(c):
+                    return self.localize(e)
+            raise EvaluationError(f"{expr} is undefined here: no condition holds")
+        args = [self.localize(a) for a in expr.args]
+        rule = ACTIVE.get(type(expr))
+        rebuilt = expr.func(*args) if args != list(expr.args) else expr
+        return rule(self, rebuilt) if rule else rebuilt
+
+    def locally_constant(self, r: Relational) -> bool:
+        """True if the two sides of ``r`` agree on a neighbourhood of the point.
+
+        Both sides are written in the inputs with their active pieces here; the
+        difference, a smooth expression, is tested at the point and at two random
+        nearby points (an analytic function zero at random points is zero).
+        """
+        d = self.localize(self.g.in_inputs(r.lhs - r.rhs))
+        if d == 0:
+            return True
+        if d.has(*ACTIVE) or not _small(d) or set(d.free_symbols) - set(self.exact):
+            return False
+        rng = random.Random(hash(d))
+        for _ in range(2):
+            near = {
+                x: v + Rational(rng.randint(1, 999), 10**6) * (abs(v) + Rational(1, 10**6))
+                for x, v in self.exact.items()
+            }
+            try:
+                if sign_of(d.xreplace(near), "") != 0:
+                    return False
+            except EvaluationError:
+                return False
+        return True
+
+
+def sign_of(value: Expr, what: str) -> int:
+    """The sign of an exact real number (0 where SymPy cannot tell it from 0)."""
+    if value.is_Rational:
+        return int(sympy.sign(value))
+    try:
+        v = value.evalf(15, strict=True)
+    except PrecisionExhausted:
+        return 0  # indistinguishable from 0 at evalf's maximum working precision
+    except (TypeError, ValueError, ArithmeticError, decimal.InvalidOperation):
+        raise EvaluationError(f"{what} has no value here") from None
+    re, im = v.as_real_imag()
+    if im != 0 or not re.is_finite:
+        raise EvaluationError(f"{what} is not a real number here: it is {v}")
+    return int(sympy.sign(re)) if re.is_Number else 0
+
+
+def _real(c: complex, value, what: str) -> float:
+    if cmath.isnan(c):
+        raise EvaluationError(f"{what} is undefined here: it evaluates to {value}")
+    if cmath.isinf(c):
+        finite = isinstance(value, Expr) and value.is_finite
+        if finite:
+            raise EvaluationError(f"{what} overflows here: its value exceeds the float range")
+        raise EvaluationError(f"{what} is undefined here: it evaluates to {value}")
+    if c.imag != 0:
+        raise EvaluationError(
+            f"{what} is outside its real domain here: it evaluates to the complex number {c!r}"
+        )
+    return c.real
+
+
+def _holds(r: Relational, s: int) -> bool:
+    return {"<": s < 0, "<=": s <= 0, ">": s > 0, ">=": s >= 0, "==": s == 0, "!=": s != 0}[
+        r.rel_op
+    ]
+
+
+def _small(e: Basic) -> bool:
+    return all(n <= BUDGET for n, _ in enumerate(sympy.preorder_traversal(e)))
+
+
+def _extreme(sense: int):
+    def active(at: Point, e: Expr) -> Expr:
+        best = e.args[0]
+        for a in e.args[1:]:
+            if at.compare(a, best) * sense > 0:
+                best = a
+        ties = [a for a in e.args if a is not best and at.compare(a, best) == 0]
+        return e if ties else best
+
+    return active
+
+
+def _by_sign(pos, neg):
+    def active(at: Point, e: Expr) -> Expr:
+        s = at.compare(e.args[0], 0)
+        return e if s == 0 else (pos(e.args[0]) if s > 0 else neg(e.args[0]))
+
+    return active
+
+
+#: The active piece of each non-smooth operation at a point (the operation itself at a tie).
+ACTIVE = {
+    sympy.Max: _extreme(1),
+    sympy.Min: _extreme(-1),
+    sympy.Abs: _by_sign(lambda a: a, lambda a: -a),
+    relu: _by_sign(lambda a: a, lambda a: S.Zero),
+    sympy.sign: _by_sign(lambda a: S.One, lambda a: -S.One),
+    sympy.Heaviside: _by_sign(lambda a: S.One, lambda a: S.Zero),
+    sympy.DiracDelta: _by_sign(lambda a: S.Zero, lambda a: S.Zero),
+    sympy.Piecewise: None,
+}
+
+
+def number_or_undefined(at: Point, expr: Expr, what: str):
+    """The value, or an :class:`Undefined` holding the failure (raised if it is used)."""
+    try:
+        return at.number(expr, what)
+    except EvaluationError as err:
+        return Undefined(err)
