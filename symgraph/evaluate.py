@@ -12,7 +12,7 @@ and named in the result.
 >>> ev.gradient["u1"], ev.gradient["u2"], ev.kink_convention
 (1.5, 1.5, 'split')
 >>> print(ev.kinks[0])
-t2 = Max(u1, u2) at a kink (u1 = 1, u2 = 1): derivatives split evenly
+t2 = Max(u1, u2) at a tie of max (u1 = 1, u2 = 1): derivatives split evenly
 """
 
 from __future__ import annotations
