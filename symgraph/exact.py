@@ -76,7 +76,7 @@ class Point:
 
     def number(self, expr: Expr, what: str) -> float:
         """``expr`` at the point as a float, or an EvaluationError saying what went wrong."""
-        expr = self.localize(expr)
+        expr = self.localize(sympy.sympify(expr))
         self.require(expr.free_symbols)
         missing = [s for s in expr.free_symbols if s not in self.env]
         if missing:
