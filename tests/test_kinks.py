@@ -139,7 +139,7 @@ KINKED = [
     (lambda c: sympy.Abs(X - c), "abs"),
     (lambda c: sympy.Max(X, c) + X * Y, "max"),
     (lambda c: sympy.Min(2 * X, Y + c), "min"),
-    (lambda c: sympy.Piecewise((X**2, X < c), (3 * X, True)) + Y, "piecewise"),
+    (lambda c: sympy.Piecewise((X**2, sympy.Lt(X, c)), (3 * X, True)) + Y, "piecewise"),
 ]
 
 
