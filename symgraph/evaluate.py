@@ -98,15 +98,20 @@ class Kink:
 
 
 class _Values(naming.NameDict):
-    """Values by node; a node in a branch not taken raises :class:`NotEvaluatedError`."""
+    """Numbers by node; a node left out (in a branch not taken, or not needed for any
+    output, where its value fails) raises :class:`NotEvaluatedError` saying why."""
 
-    def __init__(self, data, skipped):
+    def __init__(self, data, skipped: dict):
         super().__init__(data)
-        self.skipped = skipped
+        self.skipped = {str(k): err for k, err in skipped.items()}
 
     def __missing__(self, key):
-        if key in self.skipped or getattr(key, "name", key) in map(str, self.skipped):
-            raise NotEvaluatedError(f"{key} was not evaluated: it is in a branch not taken")
+        err = self.skipped.get(str(key))
+        if err is not None:
+            raise NotEvaluatedError(
+                f"{key} was not evaluated (it is in a branch not taken, or no output needs it): "
+                f"{err}"
+            )
         raise KeyError(key)
 
 
@@ -245,11 +250,13 @@ def values(
         except KinkError:
             raise
         except EvaluationError as err:
-            env[s.name] = Undefined(err)
+            env[s.name] = Undefined(err, getattr(err, "value", None))
             continue
         if found:
             kinks[s.name] = found
-    here.require(g.outputs)
+    for o in g.outputs:
+        if isinstance(env[o], Undefined):
+            raise env[o].error
     return here, kinks
 
 
@@ -315,7 +322,7 @@ def _edge(g: Graph, here: Point, kinks, child: Symbol, parent: Symbol, carried, 
     (by the kink convention where there is one), or the edge's matrix push/pull.
     An edge into or out of a node in a branch not taken carries nothing."""
     env = here.env
-    if isinstance(env[child], Undefined) or isinstance(env[parent], Undefined):
+    if _dead(env[child]) or _dead(env[parent]):
         return _zero(naming.bar(parent) if mode == "reverse" else child)
     edge = (child, parent)
     what = f"the derivative of {g.step[child]}"
@@ -332,6 +339,12 @@ def _edge(g: Graph, here: Point, kinks, child: Symbol, parent: Symbol, carried, 
         linear, symbol = g.pushforwards[edge], naming.dot(parent)
     convention = kinks[child].convention if child in kinks else "split"
     return _array(linear, {**_local(linear, env), symbol: carried}, what, convention)
+
+
+def _dead(v) -> bool:
+    """A node never evaluated (a branch not taken); a value beyond the float range is
+    not dead: its edges are evaluated, and fail where a float would overflow."""
+    return isinstance(v, Undefined) and v.value is None
 
 
 def _local(expr: Basic, env: Mapping) -> dict:
@@ -351,7 +364,7 @@ def _plain(v):
 
 
 def _floats(env: Mapping) -> naming.NameDict:
-    skipped = {k for k, v in env.items() if isinstance(v, Undefined)}
+    skipped = {k: v.error for k, v in env.items() if isinstance(v, Undefined)}
     return _Values({k: _plain(v) for k, v in env.items() if k not in skipped}, skipped)
 
 
@@ -412,15 +425,36 @@ def evaluate_forward(fw, at: Mapping, kink: str = "split", kink_tol: float = 0.0
     with rules.using(g.rule_table):
         here, kinks = values(g, at, kink, kink_tol)
         dots = {x: _seed_value(fw, x, here) for x in g.inputs}
+        needed = _needed(fw)
         for s in g.steps:
-            parts = [
-                _edge(g, here, kinks, s.name, p, dots[p], "forward") for p, _ in fw.terms[s.name]
-            ]
-            dots[s.name] = sum(parts[1:], parts[0]) if parts else _zero(s.name)
+            try:
+                dots[s.name] = _tangent(g, here, kinks, fw, s, dots)
+            except EvaluationError as err:
+                if s.name in needed:
+                    raise
+                dots[s.name] = Undefined(err)  # no output's derivative depends on it
     _warn(kinks)
-    tangents = naming.NameDict({n: _plain(v) for n, v in dots.items()})
+    tangents = _floats(dots)
     derivative = naming.NameDict({o: tangents[o] for o in g.outputs})
     return ForwardEvaluation(_floats(here.env), tangents, derivative, tuple(kinks.values()), kink)
+
+
+def _needed(fw) -> set:
+    """The nodes whose tangents some output's derivative uses (through nonzero partials):
+    forward mode must fail on a point exactly where reverse mode does."""
+    needed = set(fw.graph.outputs)
+    for s in reversed(fw.graph.steps):
+        if s.name in needed:
+            needed.update(p for p, _ in fw.terms[s.name])
+    return needed
+
+
+def _tangent(g: Graph, here: Point, kinks, fw, s: Step, dots: Mapping):
+    for p, _ in fw.terms[s.name]:
+        if isinstance(dots[p], Undefined):
+            raise dots[p].error
+    parts = [_edge(g, here, kinks, s.name, p, dots[p], "forward") for p, _ in fw.terms[s.name]]
+    return sum(parts[1:], parts[0]) if parts else _zero(s.name)
 
 
 def _seed_value(fw, x: Basic, here: Point):

@@ -47,11 +47,28 @@ class EvaluationError(ValueError):
     """A point outside a step's domain, or a bad point (missing or non-numeric values)."""
 
 
-class Undefined:
-    """A node whose value failed; the failure is raised only if the value is used."""
+class OverflowEvaluationError(EvaluationError):
+    """A value beyond the float range (finite, but too large for a float)."""
 
-    def __init__(self, error: EvaluationError):
-        self.error = error
+
+class Undefined:
+    """A node whose value failed; the failure is raised only if the value is used.
+
+    A value beyond the float range (but below :data:`BIG`) keeps its SymPy value, so
+    that ``1/(1 + e^1000)`` is 0 rather than an error: only a float result must fit.
+    """
+
+    def __init__(self, error: EvaluationError, value: Float | None = None):
+        self.error, self.value = error, value
+
+
+#: Values beyond the float range are carried as SymPy floats up to this magnitude (beyond
+#: it, an overflow): exp of such a value stays cheap to compute.
+BIG = Float("1e3000")
+
+
+def _sympy_value(v) -> Float:
+    return v.value if isinstance(v, Undefined) else Float(v)
 
 
 class Point:
@@ -81,7 +98,7 @@ class Point:
         missing = [s for s in expr.free_symbols if s not in self.env]
         if missing:
             raise EvaluationError(f"{what}: no value for {', '.join(sorted(map(str, missing)))}")
-        subs = {s: Float(self.env[s]) for s in expr.free_symbols}
+        subs = {s: _sympy_value(self.env[s]) for s in expr.free_symbols}
         try:
             value = sympy.N(expr.xreplace(subs)) if subs or not expr.is_Float else expr
             c = complex(value)
@@ -91,7 +108,11 @@ class Point:
 
     def require(self, symbols) -> None:
         """Raise the failure of the first undefined node among ``symbols``."""
-        bad = [s for s in symbols if isinstance(self.env.get(s), Undefined)]
+        bad = [
+            s
+            for s in symbols
+            if isinstance(self.env.get(s), Undefined) and self.env[s].value is None
+        ]
         if bad:
             first = min(bad, key=lambda s: self.g.order.get(s, 0))
             raise self.env[first].error
@@ -198,7 +219,13 @@ def _real(c: complex, value, what: str) -> float:
     if cmath.isinf(c):
         finite = isinstance(value, Expr) and value.is_finite
         if finite:
-            raise EvaluationError(f"{what} overflows here: its value exceeds the float range")
+            err = OverflowEvaluationError(
+                f"{what} overflows here: its value exceeds the float range"
+            )
+            big = value.as_real_imag()
+            if big[1] == 0 and abs(big[0]) < BIG:
+                err.value = big[0]
+            raise err
         raise EvaluationError(f"{what} is undefined here: it evaluates to {value}")
     if c.imag != 0:
         raise EvaluationError(

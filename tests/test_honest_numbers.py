@@ -282,3 +282,29 @@ def test_fuzz_only_value_errors_and_modes_agree_on_the_domain(expr, x, y):
     assert outcomes[1] == outcomes[2], (expr, at, outcomes)
     if outcomes[0] == "error":
         assert outcomes[1] == "error"
+
+
+# ---------------------------------------------------------------- beyond the float range
+
+
+def test_forward_and_reverse_agree_where_an_unneeded_tangent_overflows():
+    # fuzz case: t1 = y**2 overflows at -1e300; only the condition's tangent needs it
+    g = sg.graph(sympy.Piecewise((Y**2, Y + sympy.atan(Y) > 0), (0, True)))
+    assert g.reverse().evaluate({"y": -1e300}).gradient["y"] == 0
+    assert g.forward("y").evaluate({"y": -1e300}).derivative["f"] == 0
+
+
+def test_values_beyond_the_float_range_are_carried_not_rounded():
+    g = sg.graph("t1 = exp(-x)\nf = 1/(1 + t1)")
+    assert g.evaluate({"x": -1000}).outputs["f"] == 0.0  # e^-1000, not an error
+    with pytest.raises(sg.EvaluationError, match="overflows"):
+        g.evaluate({"x": -1000}).values["t1"]
+    # a derivative through such a value is refused, never a wrong 0: d log(e^x)/dx = 1
+    for sweep in (
+        sg.graph("t1 = exp(x)\nf = log(t1)").reverse(),
+        sg.graph("t1 = exp(x)\nf = log(t1)").forward("x"),
+    ):
+        with pytest.raises(sg.EvaluationError, match="overflows"):
+            sweep.evaluate({"x": 1000})
+    with pytest.raises(sg.EvaluationError, match="overflows"):
+        sg.graph("exp(exp(exp(x)))").evaluate({"x": 10})
