@@ -17,84 +17,32 @@ t2 = Max(u1, u2) at a tie of max (u1 = 1, u2 = 1): derivatives split evenly
 
 from __future__ import annotations
 
-import decimal
-import math
-import numbers
 import warnings
-from collections.abc import Mapping
-from dataclasses import dataclass, field
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 
 import numpy as np
-import sympy
-from sympy import Basic, Expr, Symbol
-from sympy.matrices.expressions.applyfunc import ElementwiseApplyFunction
+from sympy import Basic, Symbol
 
 from . import naming, numeric, rules
 from .exact import EvaluationError, Point, Undefined
-from .functions import relu
 from .graph import Graph, Step
-from .rules import kink_pieces, local_partial, lookup, tied
-
-#: Elementwise operations whose entries can sit at a kink (at 0).
-ELEMENTWISE_KINKS = (relu, sympy.Abs, sympy.sign, sympy.Heaviside)
-_ELEMENTWISE_KINDS = {
-    relu: "the kink of relu at 0",
-    sympy.Abs: "the kink of |x| at 0",
-    sympy.sign: "a jump of sign",
-    sympy.Heaviside: "a jump of Heaviside",
-}
-
-#: Kink conventions: how the derivative through a non-smooth step is taken at a kink.
-CONVENTIONS = {
-    "split": "derivatives split evenly",
-    "zero": "derivative taken as zero",
-    "first": "first piece takes the whole derivative",
-    "raise": "refused",
-}
-CONVENTION_DOCS = {
-    "split": "the average of the one-sided derivatives: a max/min tie splits the derivative "
-    "evenly between the tied arguments (SymPy's Heaviside(0) = 1/2, PyTorch's maximum), "
-    "relu'(0) = 1/2 and |x|'(0) = 0 (the midpoints of their subdifferentials)",
-    "zero": "the derivative through the kinked step is 0 (PyTorch's relu'(0) = 0, |x|'(0) = 0; "
-    "at a max tie both arguments get 0, which is not a subgradient there)",
-    "first": "the first piece takes it all: the first tied argument of max/min in SymPy's "
-    "argument order (CasADi's choice), the left-hand side of relu and |x| "
-    "(relu'(0) = 0, |x|'(0) = -1) and the first Piecewise branch listed",
-    "raise": "refuse to differentiate at a kink: raise KinkError",
-}
-
-
-class KinkError(EvaluationError):
-    """Raised at a kink under the ``kink="raise"`` convention."""
-
-
-class KinkWarning(UserWarning):
-    """Issued when a derivative is evaluated at a kink."""
+from .kinks import (  # noqa: F401  (re-exported: the public names live here)
+    CONVENTION_DOCS,
+    CONVENTIONS,
+    ELEMENTWISE_KINKS,
+    Kink,
+    KinkError,
+    KinkWarning,
+    elementwise_kink,
+    fmt,
+    step_kink,
+)
+from .points import _input_value, check_tol, point
 
 
 class NotEvaluatedError(EvaluationError, KeyError):
     """The value of a node in a Piecewise branch not taken (it was never needed)."""
-
-
-@dataclass(frozen=True)
-class Kink:
-    """A step evaluated where it is not differentiable, and the convention applied.
-
-    ``kind`` names it ("a tie of max", "relu at 0", "a jump of sign", "a Piecewise
-    boundary"); ``at`` holds the values of the step's arguments, printed to full
-    precision so that arguments that differ never look equal.
-    """
-
-    step: Step
-    pieces: tuple[Expr, ...]
-    at: dict[Symbol, float]
-    convention: str
-    partials: dict[Symbol, float] = field(default_factory=dict)
-    jump: bool = False
-    kind: str = "a kink"
-
-    def __str__(self) -> str:
-        return f"{self.step} at {self.kind} ({_fmt_point(self.at)}): {CONVENTIONS[self.convention]}"
 
 
 class _Values(naming.NameDict):
@@ -113,21 +61,6 @@ class _Values(naming.NameDict):
                 f"{err}"
             )
         raise KeyError(key)
-
-
-def _all_equal(values: list[float]) -> bool:
-    return all(v == values[0] for v in values)
-
-
-def _fmt(v) -> str:
-    if isinstance(v, str):
-        return v
-    if isinstance(v, np.ndarray):
-        return np.array2string(v.ravel() if 1 in v.shape else v, precision=6, separator=", ")
-    if isinstance(v, Undefined):
-        return "undefined"
-    text = repr(float(v))  # the shortest text that reads back as the same float
-    return text[:-2] if text.endswith(".0") else text
 
 
 # ---------------------------------------------------------------- numbers
@@ -153,77 +86,17 @@ def _array(expr: Basic, env: Mapping, what: str, convention: str):
     return np.real(result) if np.iscomplexobj(result) else result
 
 
-def _real_number(x: Basic, v) -> float:
-    """A point value as a float: real numbers only (not bool, str, None, inf or NaN)."""
-    ok = isinstance(v, numbers.Real | decimal.Decimal) or (
-        isinstance(v, sympy.Basic) and v.is_number and v.is_extended_real
-    )
-    if not ok or isinstance(v, bool | np.bool_):
-        raise EvaluationError(f"the value of {x} must be a real number, not {v!r}")
-    try:
-        value = float(v)
-    except OverflowError:
-        raise EvaluationError(
-            f"the value of {x} is too large for a floating-point number: {_short(v)}"
-        ) from None
-    except (TypeError, ValueError):
-        raise EvaluationError(f"the value of {x} must be a real number, not {v!r}") from None
-    if not math.isfinite(value):
-        raise EvaluationError(f"the value of {x} must be a finite real number, not {_short(v)}")
-    return value
-
-
-def _short(v) -> str:
-    text = repr(v)
-    return text if len(text) <= 40 else text[:20] + "..." + text[-10:]
-
-
-def _input_value(x: Basic, v):
-    shape = getattr(x, "shape", None)
-    if not shape:
-        return _real_number(x, v)
-    if isinstance(v, str | bytes) or np.asarray(v).dtype.kind not in "iuf":
-        raise EvaluationError(f"the value of {x} must be an array of shape {shape}, not {v!r}")
-    value = np.asarray(v, dtype=float)
-    if not np.all(np.isfinite(value)):
-        raise EvaluationError(f"the value of {x} has NaN or infinite entries")
-    if value.shape != tuple(shape):
-        if value.size != shape[0] * shape[1] or 1 not in shape:
-            raise EvaluationError(f"{x} has shape {shape}, but its value has shape {value.shape}")
-        value = value.reshape(shape)  # a flat vector for a column or row
-    return value
-
-
-def point(g: Graph, at: Mapping) -> dict:
-    """Check a point ``{name or symbol: number or array}`` against the graph's inputs."""
-    if not isinstance(at, Mapping):
-        raise EvaluationError(f"a point is a mapping from input names to numbers, not {at!r}")
-    values: dict = {}
-    for key, v in at.items():
-        x = g.symbol(key)
-        if x not in g.inputs:
-            raise EvaluationError(f"{x} is a step, not an input; give values for the inputs")
-        values[x] = _input_value(x, v)
-    missing = [str(x) for x in g.inputs if x not in values]
-    if missing:
-        raise EvaluationError(f"no value given for {', '.join(missing)}")
-    return values
-
-
 def _describe(step: Step, env: Mapping) -> str:
-    at = ", ".join(f"{p} = {_fmt(env[p])}" for p in step.parents)
+    at = ", ".join(f"{p} = {fmt(env[p])}" for p in step.parents)
     return f"step {step}" + (f" (at {at})" if at else "")
+
+
+def _argument(s: Step, env: Mapping, convention: str) -> Callable:
+    return lambda e: _array(e, env, f"the argument of {s}", convention)
 
 
 def _is_matrix_step(s: Step) -> bool:
     return s.shape is not None or any(getattr(p, "shape", None) for p in s.parents)
-
-
-def _check_tol(kink_tol) -> float:
-    ok = isinstance(kink_tol, numbers.Real) and not isinstance(kink_tol, bool)
-    if not ok or not 0 <= float(kink_tol) < math.inf:
-        raise EvaluationError(f"kink_tol must be a finite number >= 0, not {kink_tol!r}")
-    return float(kink_tol)
 
 
 def values(
@@ -237,16 +110,16 @@ def values(
     if kink not in CONVENTIONS:
         raise EvaluationError(f"kink must be one of {', '.join(CONVENTIONS)}, not {kink!r}")
     env = point(g, at)
-    here = Point(g, env, _check_tol(kink_tol))
+    here = Point(g, env, check_tol(kink_tol))
     kinks: dict[Symbol, Kink] = {}
     for s in g.steps:
         try:
             if _is_matrix_step(s):
                 env[s.name] = _array(s.expr, env, _describe(s, env), kink)
-                found = _elementwise_kink(s, env, kink, here.kink_tol)
+                found = elementwise_kink(s, _argument(s, env, kink), kink, here.kink_tol)
             else:
                 env[s.name] = here.number(s.expr, _describe(s, env))
-                found = _kink(s, here, kink)
+                found = step_kink(s, here, kink)
         except KinkError:
             raise
         except EvaluationError as err:
@@ -258,63 +131,6 @@ def values(
         if isinstance(env[o], Undefined):
             raise env[o].error
     return here, kinks
-
-
-def _kink(s: Step, here: Point, convention: str) -> Kink | None:
-    pieces = kink_pieces(s.expr, here)
-    if not pieces:
-        return None
-    pieces = tuple(p for p in pieces if _defined(here, p))  # a piece undefined here is moot
-    if len(pieces) < 2:
-        return None
-
-    def at(e: Expr) -> float:
-        return here.number(e, f"an argument of {s}")
-
-    at_point = {p: here.env[p] for p in s.parents}
-    sides = [[at(local_partial(piece, p)) for piece in pieces] for p in s.parents]
-    jump = not _all_equal([at(piece) for piece in pieces])
-    if not jump and all(_all_equal(side) for side in sides):
-        return None  # the pieces join smoothly: no kink after all
-    kind = lookup(type(s.expr)).kind
-    if convention == "raise":
-        raise KinkError(f"{s} is at {kind} ({_fmt_point(at_point)}): kink='raise' refuses it")
-    choose = {
-        "split": lambda side: sum(side) / len(side),
-        "zero": lambda side: 0.0,
-        "first": lambda side: side[0],
-    }[convention]
-    partials = {p: choose(side) for p, side in zip(s.parents, sides, strict=True)}
-    return Kink(s, pieces, at_point, convention, partials, jump, kind)
-
-
-def _defined(here: Point, piece: Expr) -> bool:
-    try:
-        here.number(piece, "a piece")
-    except EvaluationError:
-        return False
-    return True
-
-
-def _elementwise_kink(s: Step, env: Mapping, convention: str, kink_tol: float) -> Kink | None:
-    """A matrix step applying relu, abs, sign or Heaviside to entries that sit at 0
-    (by the same test as scalar steps, :func:`symgraph.rules.tied`)."""
-    e = s.expr
-    if not isinstance(e, ElementwiseApplyFunction) or not e.function.expr.has(*ELEMENTWISE_KINKS):
-        return None
-    arg = _array(e.expr, env, f"the argument of {s}", convention)
-    entries = [tuple(int(i) for i in ij) for ij in np.argwhere(tied(arg, 0.0, kink_tol))]
-    if not entries:
-        return None
-    where = {e.expr: "0 at entries " + ", ".join(map(str, entries))}
-    kind = _ELEMENTWISE_KINDS.get(e.function.expr.func, "a kink")
-    if convention == "raise":
-        raise KinkError(f"{s} is at {kind} ({_fmt_point(where)}): kink='raise' refuses it")
-    return Kink(s, (), where, convention, kind=kind)
-
-
-def _fmt_point(at: Mapping) -> str:
-    return ", ".join(f"{p} = {_fmt(v)}" for p, v in at.items())
 
 
 def _edge(g: Graph, here: Point, kinks, child: Symbol, parent: Symbol, carried, mode: str):
