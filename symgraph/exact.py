@@ -3,13 +3,15 @@
 Values are computed in floating point, step by step; but which piece of a max,
 min, ``|x|``, relu, sign, Heaviside or Piecewise is active — and so whether a point
 sits on a kink — is decided in exact arithmetic: the point's floats are read as the
-rationals they are, the compared expressions are written in the inputs, and the
-sign of their difference is settled by SymPy (exactly for rational arithmetic, by
-adaptive-precision ``evalf`` with a guaranteed sign otherwise). Two sides are tied
-only if they are exactly equal, or if SymPy cannot tell their difference from 0 at
-its maximum working precision (``evalf``'s ``maxn``, 100 digits). A closed form of
-more than :data:`BUDGET` nodes, or one with matrices, is compared by its
-floating-point value instead (exact equality of the floats).
+rationals they are, each step's exact value is built from its parents' (a SymPy
+number such as ``sin(7/10)**2``), and the sign of a difference is settled by SymPy
+(exactly for rational arithmetic, by adaptive-precision ``evalf`` with a guaranteed
+sign otherwise). Two sides are tied only if they are exactly equal, or if SymPy
+cannot tell their difference from 0 at its maximum working precision (``evalf``'s
+``maxn``). An exact value beyond :data:`BUDGET` nodes or :data:`BITS` bits, or a
+matrix, is not built: then the floats decide (exact equality of the floats).
+A condition whose sides tie exactly is a Piecewise boundary only if they do not
+also tie at nearby points (``max(x, y) <= x`` at x > y is no boundary).
 
 With ``kink_tol > 0`` two values within ``kink_tol`` (relative to the larger
 magnitude, at least 1) also count as tied (:func:`symgraph.rules.tied`).
@@ -39,8 +41,9 @@ from sympy.core.relational import Relational
 from .functions import relu
 from .rules import tied
 
-#: Largest closed form (in tree nodes) compared in exact arithmetic.
-BUDGET = 3000
+#: Largest exact value (in tree nodes, and in bits of its rationals) carried step by step.
+BUDGET = 400
+BITS = 20000
 
 
 class EvaluationError(ValueError):
@@ -83,6 +86,7 @@ class Point:
         self.exact = {
             x: Rational(v) for x, v in env.items() if x in g.inputs and isinstance(v, float)
         }
+        self._exact: dict[Basic, Expr | None] = {}
         self._signs: dict[Expr, int | None] = {}
 
     # -- values ------------------------------------------------------------------
@@ -136,13 +140,33 @@ class Point:
         return s
 
     def _exact_sign(self, difference: Expr) -> int | None:
-        closed = self.g.in_inputs(difference) if difference.free_symbols else difference
-        if not _small(closed) or any(getattr(s, "shape", None) for s in closed.free_symbols):
+        known = {v: self.exact_value(v) for v in difference.free_symbols}
+        if any(v is None for v in known.values()):
             return None
-        value = closed.xreplace(self.exact)
-        if value.free_symbols:
+        value = difference.xreplace(known)
+        if not _small(value):
             return None
         return sign_of(value, f"{difference} (a difference compared at this point)")
+
+    def exact_value(self, node: Basic) -> Expr | None:
+        """The exact value of a scalar node at the point (a SymPy number), built step by
+        step from the inputs' rationals; None where it would exceed :data:`BUDGET` nodes or
+        :data:`BITS` bits (then the floats decide)."""
+        memo = self._exact
+        if node not in memo:
+            order = self.g.order
+            for n in sorted(self.g.ancestors(node) - memo.keys(), key=order.__getitem__):
+                memo[n] = self.exact.get(n) if n in self.g.inputs else self._step_exact(n)
+        return memo[node]
+
+    def _step_exact(self, name: Basic) -> Expr | None:
+        s = self.g.step[name]
+        parents = {p: self._exact.get(p) for p in s.parents}
+        failed = isinstance(self.env.get(name), Undefined) and self.env[name].value is None
+        if failed or getattr(name, "shape", None) or any(v is None for v in parents.values()):
+            return None
+        value = s.expr.xreplace(parents)
+        return value if _small(value) and _bits(value) <= BITS else None
 
     def truth(self, cond: Basic) -> bool:
         """The exact truth of a Piecewise condition at the point."""
@@ -172,28 +196,38 @@ class Point:
         return rule(self, rebuilt) if rule else rebuilt
 
     def locally_constant(self, r: Relational) -> bool:
-        """True if the two sides of ``r`` agree on a neighbourhood of the point.
-
-        Both sides are written in the inputs with their active pieces here; the
-        difference, a smooth expression, is tested at the point and at two random
-        nearby points (an analytic function zero at random points is zero).
-        """
-        d = self.localize(self.g.in_inputs(r.lhs - r.rhs))
-        if d == 0:
-            return True
-        if d.has(*ACTIVE) or not _small(d) or set(d.free_symbols) - set(self.exact):
-            return False
-        rng = random.Random(hash(d))
+        """True if the two sides of ``r`` agree on a neighbourhood of the point: they are
+        tied (exactly) at two random points within a relative 1e-9 of this one too."""
+        rng = random.Random(str(r))
         for _ in range(2):
             near = {
-                x: v + Rational(rng.randint(1, 999), 10**6) * (abs(v) + Rational(1, 10**6))
-                for x, v in self.exact.items()
+                x: v + (abs(v) + 1e-6) * rng.uniform(1e-9, 2e-9) * rng.choice((-1, 1))
+                if isinstance(v, float)
+                else v
+                for x, v in self.env.items()
+                if x in self.g.inputs
             }
+            other = Point(self.g, near, self.kink_tol)
             try:
-                if sign_of(d.xreplace(near), "") != 0:
+                if not other.fill(r.free_symbols) or other.compare(r.lhs, r.rhs) != 0:
                     return False
             except EvaluationError:
                 return False
+        return True
+
+    def fill(self, symbols) -> bool:
+        """Compute the scalar steps that ``symbols`` depend on (False if a matrix step is
+        among them)."""
+        need = set().union(*(self.g.ancestors(s) for s in symbols if s in self.g.order))
+        for s in self.g.steps:
+            if s.name not in need:
+                continue
+            if s.shape or any(getattr(p, "shape", None) for p in s.parents):
+                return False
+            try:
+                self.env[s.name] = self.number(s.expr, f"step {s}")
+            except EvaluationError as err:
+                self.env[s.name] = Undefined(err, getattr(err, "value", None))
         return True
 
 
@@ -238,6 +272,10 @@ def _holds(r: Relational, s: int) -> bool:
     return {"<": s < 0, "<=": s <= 0, ">": s > 0, ">=": s >= 0, "==": s == 0, "!=": s != 0}[
         r.rel_op
     ]
+
+
+def _bits(e: Basic) -> int:
+    return sum(r.p.bit_length() + r.q.bit_length() for r in e.atoms(Rational))
 
 
 def _small(e: Basic) -> bool:
