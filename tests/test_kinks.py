@@ -163,3 +163,21 @@ def test_points_near_a_kink_get_the_true_one_sided_derivative(which, centre, exp
     for s, value in exact_gradient(expr, at).items():
         assert rv[s.name] == pytest.approx(value, rel=1e-12, abs=1e-300), s
         assert fw[s.name] == pytest.approx(value, rel=1e-12, abs=1e-300), s
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "t{n} = t{k}*t{k}/2 + t{k}/3",  # exact rationals that double in length each line
+        "t{n} = sin(t{k}) + cos(t{k})*t{k}",  # exact values that grow as trees
+        "t{n} = relu(sin(t{k}) + t{k}/2 - 0.1) + where(t{k} > y, t{k}, y)",
+    ],
+)
+def test_deep_programs_fall_back_to_floats_beyond_the_exact_budget(line):
+    # exact values are built step by step within a budget (never SymPy's closed forms,
+    # whose construction can take minutes); beyond it the floats decide
+    lines = ["t0 = x + y"] + [line.format(n=k + 1, k=k) for k in range(60)]
+    g = sg.graph("\n".join([*lines, "f = relu(t60 - y) + max(t60, y)"]))
+    ev = _quiet(g.reverse().evaluate, {"x": 0.7, "y": 0.1})
+    fw = _quiet(g.forward("x").evaluate, {"x": 0.7, "y": 0.1})
+    assert ev.gradient["x"] == pytest.approx(fw.derivative["f"], rel=1e-9, abs=1e-300)
