@@ -225,7 +225,9 @@ def evaluate_graph(
     """Values of every node (no derivatives) at ``at``.
 
     ``kink_tol`` (default 0: exact ties only) widens what counts as a kink: values
-    within ``kink_tol`` (relative to the larger magnitude, at least 1) are tied.
+    within ``kink_tol`` (relative to the larger magnitude, at least 1) are tied, and
+    the kink convention applies there. For elementwise matrix steps it widens the
+    report only: their derivatives take the convention at entries exactly 0.
     """
     with rules.using(g.rule_table):
         here, kinks = values(g, at, kink, kink_tol)
