@@ -1,22 +1,34 @@
 """The command line: arguments in, facade calls, output out; no math here.
 
 Each command turns its arguments into calls of the public API and returns a
-``(data, text)`` pair: ``--json`` prints the data, otherwise the text is printed.
-Bad input of any kind exits with status 2 and one line on stderr; ``check`` exits
-with status 1 when a claim is wrong, so scripts can rely on it.
+:class:`Result`: ``--json`` prints its data, otherwise its text is printed. Warnings the
+library issues (kinks) become ``note:`` lines of the output (and ``"notes"`` in JSON).
+
+Exit status: 0 success; 1 ``check`` found a wrong claim; 2 bad input or an I/O problem,
+one line on stderr; 70 an internal error (a bug), one line (``--debug``: the traceback);
+130 interrupted; 141 the reader of the output went away (a broken pipe), silently.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
+import os
 import sys
+import traceback
 import warnings
 from pathlib import Path
+from typing import NamedTuple
 
 import symgraph as sg
 
+from . import cli_io as io
+from . import naming
+from .cli_io import Once, UsageError
 from .evaluate import CONVENTIONS
+
+EXIT_WRONG, EXIT_USAGE, EXIT_BUG, EXIT_INTERRUPTED, EXIT_PIPE = 1, 2, 70, 130, 141
 
 EXAMPLES = """examples:
   symgraph grad "(x + y)*(y + 1)"
@@ -33,88 +45,41 @@ EXAMPLES = """examples:
       | symgraph grad - --at u1=1,u2=-1
 
 EXPR is a formula or a program (one `name = expr` a line), '-' for standard input,
-or @FILE to read a file.
+or @FILE to read a file (at most 100,000 characters of UTF-8 text).
+exit status: 0 done, 1 a wrong claim (check), 2 bad input, 70 a bug (--debug shows it).
 """
 
 
-class UsageError(ValueError):
-    """Bad command-line input."""
+class Result(NamedTuple):
+    """What a command found: ``data`` for ``--json``, ``text`` for people.
+
+    ``document`` text (LaTeX, DOT) gets its notes on stderr, keeping the document clean.
+    """
+
+    data: dict
+    text: str
+    document: bool = False
 
 
-# ---------------------------------------------------------------- reading arguments
-
-
-def _pairs(text: str | None, option: str) -> list[tuple[str, str]]:
-    """``a=1,b=2`` -> [("a", "1"), ("b", "2")]."""
-    pairs = []
-    for item in (text or "").split(","):
-        name, eq, value = item.partition("=")
-        if not eq or not name.strip() or not value.strip():
-            raise UsageError(f"{option} wants name=value pairs separated by commas, not {item!r}")
-        pairs.append((name.strip(), value.strip()))
-    return pairs
-
-
-def _point(text: str | None) -> dict[str, float] | None:
-    """``u1=1,u2=-1`` -> {"u1": 1.0, "u2": -1.0}."""
-    if not text:
-        return None
-    point = {}
-    for name, value in _pairs(text, "--at"):
-        try:
-            point[name] = float(value)
-        except ValueError:
-            raise UsageError(f"--at: {value!r} is not a number (for {name})") from None
-    return point
-
-
-def _shapes(text: str | None) -> dict[str, tuple[int, int]] | None:
-    """``W=3x2,x=2x1`` -> {"W": (3, 2), "x": (2, 1)}."""
-    if not text:
-        return None
-    shapes = {}
-    for name, value in _pairs(text, "--shapes"):
-        rows, x, cols = value.lower().partition("x")
-        if not (x and rows.isdigit() and cols.isdigit()):
-            raise UsageError(
-                f"--shapes: write a shape as ROWSxCOLS, e.g. {name}=3x2, not {value!r}"
-            )
-        shapes[name] = (int(rows), int(cols))
-    return shapes
-
-
-def _claims(items: list[str] | None) -> dict[str, object]:
-    """``--claim x=2*x`` (a formula) or ``--claim u1=47.3`` (a number)."""
-    if not items:
-        raise UsageError('check needs at least one --claim, e.g. --claim "x=2*x"')
-    claims: dict[str, object] = {}
-    for item in items:
-        name, eq, value = item.partition("=")
-        if not eq or not name.strip() or not value.strip():
-            raise UsageError(f"--claim wants NAME=FORMULA or NAME=NUMBER, not {item!r}")
-        try:
-            claims[name.strip()] = float(value)
-        except ValueError:
-            claims[name.strip()] = value.strip()
-    return claims
-
-
-def _source(text: str) -> str:
-    """The expression: the argument itself, '-' for stdin, or @FILE."""
-    if text == "-":
-        return sys.stdin.read()
-    if text.startswith("@"):
-        try:
-            return Path(text[1:]).read_text(encoding="utf-8")
-        except OSError as err:
-            raise UsageError(f"cannot read {text[1:]}: {err.strerror}") from None
-    return text
+# ---------------------------------------------------------------- arguments to API calls
 
 
 def _graph(args) -> sg.Graph:
-    shapes = _shapes(args.shapes)
-    source = _source(args.expr)
+    shapes = io.shapes(args.shapes)
+    source = io.source(args.expr)
     return sg.graph(source, shapes=shapes) if shapes else sg.graph(source)
+
+
+def _refuse_idle(args) -> None:
+    """Refuse an option that would change nothing with the others given."""
+    mode = getattr(args, "mode", None)
+    if getattr(args, "wrt", None) is not None and mode in ("reverse", "none"):
+        raise UsageError(
+            f"--wrt seeds forward mode; --mode {mode} does not take it "
+            "(reverse mode gives every input's partial; add --mode forward to seed one input)"
+        )
+    if getattr(args, "kink", None) is not None and args.at is None:
+        raise UsageError("--kink chooses the derivative at a kink of the point: give --at too")
 
 
 def _sweep(args, g: sg.Graph):
@@ -125,24 +90,25 @@ def _sweep(args, g: sg.Graph):
             names = ", ".join(x.name for x in g.inputs)
             raise UsageError(f"forward mode needs --wrt NAME, the input to seed (one of {names})")
         return g.forward(wrt)
-    return g.reverse(args.output)
+    return g.reverse()
 
 
-def _quietly(call, *args, **kwargs):
-    """Run ``call`` with kink warnings silenced: the output lists the kinks itself."""
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", sg.KinkWarning)
-        return call(*args, **kwargs)
+def _kink(args) -> str:
+    return args.kink or "split"
 
 
-def _numbers(values: dict) -> dict[str, object]:
-    return {str(k): v.tolist() if hasattr(v, "tolist") else v for k, v in values.items()}
+def _fmt(v) -> str:
+    return f"{v:.10g}" if isinstance(v, float) else str(v)
+
+
+def _sweep_lines(mode: str, sweep) -> list[str]:
+    return [f"{mode} sweep:", *(f"  {n} = {e}" for n, e in sweep.steps)]
 
 
 # ---------------------------------------------------------------- commands
 
 
-def cmd_grad(args) -> tuple[dict, str]:
+def cmd_grad(args) -> Result:
     g = _graph(args)
     sweep = _sweep(args, g)
     closed = sweep.gradient if args.mode == "reverse" else sweep.derivative
@@ -152,143 +118,268 @@ def cmd_grad(args) -> tuple[dict, str]:
         "sweep": [f"{n} = {e}" for n, e in sweep.steps],
         "closed_form": {str(k): str(v) for k, v in closed.items()},
     }
-    lines = ["steps:", *(f"  {s}" for s in data["steps"]), f"{args.mode} sweep:"]
-    lines += [f"  {s}" for s in data["sweep"]]
+    lines = ["steps:", *(f"  {s}" for s in data["steps"]), *_sweep_lines(args.mode, sweep)]
     label = "d/d{}" if args.mode == "reverse" else "{}'"
     lines += [
         "closed form:",
         *(f"  {label.format(k)} = {v}" for k, v in data["closed_form"].items()),
     ]
-    point = _point(args.at)
+    point = io.point(args.at)
     if point is not None:
-        ev = _quietly(sweep.evaluate, point, kink=args.kink)
+        ev = sweep.evaluate(point, kink=_kink(args))  # a kink warns: a note of the output
         numbers = ev.gradient if args.mode == "reverse" else ev.derivative
-        data.update(values=_numbers(ev.values), at=_numbers(numbers), kink_convention=args.kink)
+        data.update(values=dict(ev.values), at=dict(numbers), kink_convention=_kink(args))
         data["kinks"] = [str(k) for k in ev.kinks]
-        lines += ["at the point:", *(f"  {k}: {_fmt(v)}" for k, v in data["at"].items())]
-        lines += [f"  kink: {k}" for k in data["kinks"]]
-    return data, "\n".join(lines)
+        lines += ["at the point:", *(f"  {k}: {_fmt(v)}" for k, v in numbers.items())]
+    return Result(data, "\n".join(lines))
 
 
-def cmd_check(args) -> tuple[dict, str]:
+def cmd_check(args) -> Result:
+    if args.tol is not None and args.rtol is not None:
+        raise UsageError("give --tol (absolute) or --rtol (relative), not both")
+    if (args.tol is not None or args.rtol is not None) and args.at is None:
+        raise UsageError("--tol and --rtol judge numbers claimed at a point: give --at too")
+    tolerance = {"tol": args.tol} if args.tol is not None else {}
     report = sg.check(
-        _graph(args), _claims(args.claim), at=_point(args.at), tol=args.tol, rtol=args.rtol
-    )
+        _graph(args), io.claims(args.claim), at=io.point(args.at), rtol=args.rtol,
+        mode=args.mode, **tolerance,
+    )  # fmt: skip
     results = [
         {"name": r.name, "ok": r.ok, "verdict": r.verdict, "correct": str(r.correct),
          "departure": r.departure}
         for r in report.results
     ]  # fmt: skip
-    return {"ok": report.ok, "results": results}, str(report)
+    return Result({"ok": report.ok, "results": results}, str(report))
 
 
-def cmd_fd(args) -> tuple[dict, str]:
-    point = _point(args.at)
+def cmd_fd(args) -> Result:
+    point = io.point(args.at)
     if point is None:
         raise UsageError("fd needs a point: --at name=value,...")
+    if args.sweep and args.h is not None:
+        raise UsageError("--sweep tries every h from 1e-1 to 1e-12: drop --h, or drop --sweep")
     g = _graph(args)
+    options = {"scheme": args.scheme, "wrt": args.wrt}
     if args.sweep:
-        sweep = sg.finite_difference_sweep(g, point, scheme=args.scheme, wrt=args.wrt)
-        return {"order": _numbers(sweep.order), "floor": _numbers(sweep.floor)}, str(sweep)
-    fd = sg.finite_difference(g, point, h=args.h, scheme=args.scheme, wrt=args.wrt)
+        sweep = sg.finite_difference_sweep(g, point, **options)
+        return Result({"order": dict(sweep.order), "floor": dict(sweep.floor)}, str(sweep))
+    fd = sg.finite_difference(g, point, h=1e-2 if args.h is None else args.h, **options)
     data = {
         "scheme": fd.scheme,
         "h": fd.h,
-        "estimates": _numbers(fd.estimates),
-        "exact": _numbers(fd.exact),
-        "abs_error": _numbers(fd.abs_error),
-        "rel_error": _numbers(fd.rel_error),
+        "estimates": dict(fd.estimates),
+        "exact": dict(fd.exact),
+        "abs_error": dict(fd.abs_error),
+        "rel_error": dict(fd.rel_error),
     }
-    return data, str(fd)
+    return Result(data, str(fd))
 
 
-def cmd_graph(args) -> tuple[dict, str]:
+def _at_point_lines(obj, point, kink: str) -> list[str]:
+    """Every node's value (and tangent or adjoint) at the point, for ``graph``'s text."""
+    ev = obj.evaluate(point, kink)
+    lines = ["at the point:", *(f"  {n} = {_fmt(v)}" for n, v in ev.values.items())]
+    for table, name in (("tangents", naming.dot), ("adjoints", naming.bar)):
+        lines += [f"  {name(n)} = {_fmt(v)}" for n, v in getattr(ev, table, {}).items()]
+    return lines
+
+
+def cmd_graph(args) -> Result:
     g = _graph(args)
     obj = g if args.mode == "none" else _sweep(args, g)
-    point = _point(args.at)
-    dot = _quietly(sg.to_dot, obj, at=point, kink=args.kink)
+    point, kink = io.point(args.at), _kink(args)
+    dot = sg.to_dot(obj, at=point, kink=kink)
     written = []
     for path, fmt in ((args.png, "png"), (args.svg, "svg"), (args.pdf, "pdf")):
         if path:
             written.append(str(sg.render(dot, path, format=fmt)))
-    data = json.loads(_quietly(sg.to_json, obj, at=point, kink=args.kink))
-    text = dot if args.dot else str(g)
-    return {**data, "written": written}, text + "".join(f"\nwrote {p}" for p in written)
+    data = {**json.loads(sg.to_json(obj, at=point, kink=kink)), "written": written}
+    if args.dot:
+        data["dot"] = dot
+        return Result(data, dot.rstrip("\n"), document=True)
+    lines = [str(g)]
+    lines += _sweep_lines(args.mode, obj) if args.mode != "none" else []
+    lines += _at_point_lines(obj, point, kink) if point is not None else []
+    return Result(data, "\n".join(lines + [f"wrote {p}" for p in written]))
 
 
-def cmd_latex(args) -> tuple[dict, str]:
+def cmd_latex(args) -> Result:
     g = _graph(args)
     obj = g if args.mode == "none" else _sweep(args, g)
-    tex = _quietly(sg.to_latex, obj, at=_point(args.at), standalone=args.standalone, kink=args.kink)
-    if args.out:
+    tex = sg.to_latex(obj, at=io.point(args.at), standalone=args.standalone, kink=_kink(args))
+    if args.out is None:
+        return Result({"latex": tex}, tex.rstrip("\n"), document=True)
+    try:
         Path(args.out).write_text(tex, encoding="utf-8")
-        return {"latex": tex, "written": args.out}, f"wrote {args.out}"
-    return {"latex": tex}, tex
-
-
-def _fmt(v) -> str:
-    return f"{v:.10g}" if isinstance(v, float) else str(v)
+    except OSError as err:
+        raise UsageError(f"cannot write {args.out}: {err.strerror}") from None
+    return Result({"latex": tex, "written": args.out}, f"wrote {args.out}")
 
 
 # ---------------------------------------------------------------- the parser
 
 
-def _common(p: argparse.ArgumentParser, modes=("reverse", "forward")) -> None:
+def _number_type(low: float, strict: bool):
+    """An argparse type: a finite float above ``low`` (or at least ``low``)."""
+
+    def convert(text: str) -> float:
+        value = io.number(text, "value")
+        if value < low or (strict and value == low):
+            raise argparse.ArgumentTypeError(f"{text} is not {'>' if strict else '>='} {low:g}")
+        return value
+
+    convert.__name__ = "positive number" if strict else "non-negative number"
+    return convert
+
+
+def _common(p: argparse.ArgumentParser, modes=None, wrt=True, kink=True) -> None:
+    """The options a command shares; each command takes only those it uses.
+
+    No ``--output``: a formula or program has one output, so there is nothing to choose.
+    """
     p.add_argument("expr", help="a formula or program; '-' reads stdin, @FILE reads a file")
-    p.add_argument("--at", help="a point, e.g. u1=1,u2=-1")
-    p.add_argument("--mode", choices=modes, default="reverse")
-    p.add_argument("--wrt", help="the input to seed in forward mode (or to differentiate)")
-    p.add_argument("--output", help="the output to seed in reverse mode (vector functions)")
-    p.add_argument("--shapes", help="matrix inputs, e.g. W=3x2,x=2x1")
-    p.add_argument("--kink", choices=tuple(CONVENTIONS), default="split")
+    p.add_argument("--at", action=Once, help="a point, e.g. u1=1,u2=-1 (once)")
+    if modes:
+        about = "the sweep (default reverse)" + ("; none: no sweep" if "none" in modes else "")
+        p.add_argument("--mode", action=Once, choices=modes, default="reverse", help=about)
+    if wrt:
+        about = "the input to difference" if modes is None else "the input to seed (forward mode)"
+        p.add_argument("--wrt", action=Once, help=about)
+    p.add_argument("--shapes", action=Once, help="matrix inputs, e.g. W=3x2,x=2x1")
+    if kink:
+        about = "the derivative at a kink of --at (default split)"
+        p.add_argument("--kink", action=Once, choices=tuple(CONVENTIONS), help=about)
     p.add_argument("--json", action="store_true", help="machine-readable output")
+    p.add_argument(
+        "--debug", action="store_true", default=argparse.SUPPRESS, help="show a bug's traceback"
+    )
 
 
 def parser() -> argparse.ArgumentParser:
-    top = argparse.ArgumentParser(
+    top = io.Parser(
         prog="symgraph",
         description="Computation graphs and their derivatives, step by step.",
         epilog=EXAMPLES,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     top.add_argument("--version", action="version", version=f"symgraph {sg.__version__}")
+    top.add_argument("--debug", action="store_true", help="show the traceback of a bug")
     sub = top.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    both, three = ("reverse", "forward"), ("reverse", "forward", "none")
     grad = sub.add_parser("grad", help="derivatives, step by step and in closed form")
-    _common(grad)
+    _common(grad, both)
     check = sub.add_parser("check", help="check your own derivatives, formulas or numbers")
-    _common(check)
+    _common(check, both, wrt=False, kink=False)
     check.add_argument("--claim", action="append", help="NAME=FORMULA or NAME=NUMBER (repeat)")
-    check.add_argument("--tol", type=float, default=1e-6, help="absolute tolerance for numbers")
-    check.add_argument("--rtol", type=float, help="relative tolerance for numbers")
+    check.add_argument(
+        "--tol",
+        action=Once,
+        type=_number_type(0, False),
+        help="absolute tolerance of numbers claimed at --at (1e-6)",
+    )
+    check.add_argument(
+        "--rtol", action=Once, type=_number_type(0, False), help="relative tolerance instead"
+    )
     fd = sub.add_parser("fd", help="finite differences against the exact derivative")
-    _common(fd)
-    fd.add_argument("--h", type=float, default=1e-2, help="the step (default 0.01)")
-    fd.add_argument("--scheme", choices=("forward", "backward", "central"), default="forward")
+    _common(fd, kink=False)
+    fd.add_argument("--h", action=Once, type=_number_type(0, True), help="the step (0.01)")
+    schemes = ("forward", "backward", "central")
+    fd.add_argument("--scheme", action=Once, choices=schemes, default="forward")
     fd.add_argument("--sweep", action="store_true", help="h = 1e-1 ... 1e-12: order and floor")
     graph = sub.add_parser("graph", help="the graph: steps, DOT, or a picture (Graphviz)")
-    _common(graph, modes=("reverse", "forward", "none"))
+    _common(graph, three)
     graph.add_argument("--dot", action="store_true", help="print Graphviz DOT")
-    graph.add_argument("--png", help="render a PNG to this file")
-    graph.add_argument("--svg", help="render an SVG to this file")
-    graph.add_argument("--pdf", help="render a PDF to this file")
+    for fmt in ("png", "svg", "pdf"):
+        graph.add_argument(f"--{fmt}", action=Once, help=f"render a {fmt.upper()} to this file")
     latex = sub.add_parser("latex", help="LaTeX of every step")
-    _common(latex, modes=("reverse", "forward", "none"))
+    _common(latex, three)
     latex.add_argument("--standalone", action="store_true", help="a document for pdflatex")
-    latex.add_argument("-o", "--out", help="write to this file")
+    latex.add_argument("-o", "--out", action=Once, help="write to this file")
     for p, run in ((grad, cmd_grad), (check, cmd_check), (fd, cmd_fd), (graph, cmd_graph),
                    (latex, cmd_latex)):  # fmt: skip
         p.set_defaults(run=run)
     return top
 
 
-def main(argv: list[str] | None = None) -> int:
-    """Run the CLI: 0 on success, 1 when ``check`` finds a wrong claim, 2 on bad input."""
-    args = parser().parse_args(argv)
+# ---------------------------------------------------------------- running
+
+
+def _run(args) -> tuple[Result, list[str]]:
+    """Run the command, the warnings it issues collected as notes (one line each)."""
+    _refuse_idle(args)
+    with warnings.catch_warnings(record=True) as caught:  # the CLI's own process: no threads
+        warnings.simplefilter("always")
+        result = args.run(args)
+    notes = [
+        io.one_line([str(w.message)])
+        for w in caught
+        if issubclass(w.category, UserWarning | RuntimeWarning)  # not library deprecations
+    ]
+    return result, list(dict.fromkeys(notes))
+
+
+def _error(message: str) -> None:
+    if sys.stderr is None:  # started with stderr closed: no one to tell
+        return
+    with contextlib.suppress(OSError, ValueError):
+        io.write(sys.stderr, f"symgraph: {message}\n")
+
+
+def _quiet_stdout() -> None:
+    """After a broken pipe: point stdout at /dev/null, so the exit's flush cannot fail."""
+    with contextlib.suppress(OSError, ValueError, AttributeError):
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+
+
+def _print(result: Result, notes: list[str], as_json: bool) -> None:
+    if sys.stdout is None:  # started with stdout closed
+        raise UsageError("cannot write the output: standard output is closed")
     try:
-        data, text = args.run(args)
-    except ValueError as err:
-        message = " ".join(str(err).split())  # one line, whatever the error held
-        print(f"symgraph: error: {message}", file=sys.stderr)
-        return 2
-    print(json.dumps(data, indent=2, default=str) if args.json else text)
-    return 1 if data.get("ok") is False else 0
+        _write_out(result, notes, as_json)
+    except BrokenPipeError:
+        raise
+    except OSError as err:  # a full disk, say
+        _quiet_stdout()
+        raise UsageError(f"cannot write the output: {err.strerror or err}") from None
+
+
+def _write_out(result: Result, notes: list[str], as_json: bool) -> None:
+    if as_json:
+        io.write(sys.stdout, io.dumps({**result.data, "notes": notes}) + "\n")
+    else:
+        loud = [] if result.document else [f"note: {n}" for n in notes]
+        io.write(sys.stdout, "\n".join([result.text, *loud]) + "\n")
+        for n in notes if result.document else []:
+            _error(f"note: {n}")
+    sys.stdout.flush()
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the CLI; the exit status is described in this module's docstring."""
+    argv = sys.argv[1:] if argv is None else list(argv)
+    debug = "--debug" in argv
+    try:
+        args = parser().parse_args(argv)
+        result, notes = _run(args)
+        _print(result, notes, args.json)
+    except SystemExit as done:  # --help and --version, printed already
+        return done.code if isinstance(done.code, int) else 0
+    except BrokenPipeError:
+        _quiet_stdout()
+        return EXIT_PIPE
+    except KeyboardInterrupt:
+        _error("interrupted")
+        return EXIT_INTERRUPTED
+    except (ValueError, OSError) as err:  # bad input, a file that cannot be read or written
+        if debug:
+            traceback.print_exc()
+        _error("error: " + io.one_line([str(err) or type(err).__name__]))
+        return EXIT_USAGE
+    except Exception as err:  # anything else is a bug: one line, the traceback on request
+        if debug:
+            traceback.print_exc()
+        what = io.one_line([f"{type(err).__name__}: {err}"], limit=300)
+        hint = "" if debug else "; run again with --debug to see the traceback"
+        _error(f"internal error (a bug in symgraph, please report it): {what}{hint}")
+        return EXIT_BUG
+    return EXIT_WRONG if result.data.get("ok") is False else 0

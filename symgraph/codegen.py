@@ -10,10 +10,17 @@ Two functions are generated from the same lines: one over NumPy-compatible array
 (a batch of points; NumPy, Dask or any array with NumPy's ufunc protocol), and one
 over plain floats with the ``math`` module (one point, without NumPy's per-call cost).
 Calling the compiled function picks the float one when every argument is a Python
-number, and falls back to the array one if it meets a domain error, so a point gives
-the same numbers either way (NumPy's ``nan``/``inf`` with a warning). A large NumPy
-batch is run in chunks that fit the CPU cache, by a third function that writes each
-chunk's results straight into the rows of one output array.
+number (ints are taken as floats); there, like :meth:`evaluate`, a point outside the
+domain raises :class:`~symgraph.evaluate.EvaluationError`: a math domain error, an
+overflow, or an output that is infinite or NaN (``math.pow`` raises where ``**`` would
+return a complex number). Over arrays (NumPy scalars included) such entries are NumPy's
+``nan``/``inf`` with a RuntimeWarning. Only the outputs are checked: an intermediate
+overflow that cancels, which :meth:`evaluate` reports, goes unnoticed here. A large
+NumPy batch is run in chunks that fit the CPU cache, by a third function that writes
+each chunk's results straight into the rows of one output array.
+
+Nothing but whitelisted arithmetic reaches the generated source: every line is walked
+by :func:`symgraph.safety.admit` first, and every name is an escaped identifier.
 
 >>> import numpy as np
 >>> from symgraph import graph
@@ -40,14 +47,17 @@ from sympy.matrices.expressions import MatrixSymbol
 from sympy.printing.codeprinter import PrintMethodNotImplementedError
 
 from . import naming
+from .evaluate import EvaluationError
 from .functions import NUMPY_IMPLEMENTATIONS
-from .printers import SCALAR_HELPERS, ArrayPrinter, ScalarPrinter, identifier
+from .printers import SCALAR_HELPERS, ArrayPrinter, ScalarPrinter, entrywise, identifier
+from .safety import admit
 
 #: Heaviside(0) in compiled code, by kink convention (compiled code does not detect kinks).
 _H0 = {"split": 0.5, "zero": 0.0}
 
-#: Argument types that take the ``math`` path.
+#: Argument types that take the ``math`` path (ints converted to floats first).
 _SCALARS = frozenset({float, int})
+_FLOATS = frozenset({float})
 
 #: Points per chunk of a large NumPy batch: a chunk's intermediate arrays stay in the
 #: CPU cache (the MLP n = 16 gradient on 10,000 points: 1.2 µs a point, 1.9 µs unchunked).
@@ -159,16 +169,52 @@ class CompiledFunction:
             args = (*args, *(named[x.name] for x in self.inputs[len(args) :]))
         if len(args) != len(self.inputs):
             raise TypeError(f"expected values for {', '.join(map(str, self.inputs))}")
-        values = None
-        if self.scalar is not None and _SCALARS.issuperset(map(type, args)):
+        scalar = self.scalar is not None and _FLOATS.issuperset(map(type, args))
+        if not scalar and self.scalar is not None and _SCALARS.issuperset(map(type, args)):
+            args, scalar = _floats(self, args), True  # ints as floats: no exact huge powers
+        if scalar:
             try:
                 values = self.scalar(*args)
-            except (ArithmeticError, ValueError):  # outside a domain: NumPy's nan/inf instead
-                args = tuple(map(numpy.float64, args))
-        if values is None:
+            except OverflowError:
+                raise EvaluationError(f"a value overflows at {_where(self, args)}") from None
+            except (ArithmeticError, ValueError, TypeError) as exc:  # math's domain errors
+                where = _where(self, args)
+                raise EvaluationError(f"outside the domain at {where} ({exc})") from None
+            if not math.isfinite(sum(values)):  # one sum: cheaper than a test per value
+                _undefined(self, args, values)
+        else:
+            args = tuple(map(_float_array, args))
             values = _in_chunks(self, args) or self.function(*args)
         m = len(self.outputs)
         return (values[0] if m == 1 else values[:m]), values[m:]
+
+
+def _float_array(a):
+    """An integer NumPy array (or scalar, or int) as floats: integer powers would
+    overflow and wrap around without a word."""
+    kind = getattr(getattr(a, "dtype", None), "kind", None)
+    if kind in ("i", "u", "b") and isinstance(a, numpy.ndarray | numpy.generic):
+        return a.astype(float)
+    return float(a) if type(a) is int else a
+
+
+def _floats(fn: CompiledFunction, args: tuple) -> tuple[float, ...]:
+    try:
+        return tuple(map(float, args))
+    except OverflowError:
+        raise EvaluationError(f"a value is too large for a float at {_where(fn, args)}") from None
+
+
+def _undefined(fn: CompiledFunction, args: tuple, values: tuple) -> None:
+    """At a single point, like :meth:`evaluate`: no inf or NaN without a word (a sum
+    of finite values may overflow, which is no error)."""
+    for name, v in zip((*fn.outputs, *fn.derivatives), values, strict=True):
+        if not math.isfinite(v):
+            raise EvaluationError(f"{name} is undefined at {_where(fn, args)}: it is {v}")
+
+
+def _where(fn: CompiledFunction, args: tuple) -> str:
+    return ", ".join(f"{x} = {a!r}" for x, a in zip(fn.inputs, args, strict=True))
 
 
 def _in_chunks(fn: CompiledFunction, args: tuple) -> tuple | None:
@@ -201,27 +247,61 @@ def _in_chunks(fn: CompiledFunction, args: tuple) -> tuple | None:
 
 
 def compile(sweep, kink: str = "split") -> CompiledFunction:
-    """Compile a :class:`Forward` or :class:`Reverse` into a numeric function."""
+    """Compile a :class:`Forward` or :class:`Reverse` into a numeric function.
+
+    Every line is first walked against :mod:`symgraph.safety`'s whitelist, so only
+    admitted arithmetic is ever printed into the code that is ``exec``'d, and every
+    name in it is an escaped identifier (:func:`~symgraph.printers.identifier`). A
+    forward sweep of a matrix direction takes the direction's value as one more
+    argument (``Ẋ`` after the inputs), unless the sweep holds its numbers
+    (``g.forward({"W": array})``).
+    """
     if kink not in _H0:
         raise ValueError(f"compiled code supports kink='split' or 'zero', not {kink!r}")
     g = sweep.graph
     is_reverse = hasattr(sweep, "adjoints")
     wanted = [naming.bar(x) for x in g.inputs] if is_reverse else [naming.dot(o) for o in g.outputs]
-    lines, held = lean_program(sweep.as_program(), [*g.outputs, *wanted])
+    program = sweep.as_program()
+    for s, e in program:
+        admit(e, f"the line {s} of the program")
+    lines, held = lean_program(program, [*g.outputs, *wanted])
+    lines = [(s, e) for s, e in lines if s != e]  # a matrix seed Ẋ = Ẋ: a parameter
+    directions, params = _directions(sweep, lines, held)
+    inputs = params[: len(params) - len(directions)]
     name = "gradient" if is_reverse else "tangent"
-    matrices = any(isinstance(s, MatrixSymbol) for s in (*g.inputs, *(n for n, _ in lines)))
+    matrices = any(isinstance(s, MatrixSymbol) for s in (*inputs, *(n for n, _ in lines)))
     try:
-        source = _source(name, g.inputs, lines, held, ArrayPrinter(_H0[kink]), array=True)
+        source = _source(name, params, lines, held, ArrayPrinter(_H0[kink]), array=True)
         if not matrices:
-            scalar = _source(f"{name}_scalar", g.inputs, lines, held, ScalarPrinter(_H0[kink]))
-            into = _source_into(f"{name}_into", g.inputs, lines, held, ArrayPrinter(_H0[kink]))
+            scalar = _source(f"{name}_scalar", inputs, lines, held, ScalarPrinter(_H0[kink]))
+            into = _source_into(f"{name}_into", inputs, lines, held, ArrayPrinter(_H0[kink]))
             source = f"{source}\n\n\n{scalar}\n\n\n{into}"
     except PrintMethodNotImplementedError as err:
         raise ValueError(f"cannot compile: {str(err).splitlines()[0]}") from None
     namespace = _namespace()
     exec(source, namespace)
+    function = namespace[name]
+    if directions:  # the sweep's own numbers for its matrix directions
+        function = functools.partial(_with_directions, function, directions)
     extra = [] if matrices else [namespace[f"{name}_scalar"], namespace[f"{name}_into"]]
-    return CompiledFunction(namespace[name], source, g.inputs, g.outputs, tuple(wanted), *extra)
+    return CompiledFunction(function, source, inputs, g.outputs, tuple(wanted), *extra)
+
+
+def _directions(sweep, lines, held) -> tuple[list, tuple]:
+    """The numbers of the matrix directions ``Ẋ`` the sweep holds, and the compiled
+    function's parameters: the inputs, then each direction without numbers."""
+    g = sweep.graph
+    made = {s for s, _ in lines} | set(g.inputs)
+    used = {s for _, e in lines for s in e.free_symbols} | {s for r in held for s in r.free_symbols}
+    free = sorted((s for s in used - made if isinstance(s, MatrixSymbol)), key=str)
+    by_dot = {naming.dot(x): v for x, v in getattr(sweep, "directions", {}).items()}
+    numbered = [d for d in free if d in by_dot]
+    params = (*g.inputs, *(d for d in free if d not in by_dot), *numbered)
+    return [numpy.asarray(by_dot[d], dtype=float) for d in numbered], params
+
+
+def _with_directions(function, directions, *args):
+    return function(*args, *directions)
 
 
 def _source(name, inputs, lines, held, printer, array: bool = False) -> str:
@@ -320,6 +400,7 @@ def _namespace() -> dict:
         **{k: getattr(math, k) for k in dir(math) if not k.startswith("_")},
         "nan": math.nan,
         "_full": _full,
+        "_entrywise": entrywise,
         **SCALAR_HELPERS,
         **{f"_{k}": f for k, f in NUMPY_IMPLEMENTATIONS.items()},
     }

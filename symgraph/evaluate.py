@@ -236,9 +236,12 @@ def evaluate_graph(
     return GraphEvaluation(vals, tuple(kinks.values()), kink, outputs)
 
 
-def evaluate_forward(fw, at: Mapping, kink: str = "split", kink_tol: float = 0.0):
+def evaluate_forward(
+    fw, at: Mapping, kink: str = "split", kink_tol: float = 0.0, *, warn: bool = True
+) -> ForwardEvaluation:
     """Tangents by the forward sweep, numerically, at ``at`` (``kink_tol`` as in
-    :func:`evaluate_graph`)."""
+    :func:`evaluate_graph`; ``warn=False``: no KinkWarning, for callers that list
+    ``.kinks`` themselves; no warnings filter is thread-safe)."""
     g = fw.graph
     with rules.using(g.rule_table):
         here, kinks = values(g, at, kink, kink_tol)
@@ -251,7 +254,8 @@ def evaluate_forward(fw, at: Mapping, kink: str = "split", kink_tol: float = 0.0
                 if s.name in needed:
                     raise
                 dots[s.name] = Undefined(err)  # no output's derivative depends on it
-    _warn(kinks)
+    if warn:
+        _warn(kinks)
     tangents = _floats(dots)
     derivative = naming.NameDict({o: tangents[o] for o in g.outputs})
     return ForwardEvaluation(_floats(here.env), tangents, derivative, tuple(kinks.values()), kink)
@@ -294,9 +298,11 @@ def _zero(node: Basic):
     return np.zeros(shape) if shape else 0.0
 
 
-def evaluate_reverse(rv, at: Mapping, kink: str = "split", kink_tol: float = 0.0):
+def evaluate_reverse(
+    rv, at: Mapping, kink: str = "split", kink_tol: float = 0.0, *, warn: bool = True
+) -> ReverseEvaluation:
     """Adjoints by the reverse sweep, numerically, at ``at`` (``kink_tol`` as in
-    :func:`evaluate_graph`)."""
+    :func:`evaluate_graph`, ``warn`` as in :func:`evaluate_forward`)."""
     g = rv.graph
     with rules.using(g.rule_table):
         here, kinks = values(g, at, kink, kink_tol)
@@ -307,7 +313,8 @@ def evaluate_reverse(rv, at: Mapping, kink: str = "split", kink_tol: float = 0.0
                 parts.append(here.number(rv.seed[node], f"the seed of {node}"))
             adjoint = sum(parts[1:], parts[0]) if parts else _zero(naming.bar(node))
             bars[node] = adjoint if getattr(naming.bar(node), "shape", None) else _plain(adjoint)
-    _warn(kinks)
+    if warn:
+        _warn(kinks)
     adjoints = naming.NameDict({n: _plain(v) for n, v in bars.items()})
     gradient = naming.NameDict({x: adjoints[x] for x in g.inputs})
     return ReverseEvaluation(_floats(here.env), adjoints, gradient, tuple(kinks.values()), kink)

@@ -10,7 +10,9 @@ from __future__ import annotations
 import builtins
 import keyword
 import math
+import unicodedata
 
+import numpy
 from sympy import Piecewise, S, Symbol, nan
 from sympy.logic.boolalg import BooleanTrue
 from sympy.printing.numpy import NumPyPrinter
@@ -27,6 +29,24 @@ class _Common:
     def _print_Symbol(self, e):
         return identifier(e)
 
+    def _print_MatrixSymbol(self, e):
+        return identifier(e)  # not SymPy's raw name: a matrix named tau is not math.tau
+
+    def _print_Dummy(self, e):
+        return f"_d{e.dummy_index}"
+
+    # no value (``log(0)`` in a derivative): NaN, which the caller reports
+    def _print_ComplexInfinity(self, e):
+        return self._nan
+
+    _print_NaN = _print_ComplexInfinity
+
+    def _print_Infinity(self, e):
+        return self._inf
+
+    def _print_NegativeInfinity(self, e):
+        return f"(-{self._inf})"
+
     def _print_Rational(self, e):
         return repr(float(e))
 
@@ -40,13 +60,16 @@ class _Common:
             return f"({b}*{b})"  # no pow() call: twice as fast on floats
         if exp == S.Half:
             return f"{self._sqrt}({self._print(base)})"
-        return f"{b}**{self.parenthesize(exp, PRECEDENCE['Pow'])}"
+        return self._power(b, self.parenthesize(exp, PRECEDENCE["Pow"]))
+
+    def _power(self, b: str, e: str) -> str:
+        return f"{b}**{e}"
 
 
 class ArrayPrinter(_Common, NumPyPrinter):
     """NumPy code that works on any array type speaking NumPy's protocols (Dask too)."""
 
-    _sqrt = "numpy.sqrt"
+    _sqrt, _nan, _inf = "numpy.sqrt", "numpy.nan", "numpy.inf"
 
     def __init__(self, h0: float):
         super().__init__(
@@ -65,6 +88,15 @@ class ArrayPrinter(_Common, NumPyPrinter):
 
     def _print_Heaviside(self, e):
         return f"numpy.heaviside({self._print(e.args[0])}, {self.h0})"
+
+    def _print_msum(self, e):
+        return f"numpy.sum({self._print(e.args[0])})"
+
+    def _print_elementwise(self, e):
+        # the body, admitted by the whitelist walk, as a lambda of its Dummy variable
+        (v,) = e.function.variables
+        body = self._print(e.function.expr)
+        return f"_entrywise(lambda {self._print(v)}: {body}, {self._print(e.expr)})"
 
     def _print_DiracDelta(self, e):
         return f"numpy.zeros_like({self._print(e.args[0])})"
@@ -87,7 +119,12 @@ class ArrayPrinter(_Common, NumPyPrinter):
 class ScalarPrinter(_Common, PythonCodePrinter):
     """Plain Python over floats, with the ``math`` module's functions as globals."""
 
-    _sqrt = "sqrt"
+    _sqrt, _nan, _inf = "sqrt", "nan", "inf"
+
+    def _power(self, b: str, e: str) -> str:
+        # math.pow, not **: a negative base with a fractional exponent raises ValueError
+        # (** would return a complex number), and an overflow raises OverflowError
+        return f"pow({b}, {e})"
 
     def __init__(self, h0: float):
         super().__init__(
@@ -113,9 +150,6 @@ class ScalarPrinter(_Common, PythonCodePrinter):
     def _print_Piecewise(self, e):
         return super()._print_Piecewise(_with_default(e))
 
-    def _print_NaN(self, e):
-        return "nan"
-
 
 def _nested(func: str, args: list[str]) -> str:
     if len(args) > 8:  # flat, not deeply nested code
@@ -131,6 +165,12 @@ def _with_default(e: Piecewise) -> Piecewise:
     if isinstance(e.args[-1].cond, BooleanTrue):
         return e
     return Piecewise(*e.args, (nan, True), evaluate=False)
+
+
+def entrywise(f, a):
+    """``f`` (NumPy code) applied to every entry of the matrix ``a``; a constant body
+    (the derivative of a linear function) filled in."""
+    return numpy.broadcast_to(f(a), numpy.shape(a)).astype(float)
 
 
 def _sigmoid_scalar(x: float) -> float:
@@ -149,16 +189,20 @@ def _softplus_scalar(x: float) -> float:
 
 
 def identifier(s: Symbol) -> str:
-    """A Python name for ``s`` (names that are not identifiers, or shadow a global, escaped)."""
+    """A Python name for ``s``: its own name if that is an identifier Python reads as
+    written (NFKC: ``ℯ`` would read as ``e``) and shadows nothing the code uses, else an
+    escaped ``_v...`` name (the generated code's own names never start so, nor do user
+    names, which may not start with ``_``)."""
     name = s.name
     if (
         name.isidentifier()
         and not keyword.iskeyword(name)
         and not name.startswith("_")
         and name not in _RESERVED
+        and unicodedata.normalize("NFKC", name) == name
     ):
         return name
-    return "_v" + "".join(c if c.isalnum() else f"_{ord(c):x}_" for c in name)
+    return "_v" + "".join(c if c.isascii() and c.isalnum() else f"_{ord(c):x}_" for c in name)
 
 
 #: Helpers the float code calls, by the names it calls them.

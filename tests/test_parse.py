@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import importlib
 import string
-import time
 
 import pytest
 import sympy
@@ -296,21 +295,18 @@ HOSTILE = {
 
 
 @pytest.mark.parametrize("text", HOSTILE.values(), ids=HOSTILE.keys())
-def test_hostile_input_is_refused_fast(text):
-    start = time.perf_counter()
+def test_hostile_input_is_refused(text):
+    # How fast: benchmarks/hostile_parse.py (no wall-clock assertions in tests)
     with pytest.raises(ParseError):
         parse(text)
-    assert time.perf_counter() - start < 1.0
 
 
-def test_exp_of_exp_of_exp_of_a_float_errors_quickly():
-    start = time.perf_counter()
+def test_exp_of_exp_of_exp_of_a_float_errors():
     with pytest.raises(ParseError, match="out of range"):
         parse("exp(exp(exp(1000.0)))")
     with pytest.raises(ParseError, match="like log"):
         parse("exp(exp(exp(1)))")  # exp(exp(e)): a function of a function value of a constant
     assert parse("exp(exp(exp(x)))") == exp(exp(exp(x)))
-    assert time.perf_counter() - start < 1.0
 
 
 # ---------------------------------------------------------------- programs

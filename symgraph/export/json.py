@@ -29,12 +29,17 @@ from sympy import Expr, Symbol
 
 from ..forward import Forward
 from ..graph import Graph, Step
-from ..naming import NameDict
 from ..reverse import Reverse
 from .latex import evaluate_quietly
-from .trees import Functions, JSONFormatError, decode, encode, need
+from .trees import Budget, Functions, JSONFormatError, decode, encode, need
 
 FORMAT = "symgraph/1"
+#: Largest number of graph nodes a document may hold.
+MAX_NODES = 10_000
+#: Largest work of recomputing a stored sweep (see :func:`_cost`).
+MAX_SWEEP_COST = 100_000
+#: Longest document, in characters.
+MAX_CHARS = 50_000_000
 _KINDS = {Graph: "graph", Forward: "forward", Reverse: "reverse"}
 __all__ = ["FORMAT", "JSONFormatError", "decode", "encode", "from_json", "to_json"]
 
@@ -91,7 +96,8 @@ def _numbers(table: Mapping) -> dict[str, float]:
 
 def _plain(value) -> float | list:
     """A number for JSON: a float, or an array as nested lists."""
-    return value.tolist() if getattr(value, "ndim", 0) else float(value)
+    array = numpy.asarray(value, dtype=float)  # a direction may be given as nested lists
+    return array.tolist() if array.ndim else float(array)
 
 
 def evaluation_data(ev) -> dict:
@@ -157,87 +163,165 @@ def to_json(
 # ---------------------------------------------------------------- reading
 
 
-def _entries(value: Any, what: str) -> list[tuple[str, Any]]:
-    """A list of ``[name, value]`` pairs."""
-    pairs = need(value, list, what)
-    if not all(isinstance(p, list) and len(p) == 2 and isinstance(p[0], str) for p in pairs):
-        raise JSONFormatError(f"{what} must be a list of [name, value] pairs")
-    return [(name, v) for name, v in pairs]
+def _entries(value: Any, path: str) -> list[tuple[str, Any, str]]:
+    """A list of ``[name, value]`` pairs, each with its value's path."""
+    pairs = need(value, list, path)
+    for i, p in enumerate(pairs):
+        if not (isinstance(p, list) and len(p) == 2 and isinstance(p[0], str)):
+            raise JSONFormatError(f"{path}[{i}] must be a [name, value] pair, not {p!r}")
+    return [(name, v, f"{path}[{i}][1]") for i, (name, v) in enumerate(pairs)]
 
 
-def _step(node: dict, symbol: Symbol, known: dict[str, Symbol], functions) -> Step:
-    names = need(node.get("parents"), list, f"the parents of {symbol}")
-    missing = [p for p in names if p not in known]
+def _step(node: dict, symbol: Symbol, known: dict[str, Symbol], ctx, path: str) -> Step:
+    names = need(node.get("parents"), list, f"{path}.parents")
+    missing = [p for p in names if not isinstance(p, str) or p not in known]
     if missing:
-        raise JSONFormatError(f"step {symbol} uses {missing}, which are not defined before it")
-    expr, parents = decode(node.get("expr"), functions), tuple(known[p] for p in names)
-    if not isinstance(expr, Expr) or expr.free_symbols - set(known.values()):
-        raise JSONFormatError(f"step {symbol}: {expr} is not an expression in earlier nodes")
-    if expr.free_symbols != set(parents):
-        raise JSONFormatError(f"step {symbol}: parents {names} do not match {expr}")
+        raise JSONFormatError(f"{path}: step {symbol} uses {missing}, not defined before it")
+    expr, parents = ctx.decode(node.get("expr"), f"{path}.expr"), tuple(known[p] for p in names)
+    if not isinstance(expr, Expr | sympy.MatrixExpr) or any(
+        known.get(getattr(f, "name", None)) != f for f in expr.free_symbols
+    ):
+        raise JSONFormatError(f"{path}.expr: {expr} is not an expression in earlier nodes")
+    if expr.free_symbols != set(parents) or len(set(parents)) != len(parents):
+        raise JSONFormatError(f"{path}: parents {names} do not match {expr}")
     return Step(symbol, expr, parents)
 
 
-def read_graph(data: Any, functions: Functions | None = None) -> Graph:
+class _Reader:
+    """Decoding with one node budget for the whole document, and the caller's functions."""
+
+    def __init__(self, functions: Functions | None):
+        self.functions, self.budget = functions, Budget()
+
+    def decode(self, tree: Any, path: str):
+        return decode(tree, self.functions, path=path, budget=self.budget)
+
+
+def read_graph(data: Any, ctx: _Reader, path: str = "graph") -> Graph:
     """A :class:`~symgraph.graph.Graph` from :func:`graph_data`'s node-link form, checked."""
-    data = need(data, dict, "the graph")
-    attrs = need(data.get("graph"), dict, "the graph's attributes")
+    data = need(data, dict, path)
+    attrs = need(data.get("graph"), dict, f"{path}.graph")
     known: dict[str, Symbol] = {}
     inputs, steps = [], []
-    for node in need(data.get("nodes"), list, "the graph's nodes"):
-        node = need(node, dict, "a node")
-        name = need(node.get("id"), str, "a node's id")
-        symbol = decode(node.get("symbol"))
+    nodes = need(data.get("nodes"), list, f"{path}.nodes")
+    if len(nodes) > MAX_NODES:
+        raise JSONFormatError(f"{path}.nodes: more than {MAX_NODES} nodes")
+    for i, node in enumerate(nodes):
+        where = f"{path}.nodes[{i}]"
+        node = need(node, dict, where)
+        name = need(node.get("id"), str, f"{where}.id")
+        symbol = ctx.decode(node.get("symbol"), f"{where}.symbol")
         if (
             not isinstance(symbol, Symbol | sympy.MatrixSymbol)
             or symbol.name != name
             or name in known
         ):
-            raise JSONFormatError(f"node {name!r}: its symbol is not a new symbol of that name")
+            raise JSONFormatError(f"{where}: its symbol is not a new symbol named {name!r}")
         if node.get("kind") == "input" and not steps:
             inputs.append(symbol)
         else:
-            steps.append(_step(node, symbol, known, functions))
+            steps.append(_step(node, symbol, known, ctx, where))
         known[name] = symbol
-    outputs = [known.get(o) for o in need(attrs.get("outputs"), list, "the outputs")]
+    outputs = need(attrs.get("outputs"), list, f"{path}.graph.outputs")
+    outputs = [known.get(o) if isinstance(o, str) else None for o in outputs]
     if attrs.get("inputs") != [x.name for x in inputs] or not {s.name for s in steps} >= {*outputs}:
-        raise JSONFormatError("the graph's inputs and outputs do not match its nodes")
-    return Graph(tuple(inputs), tuple(steps), tuple(outputs))
-
-
-def read_sweep(g: Graph, data: dict, kind: str, functions: Functions | None = None):
-    """A :class:`~symgraph.forward.Forward` or :class:`~symgraph.reverse.Reverse` over ``g``."""
-    key = "tangents" if kind == "forward" else "adjoints"
+        raise JSONFormatError(f"{path}.graph: the inputs and outputs do not match its nodes")
     try:
-        node = g.symbol
-        seed = {node(n): decode(e, functions) for n, e in _entries(data.get("seed"), "the seed")}
-        table = {node(n): decode(e, functions) for n, e in _entries(data.get(key), key)}
-        terms = {
-            node(n): tuple((node(m), decode(d, functions)) for m, d in _entries(pairs, "terms"))
-            for n, pairs in _entries(data.get("terms"), "the terms")
-        }
-        given = need(data.get("directions", {}), dict, "the directions")  # matrix directions
-        directions = {node(n): numpy.array(v, dtype=float) for n, v in given.items()}
-    except ValueError as exc:  # GraphError: a name that is not a node; a ragged array
-        raise JSONFormatError(str(exc)) from None
-    if set(table) != set(g.order) or set(terms) != set(g.order):
-        raise JSONFormatError(f"the {key} and terms must cover every node of the graph")
-    if kind == "reverse":
-        return Reverse(g, seed, NameDict(table), terms)
-    return Forward(g, seed, NameDict(table), terms, *([directions] if directions else []))
+        return Graph(tuple(inputs), tuple(steps), tuple(outputs))
+    except (ValueError, TypeError) as exc:  # the graph's own checks
+        raise JSONFormatError(f"{path}: not a graph symgraph can build: {exc}") from None
+
+
+def read_sweep(g: Graph, data: dict, kind: str, ctx: _Reader):
+    """The sweep of ``g`` from the document's seed, recomputed: its stored tangents or
+    adjoints and terms must be exactly the recomputed ones, else JSONFormatError."""
+    key = "tangents" if kind == "forward" else "adjoints"
+    cost = sum(_cost(s) for s in g.steps)
+    if cost > MAX_SWEEP_COST:
+        raise JSONFormatError(
+            f"graph: recomputing its sweep would take too long ({cost} > {MAX_SWEEP_COST} "
+            "units); load it as a graph (kind 'graph') and sweep a smaller part"
+        )
+    node = _node(g)
+    seed = {node(n, p): ctx.decode(e, p) for n, e, p in _entries(data.get("seed"), "seed")}
+    # the stored tables first: their size is bounded before any work is done
+    table = {node(n, p): (ctx.decode(e, p), p) for n, e, p in _entries(data.get(key), key)}
+    terms = {}
+    for n, pairs, p in _entries(data.get("terms"), "terms"):
+        terms[node(n, p)] = [(node(m, q), ctx.decode(d, q)) for m, d, q in _entries(pairs, p)]
+    stored = {n: (tuple(t), f"terms[{n}]") for n, t in terms.items()}
+    given = need(data.get("directions", {}), dict, "directions")  # matrix directions
+    try:
+        directions = {node(n, "directions"): numpy.array(v, dtype=float) for n, v in given.items()}
+        for x, v in directions.items():
+            if v.shape != tuple(getattr(x, "shape", ())) or not numpy.all(numpy.isfinite(v)):
+                raise JSONFormatError(f"directions.{x}: finite numbers of the shape of {x}")
+        if kind == "reverse":
+            sweep = g.reverse(seed)
+        else:
+            sweep = g.forward({x: directions.get(x, v) for x, v in seed.items()})
+    except JSONFormatError:
+        raise
+    except (ValueError, TypeError) as exc:  # not a seed of this graph; a ragged array
+        raise JSONFormatError(f"seed: cannot seed the {kind} sweep: {exc}") from None
+    _same(sweep.tangents if kind == "forward" else sweep.adjoints, table, key)
+    _same({n: tuple(t) for n, t in sweep.terms.items()}, stored, "terms")
+    return sweep
+
+
+#: Classes whose local partials grow with the square of their arguments (a product's
+#: partial is the product of the other n - 1 factors).
+_QUADRATIC = (sympy.Mul, sympy.Max, sympy.Min, sympy.MatMul, sympy.HadamardProduct)
+
+
+def _cost(step: Step) -> int:
+    """A step's share of a sweep's work: one a parent, squared for a product or a max
+    (300 factors, cost 90,000, take about 4 s)."""
+    n = len(step.parents)
+    return 1 + (n * n if isinstance(step.expr, _QUADRATIC) else n)
+
+
+def _node(g: Graph):
+    def node(name: str, path: str) -> Symbol:
+        try:
+            return g.symbol(name)
+        except ValueError:
+            raise JSONFormatError(f"{path}: {name!r} is not a node of the graph") from None
+
+    return node
+
+
+def _same(recomputed: Mapping, stored: Mapping, key: str) -> None:
+    """Refuse a document whose stored sweep is not the one its graph and seed give."""
+    missing = [str(n) for n in recomputed if n not in stored]
+    if missing or len(stored) != len(recomputed):
+        raise JSONFormatError(f"{key}: must cover every node of the graph exactly once")
+    for n, (value, path) in stored.items():
+        if value != recomputed[n]:
+            raise JSONFormatError(
+                f"{path}: the stored {key} of {n} is {value}, but the graph and the seed "
+                f"give {recomputed[n]}; symgraph does not take a sweep as given"
+            )
 
 
 def from_json(text: str | bytes, functions: Functions | None = None) -> Graph | Forward | Reverse:
     """Read :func:`to_json`'s output back: an equal Graph, Forward or Reverse.
 
-    Nothing in the text is evaluated: expressions are rebuilt from a whitelist of SymPy
-    classes (pass your own ``sympy.Function`` subclasses as ``functions={"name": cls}``).
-    The numbers of an ``"evaluation"`` are not read back; ``.evaluate(at)`` remakes them.
+    Nothing in the text is evaluated: expressions are rebuilt from the whitelist of
+    :mod:`symgraph.safety` (pass your own ``sympy.Function`` subclasses as
+    ``functions={"name": cls}``); names must be identifiers the parser accepts, symbols
+    real, and the document's size is bounded (``MAX_NODES`` graph nodes, and the limits
+    of :func:`~symgraph.export.trees.decode`). Nothing the document says is trusted: a
+    sweep is recomputed from the graph and the seed, and a document whose stored
+    tangents, adjoints or terms differ from the recomputed ones is refused. The numbers
+    of an ``"evaluation"`` are not read back; ``.evaluate(at)`` remakes them.
 
     Raises
     ------
     JSONFormatError
-        For text that is not JSON, another format or version, or an inconsistent graph.
+        For text that is not JSON, another format or version, an inconsistent graph, or
+        anything outside the whitelist; the message names the node by its path in the
+        document (``graph.nodes[3].expr[2]``).
 
     Examples
     --------
@@ -245,6 +329,10 @@ def from_json(text: str | bytes, functions: Functions | None = None) -> Graph | 
     Traceback (most recent call last):
     symgraph.export.trees.JSONFormatError: unknown format 'symgraph/9': symgraph reads 'symgraph/1'
     """
+    if not isinstance(text, str | bytes | bytearray):
+        raise JSONFormatError(f"from_json reads text, not {type(text).__name__}")
+    if len(text) > MAX_CHARS:
+        raise JSONFormatError(f"a document of more than {MAX_CHARS} characters")
     try:
         data = json.loads(text)
     except (ValueError, RecursionError) as exc:
@@ -255,8 +343,9 @@ def from_json(text: str | bytes, functions: Functions | None = None) -> Graph | 
     kind = data.get("kind")
     if kind not in _KINDS.values():
         raise JSONFormatError(f"kind must be one of {', '.join(_KINDS.values())}, not {kind!r}")
+    ctx = _Reader(functions)
     try:
-        g = read_graph(data.get("graph"), functions)
-        return g if kind == "graph" else read_sweep(g, data, kind, functions)
+        g = read_graph(data.get("graph"), ctx)
+        return g if kind == "graph" else read_sweep(g, data, kind, ctx)
     except RecursionError:
         raise JSONFormatError("expressions nested too deeply") from None

@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import re
 import unicodedata
-import warnings
 from collections.abc import Mapping, Sequence
 
 import sympy
@@ -32,7 +31,7 @@ from sympy.printing.latex import LatexPrinter, greek_letters_set, tex_greek_dict
 from sympy.printing.precedence import PRECEDENCE
 
 from .. import naming
-from ..evaluate import CONVENTIONS, KinkWarning
+from ..evaluate import CONVENTIONS, evaluate_forward, evaluate_graph, evaluate_reverse
 from ..forward import Forward
 from ..graph import Graph
 from ..reverse import Reverse
@@ -161,12 +160,17 @@ def _shape(obj) -> str:
 
 
 def evaluate_quietly(obj, at: Mapping | None, kink: str):
-    """The numbers at ``at``, or None; kinks are listed in the output, so not warned about."""
+    """The numbers at ``at``, or None; kinks are listed in the output, so not warned about.
+
+    The evaluator is asked not to warn: silencing it with ``warnings.catch_warnings``
+    would change the process-wide filters, losing other threads' warnings meanwhile.
+    """
     if at is None:
         return None
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", KinkWarning)
-        return obj.evaluate(at, kink)
+    if isinstance(obj, Graph):
+        return evaluate_graph(obj, at, kink)  # values only: never warns
+    sweep = evaluate_forward if isinstance(obj, Forward) else evaluate_reverse
+    return sweep(obj, at, kink, warn=False)
 
 
 def _value(ev, table: str, node: Symbol, digits: int) -> str:

@@ -1,0 +1,190 @@
+"""The whitelist of expression classes symgraph produces, and the walk that enforces it.
+
+One table, :data:`CLASSES`, names every class an expression may contain; JSON reading
+(:mod:`symgraph.export.trees`) decodes only these, and :func:`admit` walks a tree against
+them before anything is compiled or evaluated numerically. So no graph — read from JSON,
+passed as SymPy objects, or built by a registered rule — can bring a SymPy class whose
+printer writes arbitrary text (``Str``, an undefined ``Function('exec')``, a Symbol named
+with code) into generated code.
+
+Admitted: SymPy arithmetic and numbers, the named constants, the parser's functions,
+elementary functions, Max/Min/Abs/sign/Heaviside, Piecewise with relational or boolean
+conditions, the matrix classes, ``elementwise`` of a Lambda whose variable is a Dummy and
+whose body is admitted, symbols named by identifiers (as the parser names them), and
+functions registered in the rule table under their own class.
+
+>>> import sympy
+>>> x = sympy.Symbol("x", real=True)
+>>> admit(sympy.sin(x) + x**2)
+>>> admit(sympy.Function("exec")(x))
+Traceback (most recent call last):
+symgraph.safety.UnsafeExpressionError: the expression: exec is not an operation symgraph admits
+"""
+
+from __future__ import annotations
+
+import unicodedata
+
+import sympy
+from sympy import Basic, S
+from sympy.functions.elementary.piecewise import ExprCondPair
+from sympy.logic.boolalg import BooleanFalse, BooleanTrue
+from sympy.matrices.expressions.applyfunc import ElementwiseApplyFunction
+
+from . import functions
+from .parse_guards import MAX_CONST_BITS, MAX_NAME_CHARS
+from .parse_source import ParseError
+
+#: symgraph's own functions (sigmoid, relu, msum, elementwise, ...).
+OWN = tuple(
+    f
+    for f in vars(functions).values()
+    if isinstance(f, type) and issubclass(f, Basic) and f.__module__ == functions.__name__
+)
+#: Operations: arithmetic, functions, conditions, matrices. Their arguments are walked.
+OPERATIONS = (
+    *(sympy.Add, sympy.Mul, sympy.Pow, sympy.exp, sympy.log),
+    *(sympy.sin, sympy.cos, sympy.tan, sympy.cot, sympy.sec, sympy.csc),
+    *(sympy.asin, sympy.acos, sympy.atan, sympy.atan2, sympy.sinh, sympy.cosh, sympy.tanh),
+    *(sympy.asinh, sympy.acosh, sympy.atanh, sympy.Abs, sympy.sign, sympy.Heaviside),
+    *(sympy.DiracDelta, sympy.Max, sympy.Min, sympy.Piecewise, ExprCondPair),
+    *(sympy.StrictLessThan, sympy.LessThan, sympy.StrictGreaterThan, sympy.GreaterThan),
+    *(sympy.Equality, sympy.Unequality, sympy.And, sympy.Or, sympy.Not, sympy.erf),
+    *(sympy.floor, sympy.ceiling, sympy.MatMul, sympy.MatAdd, sympy.MatPow),
+    *(sympy.Transpose, sympy.HadamardProduct, sympy.Trace, sympy.Inverse),
+    *(o for o in OWN if o is not functions.elementwise),
+)
+#: Classes with a structure of their own, checked by their own rule below.
+STRUCTURED = (
+    *(sympy.Lambda, sympy.Tuple, sympy.MatrixSymbol, sympy.Identity, sympy.ZeroMatrix),
+    *(sympy.OneMatrix, sympy.ImmutableDenseMatrix, ElementwiseApplyFunction),
+    functions.elementwise,
+)
+#: THE table: every admitted class by its name (JSON names classes so).
+CLASSES: dict[str, type] = {cls.__name__: cls for cls in (*OPERATIONS, *STRUCTURED)}
+#: Named constants, by their class name (``Pi``, ``Exp1``); ``zoo``/``nan`` appear in
+#: derivatives (``d/dx 0**x``), so they are admitted and evaluate to "undefined".
+CONSTANTS: dict[str, Basic] = {
+    type(value).__name__: value
+    for value in (
+        *(S.Pi, S.Exp1, S.Infinity, S.NegativeInfinity, S.ComplexInfinity, S.NaN),
+        *(S.true, S.false, S.EulerGamma, S.GoldenRatio),
+    )
+}
+#: Largest matrix dimension, and entries, a walked expression may name.
+MAX_DIM = 100_000
+MAX_ENTRIES = 10_000_000
+#: Longest name: the parser's limit plus room for symgraph's suffixes (``bar``, ``_neg``).
+MAX_NAME = 2 * MAX_NAME_CHARS
+#: Largest precision of a Float, in bits (SymPy's arithmetic slows with it).
+MAX_FLOAT_BITS = 4000
+
+
+class UnsafeExpressionError(ParseError):
+    """An expression holding a class or a name symgraph does not produce."""
+
+
+def valid_name(name: object) -> bool:
+    """A name as the parser admits it: an identifier, not starting with ``_``, short,
+    and already in the normal form Python reads it in (so ``ℯ`` cannot become ``e``)."""
+    return (
+        isinstance(name, str)
+        and name.isidentifier()
+        and not name.startswith("_")
+        and len(name) <= MAX_NAME
+        and unicodedata.normalize("NFKC", name) == name
+    )
+
+
+def registered(cls: type) -> bool:
+    """A function class registered in the rule table under its own class (a user's
+    ``register_partial``); the generic Function fallback does not count."""
+    from .rules import RULES  # the rules import symgraph's functions, as this module does
+
+    return cls in RULES and cls is not sympy.Function and valid_name(cls.__name__)
+
+
+def admit(expr: Basic, where: str = "the expression", extra: frozenset = frozenset()) -> None:
+    """Raise :class:`UnsafeExpressionError` unless ``expr`` holds only admitted classes
+    and names; ``where`` says where ``expr`` comes from, for the message, and ``extra``
+    admits more function classes (those a caller passes to ``from_json`` by name).
+
+    The walk is iterative (a deep tree does not exhaust the stack) and visits each
+    distinct subexpression once.
+    """
+    stack: list[tuple[Basic, frozenset]] = [(expr, frozenset())]
+    seen: set = set()
+    while stack:
+        e, bound = stack.pop()
+        key = (e, bound)
+        if key in seen:
+            continue
+        seen.add(key)
+        if type(e) is sympy.Lambda:  # its body is walked with its variable bound
+            bound = bound | frozenset(e.variables)
+        stack.extend((a, bound) for a in _children(e, bound, where, extra))
+
+
+def _refuse(what: str, where: str) -> UnsafeExpressionError:
+    return UnsafeExpressionError(f"{where}: {what} is not admitted")
+
+
+def _children(e: Basic, bound: frozenset, where: str, extra: frozenset) -> tuple:
+    """The arguments of ``e`` still to walk, after checking ``e`` itself."""
+    if not isinstance(e, Basic):
+        raise _refuse(f"a {type(e).__name__} object", where)
+    if e.is_Atom:
+        _atom(e, bound, where)
+        return ()
+    cls = type(e)
+    if cls in _SHAPED:
+        _shape(e.shape, where)
+        if cls is sympy.MatrixSymbol and not valid_name(e.name):
+            raise _refuse(f"a matrix named {e.name!r}", where)
+        return ()
+    if cls is sympy.ImmutableDenseMatrix:
+        _shape(e.shape, where)
+        return tuple(e)
+    if issubclass(cls, ElementwiseApplyFunction) and cls in STRUCTURED:
+        f = e.function
+        ok = isinstance(f, sympy.Lambda) and len(f.variables) == 1
+        if not ok or type(f.variables[0]) is not sympy.Dummy:
+            raise _refuse("an elementwise function that is not a Lambda of one Dummy", where)
+        return (f, e.expr)
+    if cls is sympy.Lambda:
+        if any(type(v) is not sympy.Dummy for v in e.variables):
+            raise _refuse("a Lambda whose variables are not Dummy symbols", where)
+        return (e.expr,)  # admit() walks it with the variables bound
+    if cls in _OPERATION_SET or cls in extra or (isinstance(e, sympy.Function) and registered(cls)):
+        return e.args
+    name = getattr(cls, "__name__", type(e).__name__)
+    raise UnsafeExpressionError(f"{where}: {name} is not an operation symgraph admits")
+
+
+_OPERATION_SET = frozenset(OPERATIONS)
+_SHAPED = (sympy.MatrixSymbol, sympy.Identity, sympy.ZeroMatrix, sympy.OneMatrix)
+_CONSTANT_SET = frozenset(CONSTANTS.values())
+
+
+def _atom(e: Basic, bound: frozenset, where: str) -> None:
+    cls = type(e)
+    if cls is sympy.Symbol:
+        if not valid_name(e.name):
+            raise _refuse(f"a symbol named {e.name!r}", where)
+    elif cls is sympy.Dummy:
+        if e not in bound:
+            raise _refuse(f"a Dummy {e.name!r} outside the Lambda that binds it", where)
+    elif e.is_Integer or e.is_Rational:
+        if max(abs(e.p).bit_length(), e.q.bit_length()) > MAX_CONST_BITS:
+            raise _refuse(f"an exact constant of more than {MAX_CONST_BITS} bits", where)
+    elif e.is_Float:
+        if e._prec > MAX_FLOAT_BITS:
+            raise _refuse(f"a Float of more than {MAX_FLOAT_BITS} bits", where)
+    elif e not in _CONSTANT_SET and not isinstance(e, BooleanTrue | BooleanFalse):
+        raise UnsafeExpressionError(f"{where}: {cls.__name__} is not an atom symgraph admits")
+
+
+def _shape(shape: tuple, where: str) -> None:
+    ok = all(isinstance(n, sympy.Integer | int) and 0 < int(n) <= MAX_DIM for n in shape)
+    if not ok or int(shape[0]) * int(shape[1]) > MAX_ENTRIES:
+        raise _refuse(f"a matrix of shape {shape}", where)
