@@ -76,11 +76,12 @@ class Forward:
         """Straight-line program computing the values, then the tangents."""
         return [(s.name, s.expr) for s in self.graph.steps] + self.steps
 
-    def evaluate(self, at: Mapping, kink: str = "split"):
-        """Numbers at a point; see :func:`symgraph.evaluate.evaluate_forward`."""
+    def evaluate(self, at: Mapping, kink: str = "split", kink_tol: float = 0.0):
+        """Numbers at a point; see :func:`symgraph.evaluate.evaluate_forward` (``kink_tol``: how
+        close counts as a tie; 0, the default, means exactly equal)."""
         from .evaluate import evaluate_forward
 
-        return evaluate_forward(self, at, kink)
+        return evaluate_forward(self, at, kink, kink_tol)
 
     def _repr_latex_(self) -> str:
         """Every step in Jupyter's MathJax; see :func:`symgraph.export.latex.to_latex`."""

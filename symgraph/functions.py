@@ -44,6 +44,10 @@ class sigmoid(Function):
     def _eval_rewrite_as_exp(self, x, **kwargs):
         return 1 / (1 + exp(-x))
 
+    def _eval_evalf(self, prec):
+        # a number for sigmoid(1), sigmoid(pi/3): SymPy has none of its own
+        return _evalf_via(self, self._eval_rewrite_as_exp(*self.args), prec)
+
     def _eval_is_real(self):
         return self.args[0].is_real
 
@@ -78,6 +82,9 @@ class relu(Function):
     def _eval_rewrite_as_Piecewise(self, x, **kwargs):
         return sympy.Piecewise((0, x < 0), (x, True))
 
+    def _eval_evalf(self, prec):
+        return _evalf_via(self, Max(0, self.args[0]), prec)
+
     def _eval_is_real(self):
         return self.args[0].is_real
 
@@ -95,8 +102,8 @@ class softplus(Function):
 
     @classmethod
     def eval(cls, x):
-        if x.is_Float:
-            return log(1 + exp(x))
+        if x.is_Float:  # log(1 + e^x) in floats loses e^x << 1 (softplus(-40) is not 0)
+            return _softplus_form(sympy.Rational(x)).evalf(sympy.core.evalf.prec_to_dps(x._prec))
         if x.is_zero:
             return log(2)
         return None
@@ -109,6 +116,10 @@ class softplus(Function):
 
     _eval_rewrite_as_exp = _eval_rewrite_as_log
 
+    def _eval_evalf(self, prec):
+        # log(1 + e^x) = max(x, 0) + log(1 + e^-|x|): no overflow, no lost digits at large |x|
+        return _evalf_via(self, _softplus_form(self.args[0]), prec)
+
     def _eval_is_real(self):
         return self.args[0].is_real
 
@@ -117,6 +128,21 @@ class softplus(Function):
 
     def _latex(self, printer):
         return rf"\operatorname{{softplus}}\left({printer._print(self.args[0])}\right)"
+
+
+def _softplus_form(x):
+    return Max(x, 0) + log(1 + exp(-sympy.Abs(x)))
+
+
+def _evalf_via(f: Function, form, prec):
+    """``f``'s value from an elementary form, when its argument is a number."""
+    if not f.args[0].is_number:
+        return None
+    return (
+        form._eval_evalf(prec)
+        if hasattr(form, "_eval_evalf")
+        else form.evalf(sympy.core.evalf.prec_to_dps(prec))
+    )
 
 
 def _numpy_sigmoid(x):

@@ -33,7 +33,7 @@ from sympy.matrices.expressions import (
     ZeroMatrix,
 )
 
-from . import naming
+from . import naming, rules
 from .parse import Program
 from .rules import local_partial, pullback, pushforward
 from .simplify import CLOSED_FORM_MAX_NODES, tree_size
@@ -89,6 +89,11 @@ class Graph:
     steps: tuple[Step, ...]
     outputs: tuple[Symbol, ...]
 
+    def __post_init__(self) -> None:
+        # the rule table in force when the graph is built: later registrations never
+        # change this graph's partials (its Hessian stays symmetric)
+        object.__setattr__(self, "rule_table", rules.snapshot())
+
     def __str__(self) -> str:
         return "\n".join(map(str, self.steps))
 
@@ -124,23 +129,24 @@ class Graph:
         for s in self.steps:
             if not _is_leaf(s.expr) and not isinstance(s.name, MatrixSymbol):
                 named.setdefault(s.expr, s.name)
-        return {edge: d.xreplace(named) for s in self.steps for edge, d in _scalar_partials(s)}
+        with rules.using(self.rule_table):
+            return {edge: d.xreplace(named) for s in self.steps for edge, d in _scalar_partials(s)}
 
     @cached_property
     def pullbacks(self) -> dict[tuple[Symbol, Symbol], Expr]:
         """Adjoint contribution of every matrix edge, written with the child's ``tbar``."""
-        return {
-            (s.name, p): pullback(s.expr, p, naming.bar(s.name)).xreplace({s.expr: s.name})
-            for s in self.steps
-            for p in s.parents
-            if is_matrix_edge(s, p)
-        }
+        with rules.using(self.rule_table):
+            return self._matrix_edges(lambda s, p: pullback(s.expr, p, naming.bar(s.name)))
 
     @cached_property
     def pushforwards(self) -> dict[tuple[Symbol, Symbol], Expr]:
         """Tangent contribution of every matrix edge, written with the parent's ``tdot``."""
+        with rules.using(self.rule_table):
+            return self._matrix_edges(lambda s, p: pushforward(s.expr, {p: naming.dot(p)}))
+
+    def _matrix_edges(self, linear) -> dict[tuple[Symbol, Symbol], Expr]:
         return {
-            (s.name, p): pushforward(s.expr, {p: naming.dot(p)}).xreplace({s.expr: s.name})
+            (s.name, p): linear(s, p).xreplace({s.expr: s.name})
             for s in self.steps
             for p in s.parents
             if is_matrix_edge(s, p)
@@ -264,11 +270,12 @@ class Graph:
 
         return hessian(self, output)
 
-    def evaluate(self, at: Mapping, kink: str = "split"):
-        """Values of every node at a point; see :func:`symgraph.evaluate.evaluate_graph`."""
+    def evaluate(self, at: Mapping, kink: str = "split", kink_tol: float = 0.0):
+        """Values of every node at a point; see :func:`symgraph.evaluate.evaluate_graph`
+        (``kink_tol``: how close counts as a tie; 0, the default, means exactly equal)."""
         from .evaluate import evaluate_graph
 
-        return evaluate_graph(self, at, kink)
+        return evaluate_graph(self, at, kink, kink_tol)
 
     def _repr_latex_(self) -> str:
         """Every step in Jupyter's MathJax; see :func:`symgraph.export.latex.to_latex`."""

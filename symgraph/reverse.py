@@ -27,7 +27,7 @@ from typing import NamedTuple
 import sympy
 from sympy import Expr, S, Symbol, sympify
 
-from . import naming
+from . import naming, rules
 from .build import build
 from .graph import Graph, GraphError
 from .parse import Program
@@ -87,11 +87,12 @@ class Reverse:
         """Straight-line program computing the values, then the adjoints."""
         return [(s.name, s.expr) for s in self.graph.steps] + self.steps
 
-    def evaluate(self, at: Mapping, kink: str = "split"):
-        """Numbers at a point; see :func:`symgraph.evaluate.evaluate_reverse`."""
+    def evaluate(self, at: Mapping, kink: str = "split", kink_tol: float = 0.0):
+        """Numbers at a point; see :func:`symgraph.evaluate.evaluate_reverse` (``kink_tol``: how
+        close counts as a tie; 0, the default, means exactly equal)."""
         from .evaluate import evaluate_reverse
 
-        return evaluate_reverse(self, at, kink)
+        return evaluate_reverse(self, at, kink, kink_tol)
 
     def _repr_latex_(self) -> str:
         """Every step in Jupyter's MathJax; see :func:`symgraph.export.latex.to_latex`."""
@@ -210,5 +211,6 @@ def hessian(g: Graph, output=None) -> sympy.Matrix:
     if not grads:  # a constant: no inputs, an empty Hessian
         g.reverse(output)  # still refuses a bad output
         return sympy.Matrix(0, 0, [])
-    program = build(Program(tuple(g.reverse(output).as_program()), grads[-1]))
-    return jacobian(replace(program, outputs=grads), "forward")
+    with rules.using(g.rule_table):  # the gradient program keeps g's rules
+        program = build(Program(tuple(g.reverse(output).as_program()), grads[-1]))
+        return jacobian(replace(program, outputs=grads), "forward")

@@ -26,8 +26,8 @@ the fallback, and other classes raise :class:`UnsupportedOperationError`.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 
+import numpy as np
 import sympy
 from sympy import (
     Abs,
@@ -37,7 +37,6 @@ from sympy import (
     Expr,
     Function,
     Heaviside,
-    Lambda,
     Max,
     Min,
     Mul,
@@ -62,67 +61,28 @@ from sympy import (
 from sympy.core.function import ArgumentIndexError
 from sympy.core.relational import Relational
 from sympy.matrices.expressions import (
-    HadamardProduct,
-    Identity,
-    Inverse,
     MatAdd,
-    MatMul,
     MatrixExpr,
-    OneMatrix,
-    Trace,
-    Transpose,
 )
-from sympy.matrices.expressions.applyfunc import ElementwiseApplyFunction
 
-from .functions import elementwise, msum, relu, sigmoid, softplus
-
-Differential = Callable[[Basic], Expr]
-Rule = Callable[[Expr, Differential], Expr]
-#: ``kink(expr, value)`` -> the smooth pieces meeting at this point, or None.
-KinkRule = Callable[[Expr, Callable[[Expr], float]], "tuple[Expr, ...] | None"]
-
-#: Relative tolerance for deciding that a point sits on a kink.
-KINK_TOL = 1e-12
-
-
-class UnsupportedOperationError(ValueError):
-    """An operation symgraph has no derivative rule for."""
-
-
-#: ``pull(expr, i, G)`` -> the adjoint of ``expr.args[i]`` given the adjoint G of expr.
-PullRule = Callable[[Expr, int, Expr], Expr]
-
-
-@dataclass(frozen=True)
-class Entry:
-    """One row of the table: the differential (push) rule, and optionally the kink
-    rule of a non-smooth operation and the pull rule of a matrix operation (a scalar
-    operation pulls back by multiplying with its local partial)."""
-
-    partial: Rule
-    kink: KinkRule | None = None
-    pull: PullRule | None = None
-
-
-RULES: dict[type, Entry] = {}
-
-
-def register_partial(
-    cls: type, rule: Rule, kink: KinkRule | None = None, pull: PullRule | None = None
-) -> None:
-    """Add or replace the rule for ``cls`` (and, through the MRO, its subclasses)."""
-    RULES[cls] = Entry(rule, kink, pull)
-
-
-def lookup(cls: type) -> Entry:
-    """The entry for ``cls``: the nearest class along its MRO that has one."""
-    for klass in cls.__mro__:
-        if klass in RULES:
-            return RULES[klass]
-    raise UnsupportedOperationError(
-        f"no derivative rule for {cls.__name__}; "
-        f"register one with symgraph.rules.register_partial({cls.__name__}, rule)"
-    )
+from .functions import relu, sigmoid, softplus
+from .registry import (  # noqa: F401  (the table's API, re-exported where rules live)
+    BUILTIN,
+    RULES,
+    Differential,
+    Entry,
+    KinkRule,
+    PullRule,
+    Registration,
+    Rule,
+    RuleError,
+    UnsupportedOperationError,
+    lookup,
+    register_partial,
+    snapshot,
+    unregister_partial,
+    using,
+)
 
 
 def differential(expr: Basic, d: Differential) -> Expr:
@@ -178,9 +138,12 @@ def kink_pieces(expr: Expr, value: Callable[[Expr], float]) -> tuple[Expr, ...] 
     return entry.kink(expr, value) if entry.kink else None
 
 
-def near(a: float, b: float) -> bool:
-    """Equal up to :data:`KINK_TOL`, relative to the larger magnitude (at least 1)."""
-    return abs(a - b) <= KINK_TOL * max(1.0, abs(a), abs(b))
+def tied(a, b, tol: float = 0.0):
+    """THE kink test, for floats and arrays alike: ``a == b`` exactly, or, with a
+    tolerance, ``|a - b| <= tol * max(1, |a|, |b|)`` (the user's ``kink_tol``)."""
+    if not tol:
+        return a == b
+    return abs(a - b) <= tol * np.maximum(1.0, np.maximum(abs(a), abs(b)))
 
 
 def _terms(pairs) -> Expr:
@@ -253,41 +216,70 @@ register_partial(sigmoid, unary(lambda a, v: v * (1 - v)))
 register_partial(softplus, unary(lambda a, v: sigmoid(a)))
 
 
-def _relu_kink(expr, value):
+def _at_zero(at, a: Expr) -> bool:
+    return at.compare(a, S.Zero) == 0 if hasattr(at, "compare") else at(a) == 0
+
+
+def _relu_kink(expr, at):
     (a,) = expr.args
-    return (S.Zero, a) if near(value(a), 0.0) else None
+    return (S.Zero, a) if _at_zero(at, a) else None
 
 
-register_partial(relu, unary(lambda a, v: Heaviside(a)), kink=_relu_kink)
+register_partial(
+    relu, unary(lambda a, v: Heaviside(a)), kink=_relu_kink, kind="the kink of relu at 0"
+)
 
 
 # ---------------------------------------------------------------- non-smooth
 
 
-def _abs_kink(expr, value):
+def _abs_kink(expr, at):
     (a,) = expr.args
-    return (-a, a) if near(value(a), 0.0) else None
+    return (-a, a) if _at_zero(at, a) else None
 
 
 def _step_kink(left: Expr, right: Expr) -> KinkRule:
     """Kink rule of a jump at 0 (Heaviside, sign): the constant pieces either side."""
 
-    def kink(expr, value):
-        return (left, right) if near(value(expr.args[0]), 0.0) else None
+    def kink(expr, at):
+        return (left, right) if _at_zero(at, expr.args[0]) else None
 
     return kink
 
 
-def _tie(pick: Callable) -> KinkRule:
-    """Kink rule of max/min: the arguments tied for the extreme value, in order."""
+def _tie(sense: int) -> KinkRule:
+    """Kink rule of max (sense 1) / min (-1): the arguments tied for the extreme, in order."""
 
-    def kink(expr, value):
-        values = [value(a) for a in expr.args]
-        best = pick(values)
-        tied = tuple(a for a, v in zip(expr.args, values, strict=True) if near(v, best))
-        return tied if len(tied) > 1 else None
+    def kink(expr, at):
+        best = expr.args[0]
+        for a in expr.args[1:]:
+            if at.compare(a, best) * sense > 0:
+                best = a
+        tied_args = tuple(a for a in expr.args if a is best or at.compare(a, best) == 0)
+        return tied_args if len(tied_args) > 1 else None
 
     return kink
+
+
+def _extreme(sense: int) -> Rule:
+    """Rule of max (sense 1) / min (-1): ∂/∂a_i = Π_j H(±(a_i - a_j)), 1 where a_i wins.
+
+    Linear in the number of arguments (``Heaviside(u1 - u2)`` for two, as SymPy writes
+    it), where SymPy's ``fdiff`` builds the max of the other arguments for each one
+    (and its derivatives again): exponential in reverse mode and Hessians.
+    """
+
+    def rule(expr: Expr, d: Differential) -> Expr:
+        args = expr.args
+        pairs = []
+        for a in args:
+            da = d(a)
+            if da != 0:
+                wins = [Heaviside(sense * (a - b)) for b in args if b is not a]
+                pairs.append((Mul(*wins), da))
+        return _terms(pairs)
+
+    return rule
 
 
 def _via_fdiff(expr: Expr, d: Differential) -> Expr:
@@ -306,8 +298,13 @@ def _via_fdiff(expr: Expr, d: Differential) -> Expr:
     return result
 
 
-register_partial(Abs, unary(lambda a, v: sign(a)), kink=_abs_kink)
-register_partial(sign, unary(lambda a, v: 2 * DiracDelta(a)), kink=_step_kink(-S.One, S.One))
+register_partial(Abs, unary(lambda a, v: sign(a)), kink=_abs_kink, kind="the kink of |x| at 0")
+register_partial(
+    sign,
+    unary(lambda a, v: 2 * DiracDelta(a)),
+    kink=_step_kink(-S.One, S.One),
+    kind="a jump of sign",
+)
 
 
 def _heaviside(expr: Expr, d: Differential) -> Expr:
@@ -315,9 +312,9 @@ def _heaviside(expr: Expr, d: Differential) -> Expr:
     return _terms([(DiracDelta(a), d(a))])
 
 
-register_partial(Heaviside, _heaviside, kink=_step_kink(S.Zero, S.One))
-register_partial(Max, _via_fdiff, kink=_tie(max))
-register_partial(Min, _via_fdiff, kink=_tie(min))
+register_partial(Heaviside, _heaviside, kink=_step_kink(S.Zero, S.One), kind="a jump of Heaviside")
+register_partial(Max, _extreme(1), kink=_tie(1), kind="a tie of max")
+register_partial(Min, _extreme(-1), kink=_tie(-1), kind="a tie of min")
 register_partial(Function, _via_fdiff)
 
 
@@ -336,13 +333,22 @@ def _chosen(expr: Piecewise, truth: dict) -> int:
     return -1
 
 
-def _piecewise_kink(expr, value):
+def _piecewise_kink(expr, at):
+    """The pieces met at a boundary: a condition whose sides are exactly equal here and
+    do not agree on a neighbourhood (``max(x, y) <= x`` at x > y is no boundary)."""
     relations = set().union(*(c.atoms(Relational) for _, c in expr.args))
-    sides = {r: (value(r.lhs), value(r.rhs)) for r in relations}
-    boundary = [r for r in relations if near(*sides[r])]
+    fixed, boundary = {}, []
+    for r in relations:
+        try:
+            s = at.compare(r.lhs, r.rhs)
+        except ValueError:  # a side undefined here: that condition is never reached
+            continue
+        if s == 0 and not at.locally_constant(r):
+            boundary.append(r)
+        else:
+            fixed[r] = sympy.true if at.truth(r) else sympy.false
     if not boundary or len(boundary) > 3:
         return None
-    fixed = {r: r.func(*sides[r]) for r in relations if r not in boundary}
     chosen = set()
     for mask in range(2 ** len(boundary)):
         truth = {r: sympy.true if mask >> k & 1 else sympy.false for k, r in enumerate(boundary)}
@@ -351,128 +357,10 @@ def _piecewise_kink(expr, value):
     return tuple(expr.args[i].expr for i in sorted(chosen)) if len(chosen) > 1 else None
 
 
-register_partial(Piecewise, _piecewise, kink=_piecewise_kink)
+register_partial(Piecewise, _piecewise, kink=_piecewise_kink, kind="a Piecewise boundary")
 register_partial(DiracDelta, _via_fdiff)
 
 
-# ---------------------------------------------------------------- matrices
-#
-# A matrix operation registers its differential (push: the tangent, as a matrix
-# expression) and its pull (the adjoint of each argument, with the transposes the
-# shapes require: for C = A B, Ā = C̄ Bᵀ and B̄ = Aᵀ C̄). Scalars inside a MatMul are
-# coefficients; the adjoint of a scalar coefficient c of C = c M is ⟨C̄, M⟩ = tr(C̄ᵀ M).
+from . import rules_matrix  # noqa: E402, F401  (registers the matrix rows)
 
-
-def _is_matrix(e: Basic) -> bool:
-    return isinstance(e, MatrixExpr)
-
-
-def _matmul(expr: Expr, d: Differential) -> Expr:
-    args = expr.args
-    return total(MatMul(*args[:i], d(a), *args[i + 1 :]) for i, a in enumerate(args) if d(a) != 0)
-
-
-def _matmul_pull(expr: Expr, i: int, adjoint: Expr) -> Expr:
-    args = expr.args
-    scalars = Mul(*[a for j, a in enumerate(args) if j != i and not _is_matrix(a)])
-    if not _is_matrix(args[i]):  # a coefficient: the inner product of C̄ with the rest
-        rest = MatMul(*[a for j, a in enumerate(args) if j != i])
-        return _inner(adjoint, rest)
-    left = [a for a in args[:i] if _is_matrix(a)]
-    right = [a for a in args[i + 1 :] if _is_matrix(a)]
-    factors = [MatMul(*left).T] if left else []
-    factors += [adjoint] if _is_matrix(adjoint) else []
-    factors += [MatMul(*right).T] if right else []
-    coefficient = scalars * (1 if _is_matrix(adjoint) else adjoint)
-    return MatMul(coefficient, *factors) if factors else coefficient
-
-
-def _inner(adjoint: Expr, m: Expr) -> Expr:
-    """⟨Ḡ, M⟩, the sum of the entries of Ḡ ∘ M (a scalar adjoint is a 1×1 Ḡ)."""
-    if not _is_matrix(adjoint):
-        return adjoint * msum(m)
-    return Trace(MatMul(adjoint.T, m))
-
-
-def _matadd(expr: Expr, d: Differential) -> Expr:
-    return total(d(a) for a in expr.args)
-
-
-def _transpose(expr: Expr, d: Differential) -> Expr:
-    da = d(expr.arg)
-    return Transpose(da) if da != 0 else S.Zero
-
-
-def _hadamard(expr: Expr, d: Differential) -> Expr:
-    args = expr.args
-    return total(
-        HadamardProduct(*args[:i], d(a), *args[i + 1 :]) for i, a in enumerate(args) if d(a) != 0
-    )
-
-
-def _hadamard_pull(expr: Expr, i: int, adjoint: Expr) -> Expr:
-    others = [a for j, a in enumerate(expr.args) if j != i]
-    return HadamardProduct(adjoint, *others) if _is_matrix(adjoint) else adjoint * MatMul(*others)
-
-
-def elementwise_derivative(expr: ElementwiseApplyFunction) -> ElementwiseApplyFunction:
-    """f'(A) entry by entry, for ``expr = f(A)`` applied elementwise."""
-    f = expr.function
-    (v,) = f.variables
-    return elementwise(Lambda(v, local_partial(f.expr, v)), expr.expr)
-
-
-def _elementwise(expr: Expr, d: Differential) -> Expr:
-    da = d(expr.expr)
-    return HadamardProduct(elementwise_derivative(expr), da) if da != 0 else S.Zero
-
-
-def _elementwise_pull(expr: Expr, i: int, adjoint: Expr) -> Expr:
-    slope = elementwise_derivative(expr)
-    return HadamardProduct(adjoint, slope) if _is_matrix(adjoint) else adjoint * slope
-
-
-def _trace(expr: Expr, d: Differential) -> Expr:
-    da = d(expr.arg)
-    return Trace(da) if da != 0 else S.Zero
-
-
-def _inverse(expr: Expr, d: Differential) -> Expr:
-    da = d(expr.arg)
-    return MatMul(-1, expr, da, expr) if da != 0 else S.Zero
-
-
-def _msum(expr: Expr, d: Differential) -> Expr:
-    da = d(expr.args[0])
-    return msum(da) if da != 0 else S.Zero
-
-
-def _scalar_to_matrix(adjoint: Expr, shape: tuple[int, int], fill: Callable) -> Expr:
-    """A scalar adjoint spread over a matrix argument; a 1×1 argument keeps the scalar."""
-    return adjoint if shape == (1, 1) else adjoint * fill(*shape)
-
-
-register_partial(MatMul, _matmul, pull=_matmul_pull)
-register_partial(MatAdd, _matadd, pull=lambda expr, i, adjoint: adjoint)
-register_partial(Transpose, _transpose, pull=lambda expr, i, adjoint: _transposed(adjoint))
-register_partial(HadamardProduct, _hadamard, pull=_hadamard_pull)
-register_partial(ElementwiseApplyFunction, _elementwise, pull=_elementwise_pull)
-register_partial(
-    Trace, _trace, pull=lambda expr, i, adjoint: _scalar_to_matrix(adjoint, expr.arg.shape, _eye)
-)
-register_partial(
-    Inverse, _inverse, pull=lambda expr, i, adjoint: MatMul(-1, expr.T, adjoint, expr.T)
-)
-register_partial(
-    msum,
-    _msum,
-    pull=lambda expr, i, adjoint: _scalar_to_matrix(adjoint, expr.args[0].shape, OneMatrix),
-)
-
-
-def _transposed(adjoint: Expr) -> Expr:
-    return adjoint.T if _is_matrix(adjoint) else adjoint
-
-
-def _eye(m: int, n: int) -> Expr:
-    return Identity(m)
+BUILTIN.update(RULES)  # the rows registered here and in rules_matrix

@@ -229,7 +229,7 @@ def test_graph_text_shows_the_sweep_and_the_point(capsys):
 def test_a_kink_is_a_note_of_the_output_not_a_warning(capsys):
     argv = ["check", "max(x, y)", "--claim", "x=0.5", "--at", "x=1,y=1"]
     out = ok(argv, capsys)
-    note = "note: f = Max(x, y) at a kink (x = 1, y = 1): derivatives split evenly"
+    note = "note: f = Max(x, y) at a tie of max (x = 1, y = 1): derivatives split evenly"
     assert note in out.splitlines() and "KinkWarning" not in out and ".py" not in out
     assert json.loads(ok([*argv, "--json"], capsys))["notes"] == [note[len("note: ") :]]
     assert "note:" in ok(["fd", "max(x, y)", "--at", "x=1,y=1"], capsys)

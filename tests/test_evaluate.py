@@ -82,7 +82,8 @@ def test_kink_conventions(text, at, expected):
 
 def test_kinks_are_warned_and_described():
     with pytest.warns(
-        sg.KinkWarning, match=r"f = relu\(x\) at a kink \(x = 0\): derivatives split evenly"
+        sg.KinkWarning,
+        match=r"f = relu\(x\) at the kink of relu at 0 \(x = 0\): derivatives split evenly",
     ):
         sg.graph("relu(x)").reverse().evaluate({"x": 0})
 

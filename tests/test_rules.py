@@ -30,7 +30,7 @@ from sympy import (
 )
 
 from symgraph.functions import relu, sigmoid, softplus
-from symgraph.rules import RULES, UnsupportedOperationError, local_partial, lookup
+from symgraph.rules import RULES, RuleError, UnsupportedOperationError, local_partial, lookup
 
 x, y, z = sympy.symbols("x y z", real=True)
 
@@ -127,3 +127,121 @@ def test_unsupported_operation_is_named():
     with pytest.raises(UnsupportedOperationError, match="floor"):
         local_partial(sympy.floor(x), x)
     assert issubclass(UnsupportedOperationError, ValueError)
+
+
+# ---------------------------------------------------------------- max and min of many arguments
+
+
+@pytest.mark.parametrize("n", [2, 3, 4, 12])
+@pytest.mark.parametrize("extreme", [Max, Min])
+def test_max_min_partials_match_an_oracle_away_from_ties(n, extreme):
+    # sympy.diff for a few arguments (it grows exponentially), central differences always
+    r = random.Random(n)
+    syms = sympy.symbols(f"a0:{n}", real=True)
+    expr = extreme(*[(i + 1) * s for i, s in enumerate(syms)])
+    h = 1e-7
+    for _ in range(3):
+        point = {s: sympy.Float(r.uniform(-2, 2)) for s in syms}
+        for s in syms:
+            ours = float(local_partial(expr, s).xreplace(point))
+            if n <= 4:
+                assert ours == float(sympy.diff(expr, s).xreplace(point))
+            up = float(expr.xreplace({**point, s: point[s] + h}))
+            down = float(expr.xreplace({**point, s: point[s] - h}))
+            assert ours == pytest.approx((up - down) / (2 * h), abs=1e-6)
+
+
+def test_reverse_and_hessian_of_a_wide_max_return_the_right_numbers():
+    import symgraph as sg
+
+    affine = [i * x + (i + 1) * y + i**2 for i in range(1, 11)]
+    g = sg.graph(Max(*affine))
+    for at in ({"x": 0.3, "y": -0.7}, {"x": -4.0, "y": 1.5}):
+        ev = g.reverse().evaluate(at)
+        values = [float(a.subs({x: at["x"], y: at["y"]})) for a in affine]
+        i = values.index(max(values)) + 1
+        assert (ev.gradient["x"], ev.gradient["y"]) == (i, i + 1)
+    hessian = sg.graph(Max(*affine[:8])).hessian()
+    assert hessian.shape == (2, 2)
+    assert all(float(h.xreplace({x: sympy.Float(0.3), y: sympy.Float(-0.7)})) == 0 for h in hessian)
+
+
+def test_a_tie_among_many_is_reported():
+    import warnings
+
+    import symgraph as sg
+
+    g = sg.graph(Max(*[x + i * y for i in range(10)]))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", sg.KinkWarning)
+        ev = g.reverse().evaluate({"x": 1.0, "y": 0.0})
+    (kink,) = ev.kinks
+    assert kink.kind == "a tie of max" and len(kink.pieces) == 10
+    assert ev.gradient["x"] == pytest.approx(1.0)
+
+
+# ---------------------------------------------------------------- register_partial is scoped
+
+
+def _fresh_function():
+    class wobble(sympy.Function):
+        pass
+
+    return wobble
+
+
+def test_registering_returns_a_handle_that_undoes_it():
+    from symgraph.rules import register_partial, unary
+
+    wobble = _fresh_function()
+    handle = register_partial(wobble, unary(lambda a, v: 3 * a))
+    assert "wobble" in repr(handle)
+    assert local_partial(wobble(x), x) == 3 * x
+    handle.undo()
+    with pytest.raises(UnsupportedOperationError):
+        local_partial(wobble(x), x)
+    with pytest.raises(RuleError, match="replaced or removed"):
+        handle.undo()
+
+
+def test_replacing_a_rule_needs_override_and_can_be_undone():
+    from symgraph.rules import register_partial, unary, unregister_partial
+
+    with pytest.raises(RuleError, match="override=True"):
+        register_partial(exp, unary(lambda a, v: 42))
+    assert local_partial(exp(x), x) == exp(x)
+    register_partial(exp, unary(lambda a, v: 42 * v), override=True)
+    try:
+        assert local_partial(exp(x), x) == 42 * exp(x)
+    finally:
+        unregister_partial(exp)
+    assert local_partial(exp(x), x) == exp(x)
+    with pytest.raises(RuleError, match="no registered rule"):
+        unregister_partial(exp)  # the built-in row stays
+
+
+def test_a_scoped_rule_holds_inside_its_block_only():
+    from symgraph.rules import register_partial, unary
+
+    wobble = _fresh_function()
+    with register_partial(wobble, unary(lambda a, v: 2 * a)):
+        assert local_partial(wobble(x), x) == 2 * x
+    with pytest.raises(UnsupportedOperationError):
+        local_partial(wobble(x), x)
+
+
+def test_a_graph_keeps_the_rules_it_was_built_with():
+    import symgraph as sg
+    from symgraph.rules import register_partial, unary
+
+    wobble = _fresh_function()
+    with register_partial(wobble, unary(lambda a, v: 2 * a)):
+        g = sg.graph(wobble(x) * y)  # partials not computed yet
+        with register_partial(wobble, unary(lambda a, v: 5 * a), override=True):
+            later = sg.graph(wobble(x) * y)
+            assert g.gradient()[x] == 2 * x * y
+            assert later.gradient()[x] == 5 * x * y
+            hessian = g.hessian()  # the gradient program keeps g's rules: symmetric
+            assert sympy.simplify(hessian[0, 1] - hessian[1, 0]) == 0
+            assert hessian[0, 1] == 2 * x
+    assert g.reverse().gradient[x] == 2 * x * y

@@ -1,0 +1,144 @@
+"""The matrix rows of the rule table (see :mod:`symgraph.rules`): push and pull rules."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from sympy import Basic, Expr, Lambda, Mul, S
+from sympy.matrices.expressions import (
+    HadamardProduct,
+    Identity,
+    Inverse,
+    MatAdd,
+    MatMul,
+    MatrixExpr,
+    OneMatrix,
+    Trace,
+    Transpose,
+)
+from sympy.matrices.expressions.applyfunc import ElementwiseApplyFunction
+
+from .functions import elementwise, msum
+from .rules import Differential, local_partial, register_partial, total
+
+# ---------------------------------------------------------------- matrices
+#
+# A matrix operation registers its differential (push: the tangent, as a matrix
+# expression) and its pull (the adjoint of each argument, with the transposes the
+# shapes require: for C = A B, Ā = C̄ Bᵀ and B̄ = Aᵀ C̄). Scalars inside a MatMul are
+# coefficients; the adjoint of a scalar coefficient c of C = c M is ⟨C̄, M⟩ = tr(C̄ᵀ M).
+
+
+def _is_matrix(e: Basic) -> bool:
+    return isinstance(e, MatrixExpr)
+
+
+def _matmul(expr: Expr, d: Differential) -> Expr:
+    args = expr.args
+    return total(MatMul(*args[:i], d(a), *args[i + 1 :]) for i, a in enumerate(args) if d(a) != 0)
+
+
+def _matmul_pull(expr: Expr, i: int, adjoint: Expr) -> Expr:
+    args = expr.args
+    scalars = Mul(*[a for j, a in enumerate(args) if j != i and not _is_matrix(a)])
+    if not _is_matrix(args[i]):  # a coefficient: the inner product of C̄ with the rest
+        rest = MatMul(*[a for j, a in enumerate(args) if j != i])
+        return _inner(adjoint, rest)
+    left = [a for a in args[:i] if _is_matrix(a)]
+    right = [a for a in args[i + 1 :] if _is_matrix(a)]
+    factors = [MatMul(*left).T] if left else []
+    factors += [adjoint] if _is_matrix(adjoint) else []
+    factors += [MatMul(*right).T] if right else []
+    coefficient = scalars * (1 if _is_matrix(adjoint) else adjoint)
+    return MatMul(coefficient, *factors) if factors else coefficient
+
+
+def _inner(adjoint: Expr, m: Expr) -> Expr:
+    """⟨Ḡ, M⟩, the sum of the entries of Ḡ ∘ M (a scalar adjoint is a 1×1 Ḡ)."""
+    if not _is_matrix(adjoint):
+        return adjoint * msum(m)
+    return Trace(MatMul(adjoint.T, m))
+
+
+def _matadd(expr: Expr, d: Differential) -> Expr:
+    return total(d(a) for a in expr.args)
+
+
+def _transpose(expr: Expr, d: Differential) -> Expr:
+    da = d(expr.arg)
+    return Transpose(da) if da != 0 else S.Zero
+
+
+def _hadamard(expr: Expr, d: Differential) -> Expr:
+    args = expr.args
+    return total(
+        HadamardProduct(*args[:i], d(a), *args[i + 1 :]) for i, a in enumerate(args) if d(a) != 0
+    )
+
+
+def _hadamard_pull(expr: Expr, i: int, adjoint: Expr) -> Expr:
+    others = [a for j, a in enumerate(expr.args) if j != i]
+    return HadamardProduct(adjoint, *others) if _is_matrix(adjoint) else adjoint * MatMul(*others)
+
+
+def elementwise_derivative(expr: ElementwiseApplyFunction) -> ElementwiseApplyFunction:
+    """f'(A) entry by entry, for ``expr = f(A)`` applied elementwise."""
+    f = expr.function
+    (v,) = f.variables
+    return elementwise(Lambda(v, local_partial(f.expr, v)), expr.expr)
+
+
+def _elementwise(expr: Expr, d: Differential) -> Expr:
+    da = d(expr.expr)
+    return HadamardProduct(elementwise_derivative(expr), da) if da != 0 else S.Zero
+
+
+def _elementwise_pull(expr: Expr, i: int, adjoint: Expr) -> Expr:
+    slope = elementwise_derivative(expr)
+    return HadamardProduct(adjoint, slope) if _is_matrix(adjoint) else adjoint * slope
+
+
+def _trace(expr: Expr, d: Differential) -> Expr:
+    da = d(expr.arg)
+    return Trace(da) if da != 0 else S.Zero
+
+
+def _inverse(expr: Expr, d: Differential) -> Expr:
+    da = d(expr.arg)
+    return MatMul(-1, expr, da, expr) if da != 0 else S.Zero
+
+
+def _msum(expr: Expr, d: Differential) -> Expr:
+    da = d(expr.args[0])
+    return msum(da) if da != 0 else S.Zero
+
+
+def _scalar_to_matrix(adjoint: Expr, shape: tuple[int, int], fill: Callable) -> Expr:
+    """A scalar adjoint spread over a matrix argument; a 1×1 argument keeps the scalar."""
+    return adjoint if shape == (1, 1) else adjoint * fill(*shape)
+
+
+register_partial(MatMul, _matmul, pull=_matmul_pull)
+register_partial(MatAdd, _matadd, pull=lambda expr, i, adjoint: adjoint)
+register_partial(Transpose, _transpose, pull=lambda expr, i, adjoint: _transposed(adjoint))
+register_partial(HadamardProduct, _hadamard, pull=_hadamard_pull)
+register_partial(ElementwiseApplyFunction, _elementwise, pull=_elementwise_pull)
+register_partial(
+    Trace, _trace, pull=lambda expr, i, adjoint: _scalar_to_matrix(adjoint, expr.arg.shape, _eye)
+)
+register_partial(
+    Inverse, _inverse, pull=lambda expr, i, adjoint: MatMul(-1, expr.T, adjoint, expr.T)
+)
+register_partial(
+    msum,
+    _msum,
+    pull=lambda expr, i, adjoint: _scalar_to_matrix(adjoint, expr.args[0].shape, OneMatrix),
+)
+
+
+def _transposed(adjoint: Expr) -> Expr:
+    return adjoint.T if _is_matrix(adjoint) else adjoint
+
+
+def _eye(m: int, n: int) -> Expr:
+    return Identity(m)
