@@ -20,6 +20,7 @@ from sympy.matrices.expressions import MatMul, MatrixExpr, MatrixSymbol, Transpo
 from . import naming
 from .graph import Graph, Step, _is_leaf
 from .parse import ParseError, Program, parse, parse_expr_text
+from .parse_domain import unevaluated
 
 Source = str | Expr | Sequence | Mapping | Program
 
@@ -44,6 +45,19 @@ def _print_order(e: Basic) -> tuple[Basic, ...]:
 def _is_structure(e: Basic) -> bool:
     """Conditions and containers are written inside a step, never steps themselves."""
     return isinstance(e, Boolean | Relational | ExprCondPair | sympy.Tuple)
+
+
+def _reformed(e: Basic, formed: list) -> Basic:
+    """``e``'s operation on the formed arguments, unevaluated where SymPy would cancel a
+    parent away (``t1 - t1`` is not 0 where ``t1`` is undefined) or change the operation
+    (a step is one operation: ``sin(-t1)`` is not ``-sin(t1)``)."""
+    made = e.func(*formed)
+    if isinstance(e, MatrixExpr) or not isinstance(e, Expr):
+        return made
+    parents = set().union(*(getattr(f, "free_symbols", ()) for f in formed))
+    if made.func is e.func and parents <= made.free_symbols:
+        return made
+    return unevaluated(e.func, formed)
 
 
 class _Builder:
@@ -79,7 +93,7 @@ class _Builder:
         formed = [done[a] if a in done else self.argument(a, e) for a in args]
         if all(f is a for f, a in zip(formed, args, strict=True)):
             return e  # nothing to replace: SymPy need not rebuild (and re-evaluate) it
-        return e.func(*formed)
+        return _reformed(e, formed)
 
     def argument(self, a: Basic, parent: Basic) -> Basic:
         if _is_leaf(a):

@@ -34,6 +34,7 @@ import sympy
 from sympy.functions.elementary.piecewise import ExprCondPair
 
 from .functions import relu, sigmoid, softplus
+from .parse_domain import construct
 from .parse_source import ParseError
 
 MAX_TEXT_CHARS = 100_000
@@ -74,14 +75,14 @@ def power(base: sympy.Expr, exponent: sympy.Expr) -> sympy.Expr:
     if numeric != 0 and abs(_approx(numeric)) > MAX_CONST_EXPONENT:
         raise ParseError("exponent too large", hint=f"at most {MAX_CONST_EXPONENT} here")
     if numeric == 0 or not bits:
-        return sympy.Pow(base, exponent)
+        return construct(sympy.Pow, base, exponent)
     if numeric.is_Rational and not numeric.is_Integer:
         # SymPy factors the base to extract roots: keep that small.
         if bits * abs(numeric.p) > MAX_ROOT_BITS or numeric.q > MAX_CONST_EXPONENT:
             raise ParseError("fractional power of a large constant", hint="use a float")
     elif bits * abs(_approx(numeric)) > MAX_CONST_BITS:
         raise ParseError("constant power too large", hint=f"at most {MAX_CONST_BITS} bits")
-    return sympy.Pow(base, exponent)
+    return construct(sympy.Pow, base, exponent)
 
 
 def folding(func: type[sympy.Expr]) -> Callable[..., sympy.Expr]:
@@ -91,7 +92,7 @@ def folding(func: type[sympy.Expr]) -> Callable[..., sympy.Expr]:
         # Each operand is checked, but SymPy folds all their constants together at once.
         if sum(_const_bits(a) for a in args) > MAX_FOLD_BITS:
             raise ParseError("too many large constants in one sum or product", hint=SPLIT)
-        return func(*args)
+        return construct(func, *args)
 
     return build
 
@@ -103,9 +104,20 @@ def minmax(func: type[sympy.Expr]) -> Callable[..., sympy.Expr]:
         # SymPy merges nested max(max(...)), then compares every pair of arguments.
         if sum(len(a.args) if isinstance(a, func) else 1 for a in args) > MAX_MINMAX_ARGS:
             raise ParseError(f"more than {MAX_MINMAX_ARGS} arguments to compare", hint=SPLIT)
-        return func(*args)
+        return construct(func, *args)
 
     return build
+
+
+def logarithm(arg: sympy.Expr, base: sympy.Expr | None = None) -> sympy.Expr:
+    """``log(arg)``, or ``log(arg, base)`` as ``log(arg)/log(base)``, its domain kept: SymPy
+    would make ``log(x, 0)`` 0 and ``log(x, x)`` 1."""
+    if base is None:
+        return construct(sympy.log, arg)
+    if base.is_number and not (base.is_positive and base != 1):
+        raise ParseError(f"log(x, {base}): the base must be positive and not 1")
+    top, bottom = construct(sympy.log, arg), construct(sympy.log, base)
+    return construct(sympy.Mul, top, construct(sympy.Pow, bottom, sympy.S.NegativeOne))
 
 
 def _approx(expr: sympy.Basic) -> Any:
