@@ -29,6 +29,7 @@ from .parse_guards import (
     MAX_DEPTH,
     MAX_LITERAL_DIGITS,
     MAX_NAME_CHARS,
+    MAX_PIECES,
     SPLIT,
     check_value,
     folding,
@@ -334,10 +335,19 @@ def _scalars(node: ast.AST, ctx: Context, values: list, name: str) -> list:
 def _where(node: ast.Call, ctx: Context, depth: int) -> sympy.Expr:
     condition = _condition(node.args[0], ctx, depth)
     then, otherwise = _scalars(node, ctx, [walk(a, ctx, depth) for a in node.args[1:]], "where")
-    return build(sympy.Piecewise, ((then, condition), (otherwise, sympy.true)), node, ctx)
+    return _pieces(node, ctx, [(then, condition), (otherwise, sympy.true)])
+
+
+def _pieces(node: ast.Call, ctx: Context, pairs: list) -> sympy.Expr:
+    result = build(sympy.Piecewise, pairs, node, ctx)
+    if isinstance(result, sympy.Piecewise) and len(result.args) > MAX_PIECES:
+        fail(node, ctx, f"a piecewise of more than {MAX_PIECES} branches", SPLIT)
+    return result
 
 
 def _piecewise(node: ast.Call, ctx: Context, depth: int) -> sympy.Expr:
+    if len(node.args) > MAX_PIECES:
+        fail(node, ctx, f"piecewise takes at most {MAX_PIECES} branches", SPLIT)
     pairs = []
     for arg in node.args:
         if not (isinstance(arg, ast.Tuple) and len(arg.elts) == 2):
@@ -348,7 +358,7 @@ def _piecewise(node: ast.Call, ctx: Context, depth: int) -> sympy.Expr:
     if pairs[-1][1] is not sympy.true:
         message = "the last pair of piecewise needs the condition True"
         fail(node.args[-1], ctx, message, "add an otherwise branch such as (0, True)")
-    return build(sympy.Piecewise, pairs, node, ctx)
+    return _pieces(node, ctx, pairs)
 
 
 def _condition(node: ast.AST, ctx: Context, depth: int) -> sympy.Basic:

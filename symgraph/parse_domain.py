@@ -99,12 +99,14 @@ def _truncated(e: Basic, depth: int, table: dict) -> Basic:
     return unevaluated(e.func, args)
 
 
-def _restored(e: Basic, back: dict) -> Basic:
+def replaced(e: Basic, back: dict) -> Basic:
+    """``e`` with the keys of ``back`` replaced by their values, without re-evaluating
+    (``xreplace`` would evaluate every rebuilt node, and ask deep assumption queries)."""
     if e in back:
         return back[e]
     if e.is_Atom or not (e.free_symbols & back.keys()):
         return e
-    return unevaluated(e.func, [_restored(a, back) for a in e.args])
+    return unevaluated(e.func, [replaced(a, back) for a in e.args])
 
 
 def construct(func: Any, *args: Basic) -> Basic:
@@ -114,7 +116,7 @@ def construct(func: Any, *args: Basic) -> Basic:
     view = [_truncated(a, 1, table) for a in args]
     result = func(*view)
     if table:
-        result = _restored(result, {v: k for k, v in table.items()})
+        result = replaced(result, {v: k for k, v in table.items()})
     wanted = frozenset().union(*map(conditions, args))
     if wanted and not wanted <= conditions(result):
         return _kept(func, args)

@@ -16,6 +16,13 @@ well under a second:
 * ``MAX_CONST_MAGNITUDE`` (1e300): other constants (``exp(exp(9))``) must stay below it,
   or SymPy would need astronomic precision to compare them inside ``max`` or ``abs``.
 * ``MAX_MINMAX_ARGS`` (10) per ``max``/``min``: SymPy compares every pair of arguments.
+* ``MAX_PIECES`` (50) branches per ``piecewise`` (later stages handle every pair of them).
+* ``MAX_PROGRAM_LINES`` (5000) lines of a program.
+* ``MAX_SHAPE_DIM`` (10,000) rows or columns of a matrix, ``MAX_SHAPE_ENTRIES``
+  (1,000,000) entries: NumPy allocates them at every step.
+* SymPy objects given to ``graph`` directly: at most ``MAX_TREE_NODES`` (100,000) distinct
+  nodes and ``MAX_TREE_HEIGHT`` (200) levels, exact constants of at most ``MAX_CONST_BITS``
+  bits, floats that fit a double with at most ``MAX_FLOAT_PRECISION`` (1000) bits.
 
 For the same reason (found by fuzzing: SymPy runs for minutes deciding the sign of such
 constants) complex constants (``sqrt(-1)``) are refused, a constant holding a function
@@ -25,13 +32,15 @@ condition may not contain ``where``/``piecewise``.
 
 from __future__ import annotations
 
+import numbers
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import mpmath
 import sympy
 from sympy.functions.elementary.piecewise import ExprCondPair
+from sympy.matrices.expressions import MatrixSymbol
 
 from .functions import relu, sigmoid, softplus
 from .parse_domain import construct
@@ -47,6 +56,13 @@ MAX_ROOT_BITS = 1000
 MAX_FOLD_BITS = 100_000
 MAX_CONST_MAGNITUDE = 1e300
 MAX_MINMAX_ARGS = 10
+MAX_PIECES = 50
+MAX_PROGRAM_LINES = 5000
+MAX_SHAPE_DIM = 10_000
+MAX_SHAPE_ENTRIES = 1_000_000
+MAX_TREE_NODES = 100_000
+MAX_TREE_HEIGHT = 200
+MAX_FLOAT_PRECISION = 1000
 
 SPLIT = "split it into a program of named steps"
 _UNDEFINED = frozenset({sympy.zoo, sympy.nan, sympy.oo, -sympy.oo})
@@ -176,3 +192,72 @@ def check_value(expr: sympy.Basic) -> None:
             raise ParseError("number out of range", hint="constants must fit a double")
     if expr.is_number and not expr.is_Number and _approx(expr).imag:
         raise ParseError("complex value", hint="the variables and constants here are real")
+
+
+# ---------------------------------------------------------------- SymPy objects
+
+
+def check_tree(expr: sympy.Basic) -> None:
+    """Refuse a SymPy object too large, too deep or with constants too large to handle.
+
+    Iterative, and keyed by identity: a deep tree must not overflow Python's stack here,
+    and hashing it would recurse as deep as the tree."""
+    heights: dict[int, int] = {}
+    keep, stack = [], [(expr, False)]
+    while stack:
+        node, done = stack.pop()
+        if done:
+            height = 1 + max((heights[id(a)] for a in node.args), default=0)
+            if height > MAX_TREE_HEIGHT:
+                raise ParseError(
+                    f"expression nested deeper than {MAX_TREE_HEIGHT} levels", hint=SPLIT
+                )
+            heights[id(node)] = height
+        elif id(node) not in heights:
+            if not isinstance(node, sympy.Basic):
+                raise ParseError(f"not a SymPy expression: {type(node).__name__}")
+            _check_node(node)
+            keep.append(node)  # ids stay valid while the objects live
+            if len(keep) > MAX_TREE_NODES:
+                raise ParseError(f"expression with more than {MAX_TREE_NODES:,} nodes", hint=SPLIT)
+            stack.append((node, True))
+            stack.extend((a, False) for a in node.args)
+
+
+def _check_node(node: sympy.Basic) -> None:
+    if node in _UNDEFINED:
+        raise ParseError(f"undefined value in the expression: {node}")
+    if node.is_Rational and _const_bits(node) > MAX_CONST_BITS:
+        raise ParseError("exact constant too large", hint=f"at most {MAX_CONST_BITS} bits")
+    if node.is_Float and (node._prec > MAX_FLOAT_PRECISION or abs(node) > sys.float_info.max):
+        hint = f"floats must fit a double, with at most {MAX_FLOAT_PRECISION} bits"
+        raise ParseError("float constant out of range", hint=hint)
+    if isinstance(node, sympy.Max | sympy.Min) and len(node.args) > MAX_MINMAX_ARGS:
+        raise ParseError(f"more than {MAX_MINMAX_ARGS} arguments to compare", hint=SPLIT)
+    if isinstance(node, sympy.Piecewise) and len(node.args) > MAX_PIECES:
+        raise ParseError(f"a piecewise of more than {MAX_PIECES} branches", hint=SPLIT)
+    name = getattr(node, "name", None)
+    if isinstance(name, str) and len(name) > MAX_NAME_CHARS:
+        raise ParseError(f"name longer than {MAX_NAME_CHARS} characters: {name[:20]}...")
+    if isinstance(node, MatrixSymbol):
+        check_shape(f"the shape of the matrix {node.name}", node.shape)
+
+
+def check_shape(label: str, dims: Any) -> tuple[int, int]:
+    """``(rows, columns)``, two positive integers within ``MAX_SHAPE_DIM`` and
+    ``MAX_SHAPE_ENTRIES``, or a ParseError on ``label`` (``shapes['W']``) saying why not."""
+    seq = isinstance(dims, Sequence | sympy.Tuple) and not isinstance(dims, str | bytes)
+    given = tuple(dims) if seq else ()
+    if len(given) != 2 or not all(_positive_int(d) for d in given):
+        hint = "two positive integers (rows, columns), e.g. (3, 1) for a column vector"
+        raise ParseError(f"{label} is {dims!r}", hint=hint)
+    rows, cols = int(given[0]), int(given[1])
+    if max(rows, cols) > MAX_SHAPE_DIM or rows * cols > MAX_SHAPE_ENTRIES:
+        hint = f"at most {MAX_SHAPE_DIM:,} rows or columns and {MAX_SHAPE_ENTRIES:,} entries"
+        raise ParseError(f"{label} is {rows}×{cols}, too large", hint=hint)
+    return rows, cols
+
+
+def _positive_int(d: Any) -> bool:
+    integral = isinstance(d, numbers.Integral) or getattr(d, "is_Integer", False)
+    return integral and not isinstance(d, bool) and d > 0
