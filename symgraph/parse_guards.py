@@ -200,28 +200,32 @@ def check_value(expr: sympy.Basic) -> None:
 def check_tree(expr: sympy.Basic) -> None:
     """Refuse a SymPy object too large, too deep or with constants too large to handle.
 
-    Iterative, and keyed by identity: a deep tree must not overflow Python's stack here,
-    and hashing it would recurse as deep as the tree."""
-    heights: dict[int, int] = {}
+    Its size counts a shared subexpression once for each use: SymPy's own walks
+    (``free_symbols``, ``has``, ``xreplace``) visit every path, so a DAG of 60 nodes with
+    2**60 paths is huge. Iterative and keyed by identity, so that neither a deep tree nor
+    its hash (which recurses as deep as the tree) can overflow Python's stack here."""
+    measured: dict[int, tuple[int, int]] = {}  # id -> (height, size)
     keep, stack = [], [(expr, False)]
     while stack:
         node, done = stack.pop()
         if done:
-            height = 1 + max((heights[id(a)] for a in node.args), default=0)
+            parts = [measured[id(a)] for a in node.args]
+            height = 1 + max((h for h, _ in parts), default=0)
+            size = 1 + sum(n for _, n in parts)
             if height > MAX_TREE_HEIGHT:
-                raise ParseError(
-                    f"expression nested deeper than {MAX_TREE_HEIGHT} levels", hint=SPLIT
-                )
-            heights[id(node)] = height
-        elif id(node) not in heights:
+                message = f"expression nested deeper than {MAX_TREE_HEIGHT} levels"
+                raise ParseError(message, hint=SPLIT)
+            if size > MAX_TREE_NODES:
+                message = f"expression with more than {MAX_TREE_NODES:,} nodes"
+                raise ParseError(message + " (counting each use of a shared part)", hint=SPLIT)
+            measured[id(node)] = height, size
+        elif id(node) not in measured:
             if not isinstance(node, sympy.Basic):
                 raise ParseError(f"not a SymPy expression: {type(node).__name__}")
             _check_node(node)
             keep.append(node)  # ids stay valid while the objects live
-            if len(keep) > MAX_TREE_NODES:
-                raise ParseError(f"expression with more than {MAX_TREE_NODES:,} nodes", hint=SPLIT)
             stack.append((node, True))
-            stack.extend((a, False) for a in node.args)
+            stack.extend((a, False) for a in node.args if id(a) not in measured)
 
 
 def _check_node(node: sympy.Basic) -> None:
