@@ -140,7 +140,8 @@ def _invalid_syntax(code: str, index: int) -> tuple[str, str | None]:
 
 def _parse_module(text: str) -> tuple[ast.Module, Source]:
     if not isinstance(text, str):
-        raise TypeError(f"parse takes a str, not {type(text).__name__}")
+        hint = "sg.graph takes SymPy objects" if isinstance(text, sympy.Basic) else None
+        raise ParseError(f"parse takes a str, not {type(text).__name__}", hint=hint)
     if len(text) > MAX_TEXT_CHARS:
         raise ParseError(f"input too long: {len(text):,} characters, at most {MAX_TEXT_CHARS:,}")
     source = Source(text)

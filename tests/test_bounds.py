@@ -25,6 +25,8 @@ from symgraph.parse import (
     MAX_SHAPE_ENTRIES,
     ParseError,
     parse,
+    parse_expr_text,
+    parse_program,
 )
 from symgraph.parse_guards import MAX_TREE_HEIGHT, MAX_TREE_NODES
 
@@ -400,3 +402,6 @@ _shapes = st.one_of(
 def test_only_value_errors_escape_graph(source, shapes):
     with suppress(ValueError):
         sg.graph(source, shapes=shapes)
+    for parser in (parse, parse_expr_text, parse_program):
+        with suppress(ParseError):
+            parser(source, shapes=shapes)
