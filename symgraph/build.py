@@ -163,8 +163,10 @@ def _lines(
     source: Source, shapes: Mapping | None = None
 ) -> tuple[list[tuple[Symbol | None, Expr]], list[Symbol] | None]:
     """Normalise a source into (name, rhs) lines; names None are outputs to be named."""
-    if isinstance(source, str):
+    if isinstance(source, str):  # the parser's own output is bounded and real already
         source = parse(source, shapes)
+        if not isinstance(source, Program):
+            return [(None, source)], None
     if isinstance(source, Program):
         return list(source.lines), [source.output]
     if isinstance(source, sympy.MatrixBase):  # explicit entries: one output each, f_ij

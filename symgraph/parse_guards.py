@@ -79,8 +79,17 @@ def _const_bits(expr: sympy.Basic, kinds: tuple[type, ...] = (sympy.Rational,)) 
 
 def power(base: sympy.Expr, exponent: sympy.Expr) -> sympy.Expr:
     """``base**exponent``, refused before SymPy starts an exact power or root it cannot finish."""
+    check_power(base, exponent)
+    return construct(sympy.Pow, base, exponent)
+
+
+def check_power(base: sympy.Expr, exponent: sympy.Expr, functions: bool = True) -> None:
+    """Refuse ``base**exponent`` if SymPy could not finish computing it exactly, and (with
+    ``functions``) powers of function values of constants, which the parser's later
+    steps could not compare quickly."""
     if (
-        base.is_number
+        functions
+        and base.is_number
         and exponent.is_number
         and (base.has(sympy.Function) or exponent.has(sympy.Function))
     ):
@@ -91,14 +100,13 @@ def power(base: sympy.Expr, exponent: sympy.Expr) -> sympy.Expr:
     if numeric != 0 and abs(_approx(numeric)) > MAX_CONST_EXPONENT:
         raise ParseError("exponent too large", hint=f"at most {MAX_CONST_EXPONENT} here")
     if numeric == 0 or not bits:
-        return construct(sympy.Pow, base, exponent)
+        return
     if numeric.is_Rational and not numeric.is_Integer:
         # SymPy factors the base to extract roots: keep that small.
         if bits * abs(numeric.p) > MAX_ROOT_BITS or numeric.q > MAX_CONST_EXPONENT:
             raise ParseError("fractional power of a large constant", hint="use a float")
     elif bits * abs(_approx(numeric)) > MAX_CONST_BITS:
         raise ParseError("constant power too large", hint=f"at most {MAX_CONST_BITS} bits")
-    return construct(sympy.Pow, base, exponent)
 
 
 def folding(func: type[sympy.Expr]) -> Callable[..., sympy.Expr]:
@@ -233,9 +241,14 @@ def _check_node(node: sympy.Basic) -> None:
         raise ParseError(f"undefined value in the expression: {node}")
     if node.is_Rational and _const_bits(node) > MAX_CONST_BITS:
         raise ParseError("exact constant too large", hint=f"at most {MAX_CONST_BITS} bits")
-    if node.is_Float and (node._prec > MAX_FLOAT_PRECISION or abs(node) > sys.float_info.max):
+    if node.is_Float and (node._prec > MAX_FLOAT_PRECISION or not _double(node)):
         hint = f"floats must fit a double, with at most {MAX_FLOAT_PRECISION} bits"
         raise ParseError("float constant out of range", hint=hint)
+    if node.is_Pow and node.exp.is_number:  # the parser's rules: 3**(10**9) is never computed
+        if node.base.is_number:
+            check_power(node.base, node.exp, functions=False)
+        elif abs(_approx(node.exp)) > MAX_CONST_EXPONENT:  # without walking the base
+            raise ParseError("exponent too large", hint=f"at most {MAX_CONST_EXPONENT} here")
     if isinstance(node, sympy.Max | sympy.Min) and len(node.args) > MAX_MINMAX_ARGS:
         raise ParseError(f"more than {MAX_MINMAX_ARGS} arguments to compare", hint=SPLIT)
     if isinstance(node, sympy.Piecewise) and len(node.args) > MAX_PIECES:
@@ -245,6 +258,10 @@ def _check_node(node: sympy.Basic) -> None:
         raise ParseError(f"name longer than {MAX_NAME_CHARS} characters: {name[:20]}...")
     if isinstance(node, MatrixSymbol):
         check_shape(f"the shape of the matrix {node.name}", node.shape)
+
+
+def _double(value: sympy.Float) -> bool:
+    return value == 0 or sys.float_info.min <= abs(value) <= sys.float_info.max
 
 
 def check_shape(label: str, dims: Any) -> tuple[int, int]:
