@@ -7,6 +7,7 @@ that uses them. Programs keep the person's own names for their lines.
 
 from __future__ import annotations
 
+import keyword
 from collections.abc import Iterable, Mapping, Sequence
 from itertools import product
 
@@ -18,8 +19,17 @@ from sympy.logic.boolalg import Boolean
 from sympy.matrices.expressions import MatMul, MatrixExpr, MatrixSymbol, Transpose
 
 from . import naming
+from .grammar import RESERVED
 from .graph import Graph, Step, _is_leaf
 from .parse import ParseError, Program, parse, parse_expr_text
+from .parse_domain import replaced, unevaluated
+from .parse_guards import (
+    MAX_NAME_CHARS,
+    MAX_PROGRAM_LINES,
+    MAX_TEXT_CHARS,
+    SPLIT,
+    check_tree,
+)
 
 Source = str | Expr | Sequence | Mapping | Program
 
@@ -44,6 +54,19 @@ def _print_order(e: Basic) -> tuple[Basic, ...]:
 def _is_structure(e: Basic) -> bool:
     """Conditions and containers are written inside a step, never steps themselves."""
     return isinstance(e, Boolean | Relational | ExprCondPair | sympy.Tuple)
+
+
+def _reformed(e: Basic, formed: list) -> Basic:
+    """``e``'s operation on the formed arguments, unevaluated where SymPy would cancel a
+    parent away (``t1 - t1`` is not 0 where ``t1`` is undefined) or change the operation
+    (a step is one operation: ``sin(-t1)`` is not ``-sin(t1)``)."""
+    made = e.func(*formed)
+    if isinstance(e, MatrixExpr) or not isinstance(e, Expr):
+        return made
+    parents = set().union(*(getattr(f, "free_symbols", ()) for f in formed))
+    if made.func is e.func and parents <= made.free_symbols:
+        return made
+    return unevaluated(e.func, formed)
 
 
 class _Builder:
@@ -79,7 +102,7 @@ class _Builder:
         formed = [done[a] if a in done else self.argument(a, e) for a in args]
         if all(f is a for f, a in zip(formed, args, strict=True)):
             return e  # nothing to replace: SymPy need not rebuild (and re-evaluate) it
-        return e.func(*formed)
+        return _reformed(e, formed)
 
     def argument(self, a: Basic, parent: Basic) -> Basic:
         if _is_leaf(a):
@@ -129,31 +152,60 @@ def _as_real(e: Basic) -> Expr:
     """Give every free symbol the real assumption (so d|x|/dx = sign(x))."""
     if not isinstance(e, Expr | MatrixExpr):
         raise ParseError(f"expected a scalar expression, got {type(e).__name__}: {e}")
+    check_tree(e)
     if e.has(sympy.I):
         raise ParseError(f"complex numbers are not supported: {e}")
     plain = [s for s in e.free_symbols if isinstance(s, Symbol) and not s.is_real]
-    return e.xreplace({s: Symbol(s.name, real=True) for s in plain})
+    return replaced(e, {s: Symbol(s.name, real=True) for s in plain}) if plain else e
 
 
 def _lines(
     source: Source, shapes: Mapping | None = None
 ) -> tuple[list[tuple[Symbol | None, Expr]], list[Symbol] | None]:
     """Normalise a source into (name, rhs) lines; names None are outputs to be named."""
-    if isinstance(source, str):
+    if isinstance(source, str):  # the parser's own output is bounded and real already
         source = parse(source, shapes)
+        if not isinstance(source, Program):
+            return [(None, source)], None
     if isinstance(source, Program):
         return list(source.lines), [source.output]
     if isinstance(source, sympy.MatrixBase):  # explicit entries: one output each, f_ij
+        _count(source.rows * source.cols)
         cells = product(range(source.rows), range(source.cols))
         names = [Symbol(naming.entry_name("f", i, j), real=True) for i, j in cells]
         return list(zip(names, map(_as_real, source), strict=True)), None
     if isinstance(source, Basic):
         return [(None, _as_real(source))], None
     if isinstance(source, Mapping):
-        return [(Symbol(str(k), real=True), _expr(v, shapes)) for k, v in source.items()], None
-    if isinstance(source, Sequence) and len(source) > 0:
+        _count(len(source), _text_length(source.values()))
+        return [(_output_name(k), _expr(v, shapes)) for k, v in source.items()], None
+    if isinstance(source, Sequence) and not isinstance(source, bytes | bytearray):
+        _count(len(source), _text_length(source))
         return [(None, _expr(v, shapes)) for v in source], None
-    raise ParseError(f"cannot make a graph from {type(source).__name__}: {source!r}")
+    raise ParseError(f"cannot make a graph from {type(source).__name__}: {source!r:.80}")
+
+
+def _count(outputs: int, chars: int = 0) -> None:
+    if not outputs:
+        raise ParseError("nothing to build: no outputs", hint="give at least one expression")
+    if outputs > MAX_PROGRAM_LINES:
+        raise ParseError(f"more than {MAX_PROGRAM_LINES} outputs", hint="split the function")
+    if chars > MAX_TEXT_CHARS:
+        raise ParseError(f"input too long: {chars:,} characters, at most {MAX_TEXT_CHARS:,}")
+
+
+def _text_length(values) -> int:
+    return sum(len(v) for v in values if isinstance(v, str))
+
+
+def _output_name(key: object) -> Symbol:
+    """A dict key as an output's name: a name the parser would accept as a variable."""
+    name = key if isinstance(key, str) else getattr(key, "name", None)
+    valid = isinstance(name, str) and name.isidentifier() and not keyword.iskeyword(name)
+    if not valid or name.startswith("_") or len(name) > MAX_NAME_CHARS or name in RESERVED:
+        hint = "names like f, loss or y2"
+        raise ParseError(f"an output must be named by a valid name, not {key!r:.40}", hint=hint)
+    return Symbol(name, real=True)
 
 
 def _expr(v, shapes: Mapping | None = None) -> Expr:
@@ -162,9 +214,19 @@ def _expr(v, shapes: Mapping | None = None) -> Expr:
 
 def build(source: Source, shapes: Mapping | None = None) -> Graph:
     """Decompose ``source`` into a :class:`Graph` (see :func:`graph`)."""
+    try:
+        return _build(source, shapes)
+    except RecursionError:  # a safety net: the limits of parse_guards come first
+        raise ParseError("expression nested too deeply to build", hint=SPLIT) from None
+
+
+def _build(source: Source, shapes: Mapping | None) -> Graph:
     lines, program_outputs = _lines(source, shapes)
     defined = {name for name, _ in lines if name is not None}
     used = set().union(*(rhs.free_symbols for _, rhs in lines))
+    clash = sorted(n.name for n in defined & used) if program_outputs is None else []
+    if clash:  # an output named like an input would make a cycle
+        raise ParseError(f"an output is named like an input: {clash[0]}", hint="rename it")
     inputs = tuple(sorted(used - defined, key=naming.natural_key))
     taken = {s.name for s in used | defined}
     names = iter(naming.output_names(sum(n is None for n, _ in lines), taken))

@@ -23,14 +23,17 @@ from sympy.matrices.expressions import MatrixSymbol
 
 from . import parse_matrices as mx
 from .functions import relu, sigmoid, softplus
+from .parse_domain import applying, construct
 from .parse_guards import (
     ELEMENTARY,
     MAX_DEPTH,
     MAX_LITERAL_DIGITS,
     MAX_NAME_CHARS,
+    MAX_PIECES,
     SPLIT,
     check_value,
     folding,
+    logarithm,
     minmax,
     power,
 )
@@ -55,11 +58,12 @@ def build(func: Callable[..., Any], args: Any, node: ast.AST, ctx: Context, chec
 # ---------------------------------------------------------------- the whitelist
 
 FUNCTIONS: dict[str, tuple[Callable[..., sympy.Expr], int, int | None]] = {
-    **{name: (getattr(sympy, name), 1, 1) for name in ELEMENTARY},  # log: below
+    **{name: (applying(getattr(sympy, name)), 1, 1) for name in ELEMENTARY},  # log: below
     "sqrt": (lambda a: power(a, sympy.S.Half), 1, 1),
-    **{f.__name__: (f, 1, 1) for f in (sigmoid, relu, softplus, sympy.sign, sympy.Heaviside)},
-    **{name: (f, 1, 1) for name, f in [("ln", sympy.log), ("abs", sympy.Abs)]},
-    **{"log": (sympy.log, 1, 2), "heaviside": (sympy.Heaviside, 1, 1)},
+    **{f.__name__: (applying(f), 1, 1) for f in (sigmoid, relu, softplus, sympy.sign)},
+    **{name: (f, 1, 1) for name, f in [("ln", logarithm), ("abs", applying(sympy.Abs))]},
+    **{"log": (logarithm, 1, 2), "heaviside": (applying(sympy.Heaviside), 1, 1)},
+    "Heaviside": (applying(sympy.Heaviside), 1, 1),
     **{"max": (minmax(sympy.Max), 2, None), "min": (minmax(sympy.Min), 2, None)},
 }
 CONSTANTS = {"pi": sympy.pi, "π": sympy.pi, "e": sympy.E, "E": sympy.E}
@@ -93,6 +97,11 @@ _FOLD = {_SUM: folding(sympy.Add), _PRODUCT: folding(sympy.Mul)}
 
 
 # ---------------------------------------------------------------- the walk
+
+
+def negated(value: sympy.Expr) -> sympy.Expr:
+    """``-value``, its domain kept (``-(log(x) - log(x))`` must not become 0)."""
+    return construct(sympy.Mul, sympy.S.NegativeOne, value)
 
 
 def _deeper(node: ast.AST, ctx: Context, depth: int) -> int:
@@ -179,7 +188,7 @@ def _chain(node: ast.BinOp, ctx: Context, depth: int) -> sympy.Expr:
     terms = []
     for (op, operand), value in zip(operands, values, strict=True):
         if op is ast.Sub:
-            value = -value
+            value = build(negated, (value,), operand, ctx)
         elif op is ast.Div:
             value = build(power, (value, sympy.S.NegativeOne), operand, ctx)
         terms.append(value)
@@ -254,7 +263,7 @@ def _unary(node: ast.UnaryOp, ctx: Context, depth: int) -> sympy.Expr:
     value = walk(node, ctx, depth)
     if negative and mx.is_matrix(value):
         return mx.scale(sympy.S.NegativeOne, value)  # not -M, which distributes transposes
-    return -value if negative else value
+    return build(negated, (value,), node, ctx) if negative else value
 
 
 def _attribute(node: ast.Attribute, ctx: Context, depth: int) -> sympy.Expr:
@@ -326,10 +335,19 @@ def _scalars(node: ast.AST, ctx: Context, values: list, name: str) -> list:
 def _where(node: ast.Call, ctx: Context, depth: int) -> sympy.Expr:
     condition = _condition(node.args[0], ctx, depth)
     then, otherwise = _scalars(node, ctx, [walk(a, ctx, depth) for a in node.args[1:]], "where")
-    return build(sympy.Piecewise, ((then, condition), (otherwise, sympy.true)), node, ctx)
+    return _pieces(node, ctx, [(then, condition), (otherwise, sympy.true)])
+
+
+def _pieces(node: ast.Call, ctx: Context, pairs: list) -> sympy.Expr:
+    result = build(sympy.Piecewise, pairs, node, ctx)
+    if isinstance(result, sympy.Piecewise) and len(result.args) > MAX_PIECES:
+        fail(node, ctx, f"a piecewise of more than {MAX_PIECES} branches", SPLIT)
+    return result
 
 
 def _piecewise(node: ast.Call, ctx: Context, depth: int) -> sympy.Expr:
+    if len(node.args) > MAX_PIECES:
+        fail(node, ctx, f"piecewise takes at most {MAX_PIECES} branches", SPLIT)
     pairs = []
     for arg in node.args:
         if not (isinstance(arg, ast.Tuple) and len(arg.elts) == 2):
@@ -340,7 +358,7 @@ def _piecewise(node: ast.Call, ctx: Context, depth: int) -> sympy.Expr:
     if pairs[-1][1] is not sympy.true:
         message = "the last pair of piecewise needs the condition True"
         fail(node.args[-1], ctx, message, "add an otherwise branch such as (0, True)")
-    return build(sympy.Piecewise, pairs, node, ctx)
+    return _pieces(node, ctx, pairs)
 
 
 def _condition(node: ast.AST, ctx: Context, depth: int) -> sympy.Basic:
@@ -354,7 +372,7 @@ def _condition(node: ast.AST, ctx: Context, depth: int) -> sympy.Basic:
         if any(side.has(sympy.Piecewise) for side in sides):  # SymPy would fold and solve it
             fail(node, ctx, "a condition cannot contain where or piecewise", "name it first")
         relations = [
-            build(_RELATIONS[type(op)], pair, node, ctx, check=False)
+            build(applying(_RELATIONS[type(op)]), pair, node, ctx, check=False)
             for op, pair in zip(node.ops, pairwise(sides), strict=True)
         ]
         return build(sympy.And, relations, node, ctx, check=False)

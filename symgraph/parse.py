@@ -35,7 +35,11 @@ from .parse_guards import (
     MAX_LITERAL_DIGITS,
     MAX_MINMAX_ARGS,
     MAX_NAME_CHARS,
+    MAX_PIECES,
+    MAX_PROGRAM_LINES,
     MAX_ROOT_BITS,
+    MAX_SHAPE_DIM,
+    MAX_SHAPE_ENTRIES,
     MAX_TEXT_CHARS,
     SPLIT,
 )
@@ -51,7 +55,11 @@ __all__ = [
     "MAX_LITERAL_DIGITS",
     "MAX_MINMAX_ARGS",
     "MAX_NAME_CHARS",
+    "MAX_PIECES",
+    "MAX_PROGRAM_LINES",
     "MAX_ROOT_BITS",
+    "MAX_SHAPE_DIM",
+    "MAX_SHAPE_ENTRIES",
     "MAX_TEXT_CHARS",
     "ParseError",
     "Program",
@@ -132,7 +140,8 @@ def _invalid_syntax(code: str, index: int) -> tuple[str, str | None]:
 
 def _parse_module(text: str) -> tuple[ast.Module, Source]:
     if not isinstance(text, str):
-        raise TypeError(f"parse takes a str, not {type(text).__name__}")
+        hint = "sg.graph takes SymPy objects" if isinstance(text, sympy.Basic) else None
+        raise ParseError(f"parse takes a str, not {type(text).__name__}", hint=hint)
     if len(text) > MAX_TEXT_CHARS:
         raise ParseError(f"input too long: {len(text):,} characters, at most {MAX_TEXT_CHARS:,}")
     source = Source(text)
@@ -148,6 +157,9 @@ def _parse_module(text: str) -> tuple[ast.Module, Source]:
         raise ParseError(f"unreadable text: {exc}") from None
     if not module.body:
         raise ParseError("empty input", hint="write an expression such as x^2 + 1")
+    if len(module.body) > MAX_PROGRAM_LINES:
+        message = f"a program of {len(module.body):,} lines; at most {MAX_PROGRAM_LINES:,}"
+        raise ParseError(message, hint="split it into functions of fewer lines")
     return module, source
 
 

@@ -16,6 +16,13 @@ well under a second:
 * ``MAX_CONST_MAGNITUDE`` (1e300): other constants (``exp(exp(9))``) must stay below it,
   or SymPy would need astronomic precision to compare them inside ``max`` or ``abs``.
 * ``MAX_MINMAX_ARGS`` (10) per ``max``/``min``: SymPy compares every pair of arguments.
+* ``MAX_PIECES`` (50) branches per ``piecewise`` (later stages handle every pair of them).
+* ``MAX_PROGRAM_LINES`` (5000) lines of a program.
+* ``MAX_SHAPE_DIM`` (10,000) rows or columns of a matrix, ``MAX_SHAPE_ENTRIES``
+  (1,000,000) entries: NumPy allocates them at every step.
+* SymPy objects given to ``graph`` directly: at most ``MAX_TREE_NODES`` (100,000) distinct
+  nodes and ``MAX_TREE_HEIGHT`` (200) levels, exact constants of at most ``MAX_CONST_BITS``
+  bits, floats that fit a double with at most ``MAX_FLOAT_PRECISION`` (1000) bits.
 
 For the same reason (found by fuzzing: SymPy runs for minutes deciding the sign of such
 constants) complex constants (``sqrt(-1)``) are refused, a constant holding a function
@@ -25,15 +32,18 @@ condition may not contain ``where``/``piecewise``.
 
 from __future__ import annotations
 
+import numbers
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import mpmath
 import sympy
 from sympy.functions.elementary.piecewise import ExprCondPair
+from sympy.matrices.expressions import MatrixSymbol
 
 from .functions import relu, sigmoid, softplus
+from .parse_domain import construct
 from .parse_source import ParseError
 
 MAX_TEXT_CHARS = 100_000
@@ -46,6 +56,13 @@ MAX_ROOT_BITS = 1000
 MAX_FOLD_BITS = 100_000
 MAX_CONST_MAGNITUDE = 1e300
 MAX_MINMAX_ARGS = 10
+MAX_PIECES = 50
+MAX_PROGRAM_LINES = 5000
+MAX_SHAPE_DIM = 10_000
+MAX_SHAPE_ENTRIES = 1_000_000
+MAX_TREE_NODES = 100_000
+MAX_TREE_HEIGHT = 200
+MAX_FLOAT_PRECISION = 1000
 
 SPLIT = "split it into a program of named steps"
 _UNDEFINED = frozenset({sympy.zoo, sympy.nan, sympy.oo, -sympy.oo})
@@ -62,8 +79,17 @@ def _const_bits(expr: sympy.Basic, kinds: tuple[type, ...] = (sympy.Rational,)) 
 
 def power(base: sympy.Expr, exponent: sympy.Expr) -> sympy.Expr:
     """``base**exponent``, refused before SymPy starts an exact power or root it cannot finish."""
+    check_power(base, exponent)
+    return construct(sympy.Pow, base, exponent)
+
+
+def check_power(base: sympy.Expr, exponent: sympy.Expr, functions: bool = True) -> None:
+    """Refuse ``base**exponent`` if SymPy could not finish computing it exactly, and (with
+    ``functions``) powers of function values of constants, which the parser's later
+    steps could not compare quickly."""
     if (
-        base.is_number
+        functions
+        and base.is_number
         and exponent.is_number
         and (base.has(sympy.Function) or exponent.has(sympy.Function))
     ):
@@ -74,14 +100,13 @@ def power(base: sympy.Expr, exponent: sympy.Expr) -> sympy.Expr:
     if numeric != 0 and abs(_approx(numeric)) > MAX_CONST_EXPONENT:
         raise ParseError("exponent too large", hint=f"at most {MAX_CONST_EXPONENT} here")
     if numeric == 0 or not bits:
-        return sympy.Pow(base, exponent)
+        return
     if numeric.is_Rational and not numeric.is_Integer:
         # SymPy factors the base to extract roots: keep that small.
         if bits * abs(numeric.p) > MAX_ROOT_BITS or numeric.q > MAX_CONST_EXPONENT:
             raise ParseError("fractional power of a large constant", hint="use a float")
     elif bits * abs(_approx(numeric)) > MAX_CONST_BITS:
         raise ParseError("constant power too large", hint=f"at most {MAX_CONST_BITS} bits")
-    return sympy.Pow(base, exponent)
 
 
 def folding(func: type[sympy.Expr]) -> Callable[..., sympy.Expr]:
@@ -91,7 +116,7 @@ def folding(func: type[sympy.Expr]) -> Callable[..., sympy.Expr]:
         # Each operand is checked, but SymPy folds all their constants together at once.
         if sum(_const_bits(a) for a in args) > MAX_FOLD_BITS:
             raise ParseError("too many large constants in one sum or product", hint=SPLIT)
-        return func(*args)
+        return construct(func, *args)
 
     return build
 
@@ -103,9 +128,20 @@ def minmax(func: type[sympy.Expr]) -> Callable[..., sympy.Expr]:
         # SymPy merges nested max(max(...)), then compares every pair of arguments.
         if sum(len(a.args) if isinstance(a, func) else 1 for a in args) > MAX_MINMAX_ARGS:
             raise ParseError(f"more than {MAX_MINMAX_ARGS} arguments to compare", hint=SPLIT)
-        return func(*args)
+        return construct(func, *args)
 
     return build
+
+
+def logarithm(arg: sympy.Expr, base: sympy.Expr | None = None) -> sympy.Expr:
+    """``log(arg)``, or ``log(arg, base)`` as ``log(arg)/log(base)``, its domain kept: SymPy
+    would make ``log(x, 0)`` 0 and ``log(x, x)`` 1."""
+    if base is None:
+        return construct(sympy.log, arg)
+    if base.is_number and not (base.is_positive and base != 1):
+        raise ParseError(f"log(x, {base}): the base must be positive and not 1")
+    top, bottom = construct(sympy.log, arg), construct(sympy.log, base)
+    return construct(sympy.Mul, top, construct(sympy.Pow, bottom, sympy.S.NegativeOne))
 
 
 def _approx(expr: sympy.Basic) -> Any:
@@ -164,3 +200,85 @@ def check_value(expr: sympy.Basic) -> None:
             raise ParseError("number out of range", hint="constants must fit a double")
     if expr.is_number and not expr.is_Number and _approx(expr).imag:
         raise ParseError("complex value", hint="the variables and constants here are real")
+
+
+# ---------------------------------------------------------------- SymPy objects
+
+
+def check_tree(expr: sympy.Basic) -> None:
+    """Refuse a SymPy object too large, too deep or with constants too large to handle.
+
+    Its size counts a shared subexpression once for each use: SymPy's own walks
+    (``free_symbols``, ``has``, ``xreplace``) visit every path, so a DAG of 60 nodes with
+    2**60 paths is huge. Iterative and keyed by identity, so that neither a deep tree nor
+    its hash (which recurses as deep as the tree) can overflow Python's stack here."""
+    measured: dict[int, tuple[int, int]] = {}  # id -> (height, size)
+    keep, stack = [], [(expr, False)]
+    while stack:
+        node, done = stack.pop()
+        if done:
+            parts = [measured[id(a)] for a in node.args]
+            height = 1 + max((h for h, _ in parts), default=0)
+            size = 1 + sum(n for _, n in parts)
+            if height > MAX_TREE_HEIGHT:
+                message = f"expression nested deeper than {MAX_TREE_HEIGHT} levels"
+                raise ParseError(message, hint=SPLIT)
+            if size > MAX_TREE_NODES:
+                message = f"expression with more than {MAX_TREE_NODES:,} nodes"
+                raise ParseError(message + " (counting each use of a shared part)", hint=SPLIT)
+            measured[id(node)] = height, size
+        elif id(node) not in measured:
+            if not isinstance(node, sympy.Basic):
+                raise ParseError(f"not a SymPy expression: {type(node).__name__}")
+            _check_node(node)
+            keep.append(node)  # ids stay valid while the objects live
+            stack.append((node, True))
+            stack.extend((a, False) for a in node.args if id(a) not in measured)
+
+
+def _check_node(node: sympy.Basic) -> None:
+    if node in _UNDEFINED:
+        raise ParseError(f"undefined value in the expression: {node}")
+    if node.is_Rational and _const_bits(node) > MAX_CONST_BITS:
+        raise ParseError("exact constant too large", hint=f"at most {MAX_CONST_BITS} bits")
+    if node.is_Float and (node._prec > MAX_FLOAT_PRECISION or not _double(node)):
+        hint = f"floats must fit a double, with at most {MAX_FLOAT_PRECISION} bits"
+        raise ParseError("float constant out of range", hint=hint)
+    if node.is_Pow and node.exp.is_number:  # the parser's rules: 3**(10**9) is never computed
+        if node.base.is_number:
+            check_power(node.base, node.exp, functions=False)
+        elif abs(_approx(node.exp)) > MAX_CONST_EXPONENT:  # without walking the base
+            raise ParseError("exponent too large", hint=f"at most {MAX_CONST_EXPONENT} here")
+    if isinstance(node, sympy.Max | sympy.Min) and len(node.args) > MAX_MINMAX_ARGS:
+        raise ParseError(f"more than {MAX_MINMAX_ARGS} arguments to compare", hint=SPLIT)
+    if isinstance(node, sympy.Piecewise) and len(node.args) > MAX_PIECES:
+        raise ParseError(f"a piecewise of more than {MAX_PIECES} branches", hint=SPLIT)
+    name = getattr(node, "name", None)
+    if isinstance(name, str) and len(name) > MAX_NAME_CHARS:
+        raise ParseError(f"name longer than {MAX_NAME_CHARS} characters: {name[:20]}...")
+    if isinstance(node, MatrixSymbol):
+        check_shape(f"the shape of the matrix {node.name}", node.shape)
+
+
+def _double(value: sympy.Float) -> bool:
+    return value == 0 or sys.float_info.min <= abs(value) <= sys.float_info.max
+
+
+def check_shape(label: str, dims: Any) -> tuple[int, int]:
+    """``(rows, columns)``, two positive integers within ``MAX_SHAPE_DIM`` and
+    ``MAX_SHAPE_ENTRIES``, or a ParseError on ``label`` (``shapes['W']``) saying why not."""
+    seq = isinstance(dims, Sequence | sympy.Tuple) and not isinstance(dims, str | bytes)
+    given = tuple(dims) if seq else ()
+    if len(given) != 2 or not all(_positive_int(d) for d in given):
+        hint = "two positive integers (rows, columns), e.g. (3, 1) for a column vector"
+        raise ParseError(f"{label} is {dims!r}", hint=hint)
+    rows, cols = int(given[0]), int(given[1])
+    if max(rows, cols) > MAX_SHAPE_DIM or rows * cols > MAX_SHAPE_ENTRIES:
+        hint = f"at most {MAX_SHAPE_DIM:,} rows or columns and {MAX_SHAPE_ENTRIES:,} entries"
+        raise ParseError(f"{label} is {rows}×{cols}, too large", hint=hint)
+    return rows, cols
+
+
+def _positive_int(d: Any) -> bool:
+    integral = isinstance(d, numbers.Integral) or getattr(d, "is_Integer", False)
+    return integral and not isinstance(d, bool) and d > 0

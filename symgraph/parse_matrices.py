@@ -18,7 +18,6 @@ symgraph.parse.ParseError: cannot multiply W (3×2) by W (3×2): the inner dimen
 from __future__ import annotations
 
 import keyword
-import numbers
 from collections.abc import Callable, Collection, Mapping, Sequence
 from typing import Any
 
@@ -28,7 +27,7 @@ from sympy.matrices.expressions import MatrixExpr, ZeroMatrix
 
 from . import functions
 from .functions import msum
-from .parse_guards import MAX_NAME_CHARS
+from .parse_guards import MAX_NAME_CHARS, check_shape
 from .parse_source import ParseError
 
 Shape = tuple[int, int]
@@ -88,15 +87,7 @@ def _shape_name(name: Any, reserved: Collection[str]) -> str:
 
 
 def _shape(name: str, shape: Any) -> Shape:
-    dims = tuple(shape) if isinstance(shape, Sequence) and not isinstance(shape, str) else ()
-    if len(dims) != 2 or not all(_positive_int(d) for d in dims):
-        hint = "two positive integers (rows, columns), e.g. (3, 1) for a column vector"
-        raise ParseError(f"shapes['{name}'] is {shape!r}", hint=hint)
-    return int(dims[0]), int(dims[1])
-
-
-def _positive_int(d: Any) -> bool:
-    return isinstance(d, numbers.Integral) and not isinstance(d, bool) and d > 0
+    return check_shape(f"shapes['{name}']", shape)
 
 
 # ---------------------------------------------------------------- products and sums

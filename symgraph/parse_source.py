@@ -8,6 +8,7 @@ every refusal names the place the user sees.
 from __future__ import annotations
 
 import ast
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, NoReturn
@@ -50,6 +51,8 @@ ParseError.__module__ = "symgraph.parse"  # its public home, in tracebacks and d
 
 # ---------------------------------------------------------------- source and positions
 
+_NEWLINE = re.compile(r"\r\n|\r|\n")
+
 
 class Source:
     """The user's text and the code given to ``ast.parse``, with a column map between them.
@@ -60,7 +63,9 @@ class Source:
     """
 
     def __init__(self, text: str) -> None:
-        self.lines = text.split("\n")
+        # Python ends a line at \r\n, \r or \n; so must the map, or a bare \r puts
+        # Python's line numbers past the end of ours
+        self.lines = _NEWLINE.split(text)
         indents = [s[: len(s) - len(s.lstrip())] for s in self.lines]
         code = [i for s, i in zip(self.lines, indents, strict=True) if s.strip()[:1] not in "#"]
         margin = min(code, key=len, default="")
@@ -71,7 +76,7 @@ class Source:
         self._encoded: dict[int, bytes] = {}
 
     def line_text(self, line: int | None) -> str | None:
-        return self.lines[line - 1].rstrip("\r") if line and 1 <= line <= len(self.lines) else None
+        return self.lines[line - 1] if line and 1 <= line <= len(self.lines) else None
 
     def column(self, line: int, index: int) -> int:
         """The 1-based column in the user's line of character ``index`` of the code line."""

@@ -231,9 +231,10 @@ def test_empty_input(text):
         parse(text)
 
 
-def test_only_text_is_parsed():
-    with pytest.raises(TypeError):
-        parse(x**2)  # type: ignore[arg-type]
+@pytest.mark.parametrize("value", [x**2, None, b"x", 3, ["x"]])
+def test_only_text_is_parsed(value):
+    with pytest.raises(ParseError, match="parse takes a str"):
+        parse(value)  # type: ignore[arg-type]
 
 
 # ---------------------------------------------------------------- code injection
@@ -326,7 +327,8 @@ def test_the_lecture_program():
     )
     assert program.output == f
     name, rhs = program.lines[0][0], program.lines[2][1]
-    assert any(s is name for s in rhs.free_symbols)  # the same real Symbol objects
+    # the same real symbol (equal, assumptions included; SymPy's caches decide identity)
+    assert name in rhs.free_symbols
     assert all(s.is_real for s in rhs.free_symbols)
 
 

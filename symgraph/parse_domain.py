@@ -1,0 +1,141 @@
+"""Constructing the parser's SymPy nodes: bounded in time, and without losing a domain.
+
+SymPy's automatic evaluation has two costs the parser cannot accept:
+
+* **It folds domains away.** ``x/x`` is 1, ``log(x) - log(x)`` is 0 and ``sqrt(x)**2`` is
+  ``x``, true only where the cancelled part is defined. :func:`construct` compares the
+  domain conditions of the arguments (``x ≠ 0``, ``x ≥ 0``, ``log`` of something) with
+  those of the result; if one vanished, the node is built unevaluated (``x/x`` stays
+  ``x/x``), so evaluation at 0 fails at that step.
+* **Its assumption system is exponential in depth.** ``sinh(arg)`` asks whether ``arg`` is
+  zero, which for ``sinh(...)**2`` eight deep runs for seconds. :func:`construct` lets
+  SymPy see only the top ``EVAL_DEPTH`` levels of the arguments: deeper subexpressions are
+  replaced by real placeholders for the evaluation and put back unevaluated, so SymPy
+  still folds coefficients and merges sums (``2*(3*sinh(…))`` is ``6*sinh(…)``) but never
+  queries a deep tree.
+
+>>> x = sympy.Symbol("x", real=True)
+>>> construct(sympy.Mul, x, 1 / x), construct(sympy.Mul, sympy.Integer(2), x, x)
+(x/x, 2*x**2)
+"""
+
+from __future__ import annotations
+
+from functools import cmp_to_key, lru_cache
+from typing import Any
+
+import sympy
+from sympy import Basic
+from sympy.core.function import Application
+from sympy.functions.elementary.miscellaneous import MinMaxBase
+from sympy.matrices.expressions import MatrixExpr
+
+from .functions import relu, sigmoid, softplus
+
+#: Levels of the arguments SymPy's evaluation sees when a node is built; deeper parts
+#: are placeholders, so the assumption queries of one construction are bounded.
+EVAL_DEPTH = 3
+
+#: Functions defined on every real number: they add no domain condition.
+_ENTIRE = frozenset(
+    {sympy.exp, sympy.sin, sympy.cos, sympy.atan, sympy.sinh, sympy.cosh, sympy.tanh}
+    | {sympy.Abs, sympy.sign, sympy.Heaviside, sympy.Max, sympy.Min, sigmoid, relu, softplus}
+    | {sympy.Piecewise}  # its branches' conditions hold only where they are taken
+)
+_TRANSPARENT = (sympy.Add, sympy.Mul, sympy.Pow, Application, MinMaxBase)
+_NONE: frozenset = frozenset()
+_ORDER = cmp_to_key(Basic.compare)
+
+
+def _own(e: Basic) -> frozenset:
+    """The domain conditions a node adds itself, as hashable (kind, subexpression) pairs."""
+    if e.is_Pow:
+        base, exponent = e.args
+        if exponent.is_Integer:
+            return _NONE if exponent >= 0 else frozenset({("nonzero", base)})
+        if base.is_Number and base > 0:
+            return _NONE
+        if exponent.is_Rational or exponent.is_Float:  # a root: base ≥ 0 (> 0 if negative)
+            kinds = ("root", "nonzero") if exponent < 0 else ("root",)
+            return frozenset((k, base) for k in kinds)
+        return frozenset({("power", base)})
+    if isinstance(e, Application) and type(e) not in _ENTIRE and not e.is_Boolean:
+        return frozenset({("function", e)})
+    return _NONE
+
+
+@lru_cache(maxsize=1 << 14)
+def conditions(e: Basic) -> frozenset:
+    """Every domain condition in ``e``: where it is defined, each must hold."""
+    if e.is_Atom or isinstance(e, MatrixExpr):
+        return _NONE
+    inner = frozenset().union(*map(conditions, e.args))
+    own = _own(e)
+    return inner | own if own else inner
+
+
+def unevaluated(func: Any, args: Any) -> Basic:
+    """``func(*args)`` as it stands; sums and products in SymPy's canonical order, so an
+    unevaluated node equals the evaluated one when SymPy would not have changed it."""
+    if func in (sympy.Add, sympy.Mul):
+        args = sorted(args, key=_ORDER)
+    try:
+        return func(*args, evaluate=False)
+    except TypeError:  # containers (ExprCondPair, Tuple) take no keyword, and never fold
+        return func(*args)
+
+
+def _truncated(e: Basic, depth: int, table: dict) -> Basic:
+    if e.is_Atom or e.is_number or not isinstance(e, sympy.Expr) or isinstance(e, MatrixExpr):
+        return e  # a matrix keeps its shape: it is never a (scalar) placeholder
+    opaque = not isinstance(e, _TRANSPARENT) or isinstance(e, sympy.Piecewise)
+    if depth >= EVAL_DEPTH or opaque:
+        if e not in table:
+            table[e] = sympy.Dummy(real=True)
+        return table[e]
+    args = [_truncated(a, depth + 1, table) for a in e.args]
+    if all(a is b for a, b in zip(args, e.args, strict=True)):
+        return e
+    return unevaluated(e.func, args)
+
+
+def replaced(e: Basic, back: dict) -> Basic:
+    """``e`` with the keys of ``back`` replaced by their values, without re-evaluating
+    (``xreplace`` would evaluate every rebuilt node, and ask deep assumption queries)."""
+    if e in back:
+        return back[e]
+    if e.is_Atom or not (e.free_symbols & back.keys()):
+        return e
+    return unevaluated(e.func, [replaced(a, back) for a in e.args])
+
+
+def construct(func: Any, *args: Basic) -> Basic:
+    """``func(*args)`` evaluated by SymPy on a bounded view of the arguments, unevaluated
+    where evaluation would drop a domain condition of an argument."""
+    table: dict[Basic, sympy.Dummy] = {}
+    view = [_truncated(a, 1, table) for a in args]
+    result = func(*view)
+    if table:
+        result = replaced(result, {v: k for k, v in table.items()})
+    wanted = frozenset().union(*map(conditions, args))
+    if wanted and not wanted <= conditions(result):
+        return _kept(func, args)
+    return result
+
+
+def _kept(func: Any, args: tuple) -> Basic:
+    """``func(*args)`` unevaluated, its numbers folded into one (``6*x/x``, not ``2*3*x/x``)."""
+    numbers = [a for a in args if a.is_number]
+    if func in (sympy.Add, sympy.Mul) and len(numbers) > 1:
+        args = (func(*numbers), *(a for a in args if not a.is_number))
+    return unevaluated(func, args)
+
+
+def applying(func: Any):
+    """A builder for ``func`` through :func:`construct` (named for error messages)."""
+
+    def build(*args: Basic) -> Basic:
+        return construct(func, *args)
+
+    build.__name__ = getattr(func, "__name__", "build")
+    return build
