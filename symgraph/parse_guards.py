@@ -113,12 +113,17 @@ def folding(func: type[sympy.Expr]) -> Callable[..., sympy.Expr]:
     """``func`` (Add or Mul), refused when its operands hold too many large constants."""
 
     def build(*args: sympy.Expr) -> sympy.Expr:
-        # Each operand is checked, but SymPy folds all their constants together at once.
-        if sum(_const_bits(a) for a in args) > MAX_FOLD_BITS:
-            raise ParseError("too many large constants in one sum or product", hint=SPLIT)
+        check_folding(*args)
         return construct(func, *args)
 
     return build
+
+
+def check_folding(*args: sympy.Expr) -> None:
+    """Refuse a sum or product whose operands hold too many large constants."""
+    # Each operand is checked, but SymPy folds all their constants together at once.
+    if sum(_const_bits(a) for a in args) > MAX_FOLD_BITS:
+        raise ParseError("too many large constants in one sum or product", hint=SPLIT)
 
 
 def minmax(func: type[sympy.Expr]) -> Callable[..., sympy.Expr]:
@@ -261,7 +266,9 @@ def _check_node(node: sympy.Basic) -> None:
 
 
 def _double(value: sympy.Float) -> bool:
-    return value == 0 or sys.float_info.min <= abs(value) <= sys.float_info.max
+    # subnormals (5e-324 and up) are doubles too; Float(0.0) == 0 is False in SymPy
+    f = float(value)
+    return value.is_zero or (f != 0.0 and abs(f) <= sys.float_info.max)
 
 
 def check_shape(label: str, dims: Any) -> tuple[int, int]:

@@ -28,7 +28,7 @@ from sympy.functions.elementary.piecewise import ExprCondPair
 from sympy.matrices.expressions.applyfunc import ElementwiseApplyFunction
 
 from .. import functions, safety
-from ..parse_guards import MAX_CONST_BITS, MAX_MINMAX_ARGS, folding, power
+from ..parse_guards import MAX_CONST_BITS, MAX_MINMAX_ARGS, check_folding, power
 from ..parse_source import ParseError
 
 #: Classes built without ``evaluate=`` (they take no such option).
@@ -189,7 +189,7 @@ def _guard(cls: type, parts: list) -> Basic | None:
         if numbers:
             power(base, sympy.Add(*numbers))
     elif cls in (sympy.Add, sympy.Mul):
-        folding(lambda *args: None)(*parts)
+        check_folding(*parts)
     elif cls in (sympy.Max, sympy.Min) and len(parts) > MAX_MINMAX_ARGS:
         raise ParseError(f"more than {MAX_MINMAX_ARGS} arguments to compare")
     return None
