@@ -41,6 +41,21 @@ Source = str | Expr | Sequence | Mapping | Program
 PRINT_ORDER_MAX_TERMS = 8
 
 
+#: Products with more factors than this are split into steps of at most this many: the
+#: local partials of an n-factor step hold n - 1 factors each, so a 1,000-factor step
+#: would cost 10⁶ nodes to differentiate and evaluate. Lecture products are shorter.
+MAX_STEP_FACTORS = 32
+
+
+def _chunked(e: Expr) -> Expr:
+    """A long product as a product of sub-products, each one step (at most
+    :data:`MAX_STEP_FACTORS` factors each, nested as deep as needed)."""
+    args, n = e.args, MAX_STEP_FACTORS
+    while len(args) > n:
+        args = tuple(sympy.Mul(*args[i : i + n], evaluate=False) for i in range(0, len(args), n))
+    return sympy.Mul(*args, evaluate=False)
+
+
 def _print_order(e: Basic) -> tuple[Basic, ...]:
     if e.is_Add and len(e.args) > PRINT_ORDER_MAX_TERMS:
         return e.args
@@ -93,6 +108,8 @@ class _Builder:
         Arguments are visited in the order SymPy prints them, so steps are numbered
         as the formula reads (``exp(a) - sin(b)`` gives ``t1 = exp(a)``, ``f = t1 - t2``).
         """
+        if e.is_Mul and not isinstance(e, MatrixExpr) and len(e.args) > MAX_STEP_FACTORS:
+            e = _chunked(e)
         args = e.args
         # the print order only matters when two or more arguments make new steps; it is
         # costly to find (sort keys of whole subtrees), so it is skipped otherwise

@@ -69,8 +69,10 @@ class Forward:
 
     @cached_property
     def derivative(self) -> dict[Symbol, Expr]:
-        """Directional derivative of every output, in closed form."""
-        return naming.NameDict({o: self.closed_form(o) for o in self.graph.outputs})
+        """Directional derivative of every output, in closed form (within the budget)."""
+        g = self.graph
+        g.check_total((self.in_steps(o) for o in g.outputs), "the closed-form derivative")
+        return naming.NameDict({o: self.closed_form(o) for o in g.outputs})
 
     def as_program(self) -> list[tuple[Symbol, Expr]]:
         """Straight-line program computing the values, then the tangents."""

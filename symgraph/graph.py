@@ -19,7 +19,7 @@ f = t1*t2
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cached_property
 
@@ -35,8 +35,9 @@ from sympy.matrices.expressions import (
 
 from . import naming, rules
 from .parse import Program
+from .parse_domain import substituted
 from .rules import local_partial, pullback, pushforward
-from .simplify import CLOSED_FORM_MAX_NODES, tree_size
+from .simplify import CLOSED_FORM_MAX_NODES, CLOSED_FORMS_MAX_TOTAL, tree_size
 
 Source = str | Expr | Sequence | Mapping | Program
 
@@ -49,10 +50,10 @@ class ClosedFormTooLarge(GraphError):
     """A closed form in the inputs would exceed :data:`~symgraph.simplify.CLOSED_FORM_MAX_NODES`."""
 
 
-def too_large(what: str) -> ClosedFormTooLarge:
+def too_large(what: str, limit: int = CLOSED_FORM_MAX_NODES) -> ClosedFormTooLarge:
     """The error for a closed form beyond the budget, pointing to the step form."""
     return ClosedFormTooLarge(
-        f"{what} would have more than {CLOSED_FORM_MAX_NODES} nodes written out in the "
+        f"{what} would have more than {limit} nodes written out in the "
         "inputs (the expansion repeats shared subexpressions); use the step form instead: "
         "g.steps, rv.adjoints or rv.as_program() (fw.tangents for forward mode), and "
         "rv.evaluate(at) for numbers"
@@ -214,14 +215,23 @@ class Graph:
                         stack.append(p)
             for name in sorted(missing, key=self.order.__getitem__):
                 s = self.step[name]
-                closed[name] = s.expr.xreplace({p: closed[p] for p in s.parents})
+                closed[name] = substituted(s.expr, {p: closed[p] for p in s.parents})
         return closed[target]
 
     def in_inputs(self, expr: Basic, what: str = "the expression") -> Basic:
         """``expr``, written in step names, rewritten in the inputs (within the budget)."""
         if tree_size(expr, weights=self.sizes) > CLOSED_FORM_MAX_NODES:
             raise too_large(what)
-        return expr.xreplace({s: self.expand(s) for s in expr.free_symbols if s in self.step})
+        return substituted(expr, {s: self.expand(s) for s in expr.free_symbols if s in self.step})
+
+    def check_total(self, exprs: Iterable[Basic], what: str) -> None:
+        """Refuse closed forms (in step names) that together exceed
+        :data:`~symgraph.simplify.CLOSED_FORMS_MAX_TOTAL` nodes in the inputs."""
+        total = 0
+        for e in exprs:
+            total += tree_size(e, CLOSED_FORMS_MAX_TOTAL, weights=self.sizes)
+            if total > CLOSED_FORMS_MAX_TOTAL:
+                raise too_large(what, CLOSED_FORMS_MAX_TOTAL)
 
     @cached_property
     def _closed(self) -> dict[Basic, Expr]:

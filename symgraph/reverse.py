@@ -80,8 +80,10 @@ class Reverse:
 
     @cached_property
     def gradient(self) -> dict[Symbol, Expr]:
-        """``∂(seeded output)/∂x`` for every input, in closed form."""
-        return naming.NameDict({x: self.closed_form(x) for x in self.graph.inputs})
+        """``∂(seeded output)/∂x`` for every input, in closed form (within the budget)."""
+        g = self.graph
+        g.check_total((self.in_steps(x) for x in g.inputs), "the closed-form gradient")
+        return naming.NameDict({x: self.closed_form(x) for x in g.inputs})
 
     def as_program(self) -> list[tuple[Symbol, Expr]]:
         """Straight-line program computing the values, then the adjoints."""
@@ -185,10 +187,16 @@ def jacobian(g: Graph, mode: str = "auto") -> sympy.Matrix:
     choice = choose_mode(g) if mode == "auto" else ModeChoice(mode, 0, "requested")
     log.info("jacobian: %s (%s)", choice.mode, choice.reason)
     if choice.mode == "forward":
-        columns = [g.forward(x).derivative for x in g.inputs]
+        sweeps = [g.forward(x) for x in g.inputs]
+        forms = (fw.in_steps(o) for fw in sweeps for o in g.outputs)
+        g.check_total(forms, "the closed-form Jacobian")
+        columns = [fw.derivative for fw in sweeps]
         rows = [[col[o] for col in columns] for o in g.outputs]
     else:
-        gradients = [g.reverse(o).gradient for o in g.outputs]  # one sweep per output
+        sweeps = [g.reverse(o) for o in g.outputs]  # one sweep per output
+        forms = (rv.in_steps(x) for rv in sweeps for x in g.inputs)
+        g.check_total(forms, "the closed-form Jacobian")
+        gradients = [rv.gradient for rv in sweeps]
         rows = [[grad[x] for x in g.inputs] for grad in gradients]
     matrix = sympy.Matrix(len(g.outputs), len(g.inputs), lambda i, j: rows[i][j])
     matrix.mode_choice = choice

@@ -42,6 +42,10 @@ THOROUGH_SECONDS = 5.0
 #: walking it takes minutes; the step form (``rv.adjoints``, ``as_program()``) stays small.
 CLOSED_FORM_MAX_NODES = 20_000
 
+#: The most nodes all the closed forms of one result (a gradient, a Jacobian) may have
+#: together: n inputs of a product of n factors have n closed forms of n nodes each.
+CLOSED_FORMS_MAX_TOTAL = 500_000
+
 
 def tree_size(
     expr: Basic, limit: int = CLOSED_FORM_MAX_NODES, weights: Mapping | None = None

@@ -5,7 +5,9 @@ and only ValueErrors escape the closed-form entry points, on random input."""
 from __future__ import annotations
 
 import contextlib
+import math
 
+import mpmath
 import numpy as np
 import pytest
 import sympy
@@ -202,3 +204,68 @@ def test_the_measured_size_bounds_the_expansion(expr):
     g = sg.graph(expr)
     for node in g.order:  # the oracle: the expansion, built and counted node by node
         assert sum(1 for _ in sympy.preorder_traversal(g.expand(node))) <= g.sizes[node]
+
+
+# ---------------------------------------------------------------- long products, totals
+
+
+@pytest.mark.parametrize("n", [33, 100, 1000])
+def test_a_long_product_is_split_into_steps_and_differentiates_right(n):
+    # an n-factor step's local partials hold n - 1 factors each (10⁶ nodes at n = 1000):
+    # the builder splits long products into steps of at most MAX_STEP_FACTORS factors
+    from symgraph.build import MAX_STEP_FACTORS
+
+    xs = sympy.symbols(f"x0:{n}", real=True)
+    g = sg.graph(3 * sympy.Mul(*xs))
+    assert all(len(s.expr.args) <= MAX_STEP_FACTORS + 1 for s in g.steps)  # + the 3
+    at = {x.name: 1 + k / n for k, x in enumerate(xs)}
+    ev = g.reverse().evaluate(at)
+    values = list(at.values())
+    for k in range(0, n, max(1, n // 6)):
+        expected = 3 * math.prod(values[:k] + values[k + 1 :])  # ∂(3 x0 ... xn)/∂xk
+        assert ev.gradient[xs[k].name] == pytest.approx(expected, rel=1e-12)
+        assert g.forward(xs[k].name).evaluate(at).derivative["f"] == pytest.approx(expected)
+
+
+def test_short_products_stay_one_step():
+    g = sg.graph("(x + y)*(y + 1)*x*y")
+    assert len(g.steps) == 3 and str(g.steps[-1].expr) == "t1*t2*x*y"
+
+
+def test_closed_forms_of_one_result_share_a_total_budget():
+    # each closed form of the gradient of a 1,000-factor product is small, but together
+    # they are 10⁶ nodes: refused, pointing to the step form, which still answers
+    from symgraph.simplify import CLOSED_FORMS_MAX_TOTAL
+
+    xs = sympy.symbols("x0:1000", real=True)
+    g = sg.graph(sympy.Mul(*xs))
+    for call in (g.gradient, lambda: g.jacobian(mode="forward")):
+        with pytest.raises(ClosedFormTooLarge, match=f"more than {CLOSED_FORMS_MAX_TOTAL}"):
+            call()
+    assert g.reverse().evaluate({x.name: 1.0 for x in xs}).gradient["x7"] == 1.0
+    small = sg.graph(sympy.Mul(*xs[:40]))
+    assert small.gradient()["x3"] == sympy.Mul(*xs[:3], *xs[4:40])
+
+
+def test_deep_closed_forms_are_built_without_sympys_assumption_queries():
+    # expanding a step re-evaluated every node with its full expansion (xreplace), whose
+    # assumption queries are exponential in depth: to_latex of this took 10-47 s
+    nest = "log(x)"
+    for _ in range(8):
+        nest = f"sinh({nest})**2"
+    rv = sg.graph(nest).reverse()
+    text = sg.to_latex(rv, at={"x": 2.0})
+    assert r"\bar{x}" in text
+
+    def f(t):  # the oracle: mpmath's numerical derivative of the same formula
+        v = mpmath.log(t)
+        for _ in range(8):
+            v = mpmath.sinh(v) ** 2
+        return v
+
+    x = sympy.Symbol("x", real=True)
+    for v in (1.5, 2.0):
+        with mpmath.workdps(30):
+            want = float(mpmath.diff(f, v))
+        assert rv.evaluate({"x": v}).gradient["x"] == pytest.approx(want, rel=1e-9)
+        assert float(rv.gradient["x"].subs(x, v)) == pytest.approx(want, rel=1e-9)

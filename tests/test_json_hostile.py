@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 
 import pytest
+import sympy
 
 import symgraph as sg
 from symgraph.export import trees
@@ -163,3 +164,13 @@ def test_a_sweep_too_costly_to_recompute_is_refused(monkeypatch):
     with pytest.raises(sg.JSONFormatError, match="would take too long"):
         sg.from_json(text)
     assert sg.from_json(graph_text).steps  # as a graph: fine
+
+
+def test_sympys_own_applyfunc_round_trips():
+    # SymPy's applyfunc binds a Dummy without assumptions; it is admitted as written
+    from symgraph.functions import msum, sigmoid
+
+    W, x = sympy.MatrixSymbol("W", 3, 2), sympy.MatrixSymbol("x", 2, 1)
+    rv = sg.graph(msum((W * x).applyfunc(sigmoid))).reverse()
+    back = sg.from_json(sg.to_json(rv))
+    assert back.graph.steps == rv.graph.steps and dict(back.adjoints) == dict(rv.adjoints)

@@ -242,7 +242,9 @@ def _decode_symbol(name: Any, assumptions: Any = _REAL) -> Symbol:
 
 
 def _decode_dummy(name: Any, index: Any, assumptions: Any) -> sympy.Dummy:
-    given = _assumptions(assumptions, name)
+    # a bound variable may also carry none: SymPy's own applyfunc makes ``d`` that way,
+    # and knowing less never changes a derivative
+    given = {} if assumptions == {} else _assumptions(assumptions, name)
     return sympy.Dummy(_name(name, "a name"), need(index, int, "an index"), **given)
 
 
