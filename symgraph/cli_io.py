@@ -57,14 +57,20 @@ def pairs(text: str, option: str) -> list[tuple[str, str]]:
     """``a=1,b=2`` -> [("a", "1"), ("b", "2")]; a name given twice is an error."""
     out: dict[str, str] = {}
     for item in text.split(","):
-        name, eq, value = item.partition("=")
-        name, value = name.strip(), value.strip()
-        if not eq or not name or not value:
-            raise UsageError(f"{option} wants name=value pairs separated by commas, not {item!r}")
+        name, value = _assignment(item, f"{option} wants name=value pairs separated by commas")
         if name in out:
             raise UsageError(f"{option} gives {name} twice ({out[name]} and {value})")
         out[name] = value
     return list(out.items())
+
+
+def _assignment(item: str, wants: str) -> tuple[str, str]:
+    """``name=value`` as its two stripped sides, or a UsageError saying what was wanted."""
+    name, eq, value = item.partition("=")
+    name, value = name.strip(), value.strip()
+    if not eq or not name or not value:
+        raise UsageError(f"{wants}, not {item!r}")
+    return name, value
 
 
 def number(text: str, what: str) -> float:
@@ -107,10 +113,7 @@ def claims(items: list[str] | None) -> dict[str, object]:
         raise UsageError('check needs at least one --claim, e.g. --claim "x=2*x"')
     out: dict[str, object] = {}
     for item in items:
-        name, eq, value = item.partition("=")
-        name, value = name.strip(), value.strip()
-        if not eq or not name or not value:
-            raise UsageError(f"--claim wants NAME=FORMULA or NAME=NUMBER, not {item!r}")
+        name, value = _assignment(item, "--claim wants NAME=FORMULA or NAME=NUMBER")
         if name in out:
             raise UsageError(f"two claims for {name}: give one --claim a node")
         try:

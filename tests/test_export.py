@@ -132,7 +132,7 @@ def test_kinks_are_listed_with_their_convention():
     for kink, words in [("split", "derivatives split evenly"), ("first", "first piece")]:
         out = sg.to_latex(g.reverse(), at={"u1": 1, "u2": 1}, kink=kink)
         assert rf"Kinks at this point (convention {kink}: {words}" in out
-        assert r"= 1 \quad \text{(kink)}" in out and r"\text{a kink at } u_{1} = 1" in out
+        assert r"= 1 \quad \text{(kink)}" in out and r"\text{a tie of max: } u_{1} = 1" in out
     assert "Kinks" not in sg.to_latex(g.reverse(), at={"u1": 1, "u2": 2})
 
 
@@ -212,7 +212,7 @@ def test_dot_marks_shared_outputs_and_kinks():
     assert "n4 -> n5 [label=<t4<BR/>= 17.35>];" in text
     kinked = sg.to_dot(sg.graph("u1*u2 + max(u1, u2)").reverse(), at={"u1": 1, "u2": 1})
     t2 = next(line for line in kinked.splitlines() if "<B>t2</B>" in line)
-    assert "#b91c1c" in t2 and "kink: derivatives split evenly" in t2
+    assert "#b91c1c" in t2 and "a tie of max: derivatives split evenly" in t2
     assert "n0 -> n3 [label=<Heaviside(u1 - u2)<BR/>= 0.5>];" in kinked
 
 

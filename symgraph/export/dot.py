@@ -137,7 +137,7 @@ def _node(obj, g: Graph, node: Symbol, ev, kinks: Mapping, digits: int) -> tuple
         lines += [html(x) for x in _derivative(obj, ev, node, digits)]
     if node in kinks:
         kink = kinks[node]
-        what = f"{'jump' if kink.jump else 'kink'}: {CONVENTIONS[kink.convention]}"
+        what = f"{kink.kind}: {CONVENTIONS[kink.convention]}"
         lines.append(f'<FONT COLOR="#b91c1c">{html(what)}</FONT>')
     style = _STYLE["kink" if node in kinks else kind] + (", peripheries=2" if fan_out > 1 else "")
     return "<BR/>".join(lines), style

@@ -112,6 +112,7 @@ def evaluation_data(ev) -> dict:
             "at": _numbers(k.at),
             "partials": _numbers(k.partials),
             "jump": k.jump,
+            "kind": k.kind,
             "text": str(k),
         }
         for k in ev.kinks

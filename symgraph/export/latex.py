@@ -242,8 +242,7 @@ def kinks(ev, digits: int = 5) -> Section:
     rows = []
     for k in ev.kinks:
         where = r",\ ".join(f"{tex(p)} = {number(v, digits)}" for p, v in k.at.items())
-        kind = "a jump" if k.jump else "a kink"
-        rows.append(_row(tex(k.step.name), [terms(k.step.expr)], rf"\text{{{kind} at }} {where}"))
+        rows.append(_row(tex(k.step.name), [terms(k.step.expr)], rf"\text{{{k.kind}: }} {where}"))
         rows += [
             _row(_partial(k.step.name, p), [[("", number(v, digits))]], r"\text{by convention}")
             for p, v in k.partials.items()
