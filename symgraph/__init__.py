@@ -14,6 +14,7 @@ from .bridge import entrywise
 from .build import build, graph
 from .check import CheckReport, ClaimResult, Counterexample, check
 from .codegen import CompiledFunction, compile
+from .errors import SymgraphError
 from .evaluate import (
     CONVENTIONS,
     EvaluationError,
@@ -59,6 +60,7 @@ __all__ = [
     "RenderError",
     "Reverse",
     "Step",
+    "SymgraphError",
     "UnsupportedOperationError",
     "build",
     "check",

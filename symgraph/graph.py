@@ -34,6 +34,7 @@ from sympy.matrices.expressions import (
 )
 
 from . import naming, rules
+from .errors import SymgraphError
 from .parse import Program
 from .parse_domain import substituted
 from .rules import local_partial, pullback, pushforward
@@ -42,7 +43,7 @@ from .simplify import CLOSED_FORM_MAX_NODES, CLOSED_FORMS_MAX_TOTAL, tree_size
 Source = str | Expr | Sequence | Mapping | Program
 
 
-class GraphError(ValueError):
+class GraphError(SymgraphError):
     """A request that does not fit the graph (an unknown node name, a bad seed)."""
 
 

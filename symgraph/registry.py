@@ -17,6 +17,8 @@ from types import MappingProxyType
 
 from sympy import Basic, Expr
 
+from .errors import SymgraphError
+
 Differential = Callable[[Basic], Expr]
 Rule = Callable[[Expr, Differential], Expr]
 #: ``kink(expr, at)`` -> the smooth pieces meeting at this point, or None; ``at(e)`` is
@@ -24,11 +26,11 @@ Rule = Callable[[Expr, Differential], Expr]
 KinkRule = Callable[[Expr, Callable[[Expr], float]], "tuple[Expr, ...] | None"]
 
 
-class UnsupportedOperationError(ValueError):
+class UnsupportedOperationError(SymgraphError):
     """An operation symgraph has no derivative rule for."""
 
 
-class RuleError(ValueError):
+class RuleError(SymgraphError):
     """A registration that would silently replace a rule, or an undo that cannot be done."""
 
 

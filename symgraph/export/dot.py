@@ -29,6 +29,7 @@ import sympy
 from sympy import Symbol
 
 from .. import naming
+from ..errors import SymgraphError
 from ..evaluate import CONVENTIONS
 from ..forward import Forward
 from ..graph import Graph
@@ -50,7 +51,7 @@ _STYLE = {
 }
 
 
-class RenderError(ValueError):
+class RenderError(SymgraphError):
     """A picture that cannot be made: Graphviz missing, a bad format, or ``dot`` failing."""
 
 
