@@ -288,18 +288,6 @@ class Graph:
 
         return evaluate_graph(self, at, kink, kink_tol)
 
-    def _repr_latex_(self) -> str:
-        """Every step in Jupyter's MathJax; see :func:`symgraph.export.latex.to_latex`."""
-        from .export.latex import repr_latex
-
-        return repr_latex(self)
-
-    def _repr_svg_(self) -> str | None:
-        """A picture of the graph in Jupyter (None, so no picture, without Graphviz)."""
-        from .export.dot import repr_svg
-
-        return repr_svg(self)
-
 
 # ---------------------------------------------------------------- helpers
 

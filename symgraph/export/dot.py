@@ -244,13 +244,3 @@ def render(
     if path is not None:
         return str(path)
     return done.stdout.decode() if format == "svg" else done.stdout
-
-
-def repr_svg(obj) -> str | None:
-    """``_repr_svg_`` for notebooks: the picture, or None (no picture) without Graphviz."""
-    if shutil.which("dot") is None:
-        return None
-    try:
-        return render(obj)
-    except RenderError:
-        return None
