@@ -23,6 +23,7 @@ import numpy as np
 from sympy import Basic, Expr, S, Symbol, sympify
 
 from . import naming
+from .evaluate import evaluate_forward
 from .graph import Graph, GraphError
 from .rules import total
 from .simplify import resolve, tidy
@@ -81,8 +82,6 @@ class Forward:
     def evaluate(self, at: Mapping, kink: str = "split", kink_tol: float = 0.0):
         """Numbers at a point; see :func:`symgraph.evaluate.evaluate_forward` (``kink_tol``: how
         close counts as a tie; 0, the default, means exactly equal)."""
-        from .evaluate import evaluate_forward
-
         return evaluate_forward(self, at, kink, kink_tol)
 
 
@@ -130,3 +129,7 @@ def forward(g: Graph, wrt) -> Forward:
         )
         tangents[s.name] = total(contribution(s.name, p) for p in live)
     return Forward(g, seed, naming.NameDict(tangents), terms, directions)
+
+
+# g.forward(wrt): the stage attaches its own method, so graph.py imports no stage
+Graph.forward = forward

@@ -249,44 +249,10 @@ class Graph:
                     stack.append(p)
         return seen
 
-    # -- delegations to the stages -------------------------------------------------
-
-    def forward(self, wrt):
-        """Forward mode seeded at an input or a direction; see :func:`symgraph.forward.forward`."""
-        from .forward import forward
-
-        return forward(self, wrt)
-
-    def reverse(self, seed=None):
-        """Reverse mode seeded at an output; see :func:`symgraph.reverse.reverse`."""
-        from .reverse import reverse
-
-        return reverse(self, seed)
-
-    def gradient(self, mode: str = "reverse") -> dict:
-        """Closed-form gradient of a scalar function; see :func:`symgraph.reverse.gradient`."""
-        from .reverse import gradient
-
-        return gradient(self, mode)
-
-    def jacobian(self, mode: str = "auto") -> sympy.Matrix:
-        """Jacobian (outputs × inputs); see :func:`symgraph.reverse.jacobian`."""
-        from .reverse import jacobian
-
-        return jacobian(self, mode)
-
-    def hessian(self, output=None) -> sympy.Matrix:
-        """Hessian of a scalar output (forward over reverse); see ``reverse.hessian``."""
-        from .reverse import hessian
-
-        return hessian(self, output)
-
-    def evaluate(self, at: Mapping, kink: str = "split", kink_tol: float = 0.0):
-        """Values of every node at a point; see :func:`symgraph.evaluate.evaluate_graph`
-        (``kink_tol``: how close counts as a tie; 0, the default, means exactly equal)."""
-        from .evaluate import evaluate_graph
-
-        return evaluate_graph(self, at, kink, kink_tol)
+    # The stages attach their own methods, so this module imports none of them:
+    # g.forward (forward.py), g.reverse (reverse.py), g.gradient, g.jacobian, g.hessian
+    # (derivatives.py), g.evaluate (evaluate.py); the Jupyter displays come from
+    # export/jupyter.py. ``import symgraph`` imports them all.
 
 
 # ---------------------------------------------------------------- helpers
