@@ -181,7 +181,7 @@ def to_dot(
     --------
     >>> from symgraph import graph
     >>> text = to_dot(graph("u1*u2 + max(u1, u2)"), at={"u1": 1, "u2": 1})
-    >>> "kink: derivatives split evenly" in text, text.count("->")
+    >>> "a tie of max: derivatives split evenly" in text, text.count("->")
     (True, 6)
     """
     if not isinstance(obj, Graph | Forward | Reverse):
