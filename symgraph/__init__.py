@@ -14,6 +14,8 @@ from .bridge import entrywise
 from .build import build, graph
 from .check import CheckReport, ClaimResult, Counterexample, check
 from .codegen import CompiledFunction, compile
+from .derivatives import ModeChoice, choose_mode
+from .errors import SymgraphError
 from .evaluate import (
     CONVENTIONS,
     EvaluationError,
@@ -32,7 +34,7 @@ from .forward import Forward, forward
 from .functions import relu, sigmoid, softplus
 from .graph import Graph, GraphError, Step
 from .parse import ParseError, parse
-from .reverse import ModeChoice, Reverse, choose_mode, reverse
+from .reverse import Reverse, reverse
 from .rules import UnsupportedOperationError, register_partial
 from .simplify import thorough, tidy
 
@@ -59,6 +61,7 @@ __all__ = [
     "RenderError",
     "Reverse",
     "Step",
+    "SymgraphError",
     "UnsupportedOperationError",
     "build",
     "check",

@@ -15,6 +15,7 @@ import stat
 import sys
 from collections.abc import Iterable
 
+from .errors import SymgraphError
 from .parse import MAX_TEXT_CHARS
 
 MAX_BYTES = 4 * MAX_TEXT_CHARS  # UTF-8 takes at most 4 bytes a character
@@ -24,7 +25,7 @@ _ASCII = str.maketrans(
 )  # fmt: skip
 
 
-class UsageError(ValueError):
+class UsageError(SymgraphError):
     """Bad command-line input: an option, a file, a value."""
 
 

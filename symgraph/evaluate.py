@@ -318,3 +318,7 @@ def evaluate_reverse(
     adjoints = naming.NameDict({n: _plain(v) for n, v in bars.items()})
     gradient = naming.NameDict({x: adjoints[x] for x in g.inputs})
     return ReverseEvaluation(_floats(here.env), adjoints, gradient, tuple(kinks.values()), kink)
+
+
+# g.evaluate(at): the stage attaches its own method, so graph.py imports no stage
+Graph.evaluate = evaluate_graph

@@ -38,6 +38,7 @@ from sympy import Basic, Expr, Float, Rational, S
 from sympy.core.evalf import PrecisionExhausted
 from sympy.core.relational import Relational
 
+from .errors import SymgraphError
 from .functions import relu
 from .rules import tied
 
@@ -46,7 +47,7 @@ BUDGET = 400
 BITS = 20000
 
 
-class EvaluationError(ValueError):
+class EvaluationError(SymgraphError):
     """A point outside a step's domain, or a bad point (missing or non-numeric values)."""
 
 

@@ -23,6 +23,7 @@ import numpy as np
 from sympy import Basic, Expr, S, Symbol, sympify
 
 from . import naming
+from .evaluate import evaluate_forward
 from .graph import Graph, GraphError
 from .rules import total
 from .simplify import resolve, tidy
@@ -81,21 +82,7 @@ class Forward:
     def evaluate(self, at: Mapping, kink: str = "split", kink_tol: float = 0.0):
         """Numbers at a point; see :func:`symgraph.evaluate.evaluate_forward` (``kink_tol``: how
         close counts as a tie; 0, the default, means exactly equal)."""
-        from .evaluate import evaluate_forward
-
         return evaluate_forward(self, at, kink, kink_tol)
-
-    def _repr_latex_(self) -> str:
-        """Every step in Jupyter's MathJax; see :func:`symgraph.export.latex.to_latex`."""
-        from .export.latex import repr_latex
-
-        return repr_latex(self)
-
-    def _repr_svg_(self) -> str | None:
-        """A picture of the graph in Jupyter (None, so no picture, without Graphviz)."""
-        from .export.dot import repr_svg
-
-        return repr_svg(self)
 
 
 def _seed(g: Graph, wrt) -> tuple[dict[Symbol, Expr], dict]:
@@ -142,3 +129,7 @@ def forward(g: Graph, wrt) -> Forward:
         )
         tangents[s.name] = total(contribution(s.name, p) for p in live)
     return Forward(g, seed, naming.NameDict(tangents), terms, directions)
+
+
+# g.forward(wrt): the stage attaches its own method, so graph.py imports no stage
+Graph.forward = forward

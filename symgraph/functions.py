@@ -24,6 +24,8 @@ from sympy import Function, Heaviside, Max, exp, log
 from sympy.matrices.expressions import MatrixExpr
 from sympy.matrices.expressions.applyfunc import ElementwiseApplyFunction
 
+from .registry import local_partial
+
 
 class sigmoid(Function):
     """The logistic function σ(x) = 1 / (1 + e^{-x}); σ' = σ (1 − σ)."""
@@ -204,8 +206,6 @@ class elementwise(ElementwiseApplyFunction):
 
     def _named(self):
         """``(f, prime)`` when the body is ``f(d)`` or ``f'(d)`` of a known f, else None."""
-        from .rules import local_partial  # the rules import this module
-
         (v,) = self.function.variables
         body = self.function.expr
         if body.args == (v,) and body.func in ELEMENTWISE_NAMED:

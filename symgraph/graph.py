@@ -19,7 +19,7 @@ f = t1*t2
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import cached_property
 
@@ -33,16 +33,14 @@ from sympy.matrices.expressions import (
     ZeroMatrix,
 )
 
-from . import naming, rules
-from .parse import Program
+from . import naming, registry
+from .errors import SymgraphError
 from .parse_domain import substituted
-from .rules import local_partial, pullback, pushforward
+from .registry import local_partial, pullback, pushforward
 from .simplify import CLOSED_FORM_MAX_NODES, CLOSED_FORMS_MAX_TOTAL, tree_size
 
-Source = str | Expr | Sequence | Mapping | Program
 
-
-class GraphError(ValueError):
+class GraphError(SymgraphError):
     """A request that does not fit the graph (an unknown node name, a bad seed)."""
 
 
@@ -93,7 +91,7 @@ class Graph:
     def __post_init__(self) -> None:
         # the rule table in force when the graph is built: later registrations never
         # change this graph's partials (its Hessian stays symmetric)
-        object.__setattr__(self, "rule_table", rules.snapshot())
+        object.__setattr__(self, "rule_table", registry.snapshot())
 
     def __str__(self) -> str:
         return "\n".join(map(str, self.steps))
@@ -130,19 +128,19 @@ class Graph:
         for s in self.steps:
             if not _is_leaf(s.expr) and not isinstance(s.name, MatrixSymbol):
                 named.setdefault(s.expr, s.name)
-        with rules.using(self.rule_table):
+        with registry.using(self.rule_table):
             return {edge: d.xreplace(named) for s in self.steps for edge, d in _scalar_partials(s)}
 
     @cached_property
     def pullbacks(self) -> dict[tuple[Symbol, Symbol], Expr]:
         """Adjoint contribution of every matrix edge, written with the child's ``tbar``."""
-        with rules.using(self.rule_table):
+        with registry.using(self.rule_table):
             return self._matrix_edges(lambda s, p: pullback(s.expr, p, naming.bar(s.name)))
 
     @cached_property
     def pushforwards(self) -> dict[tuple[Symbol, Symbol], Expr]:
         """Tangent contribution of every matrix edge, written with the parent's ``tdot``."""
-        with rules.using(self.rule_table):
+        with registry.using(self.rule_table):
             return self._matrix_edges(lambda s, p: pushforward(s.expr, {p: naming.dot(p)}))
 
     def _matrix_edges(self, linear) -> dict[tuple[Symbol, Symbol], Expr]:
@@ -248,56 +246,10 @@ class Graph:
                     stack.append(p)
         return seen
 
-    # -- delegations to the stages -------------------------------------------------
-
-    def forward(self, wrt):
-        """Forward mode seeded at an input or a direction; see :func:`symgraph.forward.forward`."""
-        from .forward import forward
-
-        return forward(self, wrt)
-
-    def reverse(self, seed=None):
-        """Reverse mode seeded at an output; see :func:`symgraph.reverse.reverse`."""
-        from .reverse import reverse
-
-        return reverse(self, seed)
-
-    def gradient(self, mode: str = "reverse") -> dict:
-        """Closed-form gradient of a scalar function; see :func:`symgraph.reverse.gradient`."""
-        from .reverse import gradient
-
-        return gradient(self, mode)
-
-    def jacobian(self, mode: str = "auto") -> sympy.Matrix:
-        """Jacobian (outputs × inputs); see :func:`symgraph.reverse.jacobian`."""
-        from .reverse import jacobian
-
-        return jacobian(self, mode)
-
-    def hessian(self, output=None) -> sympy.Matrix:
-        """Hessian of a scalar output (forward over reverse); see ``reverse.hessian``."""
-        from .reverse import hessian
-
-        return hessian(self, output)
-
-    def evaluate(self, at: Mapping, kink: str = "split", kink_tol: float = 0.0):
-        """Values of every node at a point; see :func:`symgraph.evaluate.evaluate_graph`
-        (``kink_tol``: how close counts as a tie; 0, the default, means exactly equal)."""
-        from .evaluate import evaluate_graph
-
-        return evaluate_graph(self, at, kink, kink_tol)
-
-    def _repr_latex_(self) -> str:
-        """Every step in Jupyter's MathJax; see :func:`symgraph.export.latex.to_latex`."""
-        from .export.latex import repr_latex
-
-        return repr_latex(self)
-
-    def _repr_svg_(self) -> str | None:
-        """A picture of the graph in Jupyter (None, so no picture, without Graphviz)."""
-        from .export.dot import repr_svg
-
-        return repr_svg(self)
+    # The stages attach their own methods, so this module imports none of them:
+    # g.forward (forward.py), g.reverse (reverse.py), g.gradient, g.jacobian, g.hessian
+    # (derivatives.py), g.evaluate (evaluate.py); the Jupyter displays come from
+    # export/jupyter.py. ``import symgraph`` imports them all.
 
 
 # ---------------------------------------------------------------- helpers

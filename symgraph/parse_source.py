@@ -13,9 +13,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, NoReturn
 
+from .errors import SymgraphError
+
 
 @dataclass(eq=False)
-class ParseError(ValueError):
+class ParseError(SymgraphError):
     """Text that is not a formula symgraph accepts; ``str()`` is one actionable line.
 
     Attributes

@@ -4,7 +4,10 @@
 manager); replacing a row needs ``override=True``. A graph keeps the :func:`snapshot`
 taken when it was built and computes its partials :func:`using` it, so later
 registrations never change a graph that exists. The active table is a context
-variable, so threads do not see each other's scopes.
+variable, so threads do not see each other's scopes. Below the table, the functions
+that read it: :func:`differential`, :func:`pushforward`, :func:`local_partial`,
+:func:`pullback` and :func:`kink_pieces` (the rows themselves live in :mod:`symgraph.rules`
+and :mod:`symgraph.rules_matrix`).
 """
 
 from __future__ import annotations
@@ -15,7 +18,11 @@ from contextvars import ContextVar
 from dataclasses import dataclass
 from types import MappingProxyType
 
-from sympy import Basic, Expr
+import numpy as np
+from sympy import Add, Basic, Expr, S, Symbol
+from sympy.matrices.expressions import MatAdd, MatrixExpr
+
+from .errors import SymgraphError
 
 Differential = Callable[[Basic], Expr]
 Rule = Callable[[Expr, Differential], Expr]
@@ -24,11 +31,11 @@ Rule = Callable[[Expr, Differential], Expr]
 KinkRule = Callable[[Expr, Callable[[Expr], float]], "tuple[Expr, ...] | None"]
 
 
-class UnsupportedOperationError(ValueError):
+class UnsupportedOperationError(SymgraphError):
     """An operation symgraph has no derivative rule for."""
 
 
-class RuleError(ValueError):
+class RuleError(SymgraphError):
     """A registration that would silently replace a rule, or an undo that cannot be done."""
 
 
@@ -153,3 +160,67 @@ def lookup(cls: type) -> Entry:
 #: The rows symgraph registers itself: they can be overridden (and the override undone),
 #: not removed. Filled by :mod:`symgraph.rules` once its rows are in.
 BUILTIN: set[type] = set()
+
+
+# ---------------------------------------------------------------- reading the table
+
+
+def differential(expr: Basic, d: Differential) -> Expr:
+    """``Σ_i ∂expr/∂args[i] · d(args[i])`` by the table."""
+    return lookup(type(expr)).partial(expr, d)
+
+
+def pushforward(expr: Basic, tangents: dict) -> Expr:
+    """The differential of a small step expression given its parents' ``tangents``."""
+    if expr in tangents:
+        return tangents[expr]
+    if not any(expr.has(p) for p in tangents):
+        return S.Zero
+    return differential(expr, lambda arg: pushforward(arg, tangents))
+
+
+def local_partial(expr: Basic, wrt: Symbol) -> Expr:
+    """∂expr/∂wrt of a scalar step expression (recursive over its own small tree)."""
+    return pushforward(expr, {wrt: S.One})
+
+
+def pullback(expr: Basic, wrt: Basic, adjoint: Expr) -> Expr:
+    """The adjoint contribution to ``wrt`` from ``expr`` whose adjoint is ``adjoint``.
+
+    Matrix operations pull back by their pull rules (with the transposes); a scalar
+    operation multiplies by its local partial. The adjoint of a 1×1 matrix is a scalar.
+    """
+    if expr == wrt:
+        return adjoint
+    if not expr.has(wrt):
+        return S.Zero
+    pull = lookup(type(expr)).pull
+    if pull is None:
+        return adjoint * local_partial(expr, wrt)
+    parts = [pullback(a, wrt, pull(expr, i, adjoint).doit()) for i, a in enumerate(expr.args)]
+    return total(parts)
+
+
+def total(terms) -> Expr:
+    """Sum of terms, dropping zeros; a matrix sum when the terms are matrices."""
+    terms = [t for t in terms if t != 0 and not getattr(t, "is_ZeroMatrix", False)]
+    if any(isinstance(t, MatrixExpr) for t in terms):
+        return MatAdd(*terms).doit()  # doit() collects like terms: X + X = 2 X
+    return Add(*terms)
+
+
+def kink_pieces(expr: Expr, value: Callable[[Expr], float]) -> tuple[Expr, ...] | None:
+    """The smooth pieces that meet at this point, if ``expr`` sits on a kink here."""
+    try:
+        entry = lookup(type(expr))
+    except UnsupportedOperationError:
+        return None
+    return entry.kink(expr, value) if entry.kink else None
+
+
+def tied(a, b, tol: float = 0.0):
+    """THE kink test, for floats and arrays alike: ``a == b`` exactly, or, with a
+    tolerance, ``|a - b| <= tol * max(1, |a|, |b|)`` (the user's ``kink_tol``)."""
+    if not tol:
+        return a == b
+    return abs(a - b) <= tol * np.maximum(1.0, np.maximum(abs(a), abs(b)))

@@ -18,23 +18,17 @@ xbar = tbar_1
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from functools import cached_property
-from typing import NamedTuple
 
-import sympy
 from sympy import Expr, S, Symbol, sympify
 
-from . import naming, rules
-from .build import build
+from . import naming
+from .evaluate import evaluate_reverse
 from .graph import Graph, GraphError
-from .parse import Program
 from .rules import total
 from .simplify import resolve, tidy
-
-log = logging.getLogger("symgraph")
 
 
 @dataclass(frozen=True, eq=False)
@@ -92,21 +86,7 @@ class Reverse:
     def evaluate(self, at: Mapping, kink: str = "split", kink_tol: float = 0.0):
         """Numbers at a point; see :func:`symgraph.evaluate.evaluate_reverse` (``kink_tol``: how
         close counts as a tie; 0, the default, means exactly equal)."""
-        from .evaluate import evaluate_reverse
-
         return evaluate_reverse(self, at, kink, kink_tol)
-
-    def _repr_latex_(self) -> str:
-        """Every step in Jupyter's MathJax; see :func:`symgraph.export.latex.to_latex`."""
-        from .export.latex import repr_latex
-
-        return repr_latex(self)
-
-    def _repr_svg_(self) -> str | None:
-        """A picture of the graph in Jupyter (None, so no picture, without Graphviz)."""
-        from .export.dot import repr_svg
-
-        return repr_svg(self)
 
 
 def _seed(g: Graph, seed) -> dict[Symbol, Expr]:
@@ -150,75 +130,5 @@ def reverse(g: Graph, seed=None) -> Reverse:
     return Reverse(g, seeds, naming.NameDict(adjoints), terms)
 
 
-# ---------------------------------------------------------------- derived quantities
-
-
-class ModeChoice(NamedTuple):
-    """Which mode ``jacobian(mode="auto")`` used, and why."""
-
-    mode: str
-    sweeps: int
-    reason: str
-
-
-def choose_mode(g: Graph) -> ModeChoice:
-    """Forward needs one sweep per input (n), reverse one per output (m): take the fewer."""
-    n, m = len(g.inputs), len(g.outputs)
-    inputs, outputs = _count(n, "input"), _count(m, "output")
-    if n < m:
-        reason = f"{inputs} < {outputs}: {_count(n, 'forward sweep')} instead of {m} reverse"
-        return ModeChoice("forward", n, reason)
-    reason = f"{outputs} <= {inputs}: {_count(m, 'reverse sweep')} instead of {n} forward"
-    return ModeChoice("reverse", m, reason)
-
-
-def _count(k: int, noun: str) -> str:
-    return f"{k} {noun}{'' if k == 1 else 's'}"
-
-
-def _check_mode(mode: str) -> None:
-    if mode not in ("forward", "reverse", "auto"):
-        raise GraphError(f"mode must be 'forward', 'reverse' or 'auto', not {mode!r}")
-
-
-def jacobian(g: Graph, mode: str = "auto") -> sympy.Matrix:
-    """The Jacobian (outputs × inputs) in closed form; ``.mode_choice`` says how it was made."""
-    _check_mode(mode)
-    choice = choose_mode(g) if mode == "auto" else ModeChoice(mode, 0, "requested")
-    log.info("jacobian: %s (%s)", choice.mode, choice.reason)
-    if choice.mode == "forward":
-        sweeps = [g.forward(x) for x in g.inputs]
-        forms = (fw.in_steps(o) for fw in sweeps for o in g.outputs)
-        g.check_total(forms, "the closed-form Jacobian")
-        columns = [fw.derivative for fw in sweeps]
-        rows = [[col[o] for col in columns] for o in g.outputs]
-    else:
-        sweeps = [g.reverse(o) for o in g.outputs]  # one sweep per output
-        forms = (rv.in_steps(x) for rv in sweeps for x in g.inputs)
-        g.check_total(forms, "the closed-form Jacobian")
-        gradients = [rv.gradient for rv in sweeps]
-        rows = [[grad[x] for x in g.inputs] for grad in gradients]
-    matrix = sympy.Matrix(len(g.outputs), len(g.inputs), lambda i, j: rows[i][j])
-    matrix.mode_choice = choice
-    return matrix
-
-
-def gradient(g: Graph, mode: str = "reverse") -> dict[Symbol, Expr]:
-    """Closed-form gradient of a scalar function, by one reverse or n forward sweeps."""
-    _check_mode(mode)
-    if mode == "forward":
-        if len(g.outputs) != 1:
-            raise GraphError("gradient needs a scalar function; use jacobian() for several outputs")
-        return naming.NameDict({x: g.forward(x).derivative[g.outputs[0]] for x in g.inputs})
-    return g.reverse().gradient
-
-
-def hessian(g: Graph, output=None) -> sympy.Matrix:
-    """Hessian of a scalar output: forward mode over the reverse-mode gradient program."""
-    grads = tuple(naming.bar(x) for x in g.inputs)
-    if not grads:  # a constant: no inputs, an empty Hessian
-        g.reverse(output)  # still refuses a bad output
-        return sympy.Matrix(0, 0, [])
-    with rules.using(g.rule_table):  # the gradient program keeps g's rules
-        program = build(Program(tuple(g.reverse(output).as_program()), grads[-1]))
-        return jacobian(replace(program, outputs=grads), "forward")
+# g.reverse(seed): the stage attaches its own method, so graph.py imports no stage
+Graph.reverse = reverse

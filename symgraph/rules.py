@@ -27,12 +27,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-import numpy as np
 import sympy
 from sympy import (
     Abs,
     Add,
-    Basic,
     DiracDelta,
     Expr,
     Function,
@@ -43,7 +41,6 @@ from sympy import (
     Piecewise,
     Pow,
     S,
-    Symbol,
     acos,
     asin,
     atan,
@@ -60,10 +57,6 @@ from sympy import (
 )
 from sympy.core.function import ArgumentIndexError
 from sympy.core.relational import Relational
-from sympy.matrices.expressions import (
-    MatAdd,
-    MatrixExpr,
-)
 
 from .functions import relu, sigmoid, softplus
 from .registry import (  # noqa: F401  (the table's API, re-exported where rules live)
@@ -77,73 +70,19 @@ from .registry import (  # noqa: F401  (the table's API, re-exported where rules
     Rule,
     RuleError,
     UnsupportedOperationError,
+    differential,
+    kink_pieces,
+    local_partial,
     lookup,
+    pullback,
+    pushforward,
     register_partial,
     snapshot,
+    tied,
+    total,
     unregister_partial,
     using,
 )
-
-
-def differential(expr: Basic, d: Differential) -> Expr:
-    """``Σ_i ∂expr/∂args[i] · d(args[i])`` by the table."""
-    return lookup(type(expr)).partial(expr, d)
-
-
-def pushforward(expr: Basic, tangents: dict) -> Expr:
-    """The differential of a small step expression given its parents' ``tangents``."""
-    if expr in tangents:
-        return tangents[expr]
-    if not any(expr.has(p) for p in tangents):
-        return S.Zero
-    return differential(expr, lambda arg: pushforward(arg, tangents))
-
-
-def local_partial(expr: Basic, wrt: Symbol) -> Expr:
-    """∂expr/∂wrt of a scalar step expression (recursive over its own small tree)."""
-    return pushforward(expr, {wrt: S.One})
-
-
-def pullback(expr: Basic, wrt: Basic, adjoint: Expr) -> Expr:
-    """The adjoint contribution to ``wrt`` from ``expr`` whose adjoint is ``adjoint``.
-
-    Matrix operations pull back by their pull rules (with the transposes); a scalar
-    operation multiplies by its local partial. The adjoint of a 1×1 matrix is a scalar.
-    """
-    if expr == wrt:
-        return adjoint
-    if not expr.has(wrt):
-        return S.Zero
-    pull = lookup(type(expr)).pull
-    if pull is None:
-        return adjoint * local_partial(expr, wrt)
-    parts = [pullback(a, wrt, pull(expr, i, adjoint).doit()) for i, a in enumerate(expr.args)]
-    return total(parts)
-
-
-def total(terms) -> Expr:
-    """Sum of terms, dropping zeros; a matrix sum when the terms are matrices."""
-    terms = [t for t in terms if t != 0 and not getattr(t, "is_ZeroMatrix", False)]
-    if any(isinstance(t, MatrixExpr) for t in terms):
-        return MatAdd(*terms).doit()  # doit() collects like terms: X + X = 2 X
-    return Add(*terms)
-
-
-def kink_pieces(expr: Expr, value: Callable[[Expr], float]) -> tuple[Expr, ...] | None:
-    """The smooth pieces that meet at this point, if ``expr`` sits on a kink here."""
-    try:
-        entry = lookup(type(expr))
-    except UnsupportedOperationError:
-        return None
-    return entry.kink(expr, value) if entry.kink else None
-
-
-def tied(a, b, tol: float = 0.0):
-    """THE kink test, for floats and arrays alike: ``a == b`` exactly, or, with a
-    tolerance, ``|a - b| <= tol * max(1, |a|, |b|)`` (the user's ``kink_tol``)."""
-    if not tol:
-        return a == b
-    return abs(a - b) <= tol * np.maximum(1.0, np.maximum(abs(a), abs(b)))
 
 
 def _terms(pairs) -> Expr:

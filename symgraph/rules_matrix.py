@@ -19,7 +19,7 @@ from sympy.matrices.expressions import (
 from sympy.matrices.expressions.applyfunc import ElementwiseApplyFunction
 
 from .functions import elementwise, msum
-from .rules import Differential, local_partial, register_partial, total
+from .registry import Differential, local_partial, register_partial, total
 
 # ---------------------------------------------------------------- matrices
 #

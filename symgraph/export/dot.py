@@ -29,6 +29,7 @@ import sympy
 from sympy import Symbol
 
 from .. import naming
+from ..errors import SymgraphError
 from ..evaluate import CONVENTIONS
 from ..forward import Forward
 from ..graph import Graph
@@ -50,7 +51,7 @@ _STYLE = {
 }
 
 
-class RenderError(ValueError):
+class RenderError(SymgraphError):
     """A picture that cannot be made: Graphviz missing, a bad format, or ``dot`` failing."""
 
 
@@ -243,13 +244,3 @@ def render(
     if path is not None:
         return str(path)
     return done.stdout.decode() if format == "svg" else done.stdout
-
-
-def repr_svg(obj) -> str | None:
-    """``_repr_svg_`` for notebooks: the picture, or None (no picture) without Graphviz."""
-    if shutil.which("dot") is None:
-        return None
-    try:
-        return render(obj)
-    except RenderError:
-        return None

@@ -337,8 +337,3 @@ def to_latex(
         kind = {Graph: "Computation graph", Forward: "Forward mode", Reverse: "Reverse mode"}
         return document(parts, kind[type(obj)] + ", step by step")
     return notebook(parts) if notebook_style else fragment(parts)
-
-
-def repr_latex(obj) -> str:
-    """``_repr_latex_`` of graphs and sweeps: the notebook form of :func:`to_latex`."""
-    return to_latex(obj, notebook_style=True)

@@ -1,0 +1,110 @@
+"""Derived quantities: gradients, Jacobians (with the choice of mode) and Hessians.
+
+Each is made of forward or reverse sweeps (:mod:`symgraph.forward`,
+:mod:`symgraph.reverse`) and attached to :class:`~symgraph.graph.Graph` as
+``g.gradient()``, ``g.jacobian()`` and ``g.hessian()``.
+
+>>> from symgraph import graph
+>>> g = graph("x**2*y")
+>>> g.jacobian(), g.jacobian().mode_choice.mode
+(Matrix([[2*x*y, x**2]]), 'reverse')
+>>> g.hessian()
+Matrix([
+[2*y, 2*x],
+[2*x,   0]])
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import replace
+from typing import NamedTuple
+
+import sympy
+from sympy import Expr, Symbol
+
+from . import naming, rules
+from .build import build
+from .forward import forward
+from .graph import Graph, GraphError
+from .parse import Program
+from .reverse import reverse
+
+log = logging.getLogger("symgraph")
+
+
+class ModeChoice(NamedTuple):
+    """Which mode ``jacobian(mode="auto")`` used, and why."""
+
+    mode: str
+    sweeps: int
+    reason: str
+
+
+def choose_mode(g: Graph) -> ModeChoice:
+    """Forward needs one sweep per input (n), reverse one per output (m): take the fewer."""
+    n, m = len(g.inputs), len(g.outputs)
+    inputs, outputs = _count(n, "input"), _count(m, "output")
+    if n < m:
+        reason = f"{inputs} < {outputs}: {_count(n, 'forward sweep')} instead of {m} reverse"
+        return ModeChoice("forward", n, reason)
+    reason = f"{outputs} <= {inputs}: {_count(m, 'reverse sweep')} instead of {n} forward"
+    return ModeChoice("reverse", m, reason)
+
+
+def _count(k: int, noun: str) -> str:
+    return f"{k} {noun}{'' if k == 1 else 's'}"
+
+
+def _check_mode(mode: str) -> None:
+    if mode not in ("forward", "reverse", "auto"):
+        raise GraphError(f"mode must be 'forward', 'reverse' or 'auto', not {mode!r}")
+
+
+def jacobian(g: Graph, mode: str = "auto") -> sympy.Matrix:
+    """The Jacobian (outputs × inputs) in closed form; ``.mode_choice`` says how it was made."""
+    _check_mode(mode)
+    choice = choose_mode(g) if mode == "auto" else ModeChoice(mode, 0, "requested")
+    log.info("jacobian: %s (%s)", choice.mode, choice.reason)
+    if choice.mode == "forward":
+        sweeps = [forward(g, x) for x in g.inputs]
+        forms = (fw.in_steps(o) for fw in sweeps for o in g.outputs)
+        g.check_total(forms, "the closed-form Jacobian")
+        columns = [fw.derivative for fw in sweeps]
+        rows = [[col[o] for col in columns] for o in g.outputs]
+    else:
+        sweeps = [reverse(g, o) for o in g.outputs]  # one sweep per output
+        forms = (rv.in_steps(x) for rv in sweeps for x in g.inputs)
+        g.check_total(forms, "the closed-form Jacobian")
+        gradients = [rv.gradient for rv in sweeps]
+        rows = [[grad[x] for x in g.inputs] for grad in gradients]
+    matrix = sympy.Matrix(len(g.outputs), len(g.inputs), lambda i, j: rows[i][j])
+    matrix.mode_choice = choice
+    return matrix
+
+
+def gradient(g: Graph, mode: str = "reverse") -> dict[Symbol, Expr]:
+    """Closed-form gradient of a scalar function, by one reverse or n forward sweeps."""
+    _check_mode(mode)
+    if mode == "forward":
+        if len(g.outputs) != 1:
+            raise GraphError("gradient needs a scalar function; use jacobian() for several outputs")
+        return naming.NameDict({x: forward(g, x).derivative[g.outputs[0]] for x in g.inputs})
+    return reverse(g).gradient
+
+
+def hessian(g: Graph, output=None) -> sympy.Matrix:
+    """Hessian of a scalar output: forward mode over the reverse-mode gradient program."""
+    grads = tuple(naming.bar(x) for x in g.inputs)
+    if not grads:  # a constant: no inputs, an empty Hessian
+        reverse(g, output)  # still refuses a bad output
+        return sympy.Matrix(0, 0, [])
+    with rules.using(g.rule_table):  # the gradient program keeps g's rules
+        program = build(Program(tuple(reverse(g, output).as_program()), grads[-1]))
+        return jacobian(replace(program, outputs=grads), "forward")
+
+
+# g.gradient(), g.jacobian(), g.hessian(): attached here, so graph.py imports no stage
+Graph.gradient = gradient
+Graph.jacobian = jacobian
+Graph.hessian = hessian
