@@ -32,7 +32,7 @@ from .finite import (
 )
 from .forward import Forward, forward
 from .functions import relu, sigmoid, softplus
-from .graph import Graph, GraphError, Step
+from .graph import ClosedFormTooLarge, Graph, GraphError, Step
 from .parse import ParseError, parse
 from .reverse import Reverse, reverse
 from .rules import UnsupportedOperationError, register_partial
@@ -44,6 +44,7 @@ __all__ = [
     "CONVENTIONS",
     "CheckReport",
     "ClaimResult",
+    "ClosedFormTooLarge",
     "CompiledFunction",
     "Counterexample",
     "EvaluationError",
