@@ -166,6 +166,8 @@ class Point:
         failed = isinstance(self.env.get(name), Undefined) and self.env[name].value is None
         if failed or getattr(name, "shape", None) or any(v is None for v in parents.values()):
             return None
+        if _power_too_large(s.expr, parents):
+            return None  # (10**300)**(10**30) exactly would never finish: the floats decide
         value = s.expr.xreplace(parents)
         return value if _small(value) and _bits(value) <= BITS else None
 
@@ -277,6 +279,22 @@ def _holds(r: Relational, s: int) -> bool:
 
 def _bits(e: Basic) -> int:
     return sum(r.p.bit_length() + r.q.bit_length() for r in e.atoms(Rational))
+
+
+def _power_too_large(expr: Basic, values: dict) -> bool:
+    """True if a power in ``expr`` would, with ``values`` put in, need more than :data:`BITS`
+    bits exactly: checked on the exponent (and the base's size) before SymPy computes it."""
+    for power in expr.atoms(sympy.Pow):
+        exponent = power.exp.xreplace(values)
+        if not exponent.is_Rational:
+            continue
+        if exponent.q > BITS:
+            return True
+        base = power.base
+        size = _bits(values[base]) if base in values else sum(map(_bits, values.values())) + 64
+        if base not in (0, 1, -1) and size * abs(exponent.p) > BITS:
+            return True
+    return False
 
 
 def _small(e: Basic) -> bool:
