@@ -174,6 +174,9 @@ def _atom(e: Basic, bound: frozenset, where: str) -> None:
     elif cls is sympy.Dummy:
         if e not in bound:
             raise _refuse(f"a Dummy {e.name!r} outside the Lambda that binds it", where)
+    elif (e.is_Rational or e.is_Float) and cls.__module__ != "sympy.core.numbers":
+        # a subclass of SymPy's numbers could bring its own printing method into code
+        raise UnsafeExpressionError(f"{where}: {cls.__name__} is not SymPy's own number")
     elif e.is_Integer or e.is_Rational:
         if max(abs(e.p).bit_length(), e.q.bit_length()) > MAX_CONST_BITS:
             raise _refuse(f"an exact constant of more than {MAX_CONST_BITS} bits", where)

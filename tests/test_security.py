@@ -9,6 +9,7 @@ object must be refused before compiling, and no path may create the marker.
 from __future__ import annotations
 
 import builtins
+import contextlib
 import json
 import warnings
 
@@ -347,3 +348,22 @@ def test_numbers_of_matrices_and_finite_differences_generate_no_code(monkeypatch
     np.testing.assert_allclose(grad, want, rtol=1e-12)
     assert fd.estimates["x"] == pytest.approx(fd.exact["x"], abs=0.05)
     assert round(sweep.order["y"]) == 2
+
+
+def test_a_subclass_of_a_sympy_number_is_not_admitted(tmp_path):
+    # SymPy's printers call an object's own _numpycode/_pythoncode: a number subclass
+    # could print code into a compiled function
+    marker = tmp_path / "MARKER"
+
+    class Evil(sympy.Integer):
+        def _numpycode(self, printer):
+            return f"__import__('pathlib').Path({str(marker)!r}).touch() or 2"
+
+        _pythoncode = _numpycode
+
+    expr = sympy.Mul(Evil(2), sympy.Symbol("x", real=True), evaluate=False)
+    with pytest.raises(sg.ParseError, match="not SymPy's own number"):
+        admit(expr)
+    with contextlib.suppress(ValueError):
+        sg.compile(sg.graph(expr).reverse())
+    assert not marker.exists()
