@@ -35,7 +35,7 @@ from sympy.matrices.expressions import (
 
 from . import naming, registry
 from .errors import SymgraphError
-from .parse_domain import substituted
+from .parse_domain import replaced
 from .registry import local_partial, pullback, pushforward
 from .simplify import CLOSED_FORM_MAX_NODES, CLOSED_FORMS_MAX_TOTAL, tree_size
 
@@ -213,14 +213,16 @@ class Graph:
                         stack.append(p)
             for name in sorted(missing, key=self.order.__getitem__):
                 s = self.step[name]
-                closed[name] = substituted(s.expr, {p: closed[p] for p in s.parents})
+                # rebuilt without re-evaluation: xreplace's assumption queries are
+                # exponential in a deep expansion (to_latex of sinh(…)**2 8 deep: 47 s)
+                closed[name] = replaced(s.expr, {p: closed[p] for p in s.parents})
         return closed[target]
 
     def in_inputs(self, expr: Basic, what: str = "the expression") -> Basic:
         """``expr``, written in step names, rewritten in the inputs (within the budget)."""
         if tree_size(expr, weights=self.sizes) > CLOSED_FORM_MAX_NODES:
             raise too_large(what)
-        return substituted(expr, {s: self.expand(s) for s in expr.free_symbols if s in self.step})
+        return replaced(expr, {s: self.expand(s) for s in expr.free_symbols if s in self.step})
 
     def check_total(self, exprs: Iterable[Basic], what: str) -> None:
         """Refuse closed forms (in step names) that together exceed

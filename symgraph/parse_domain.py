@@ -109,20 +109,6 @@ def replaced(e: Basic, back: dict) -> Basic:
     return unevaluated(e.func, [replaced(a, back) for a in e.args])
 
 
-def substituted(e: Basic, back: dict) -> Basic:
-    """``e`` with the keys of ``back`` replaced by their values, each rebuilt node
-    evaluated by :func:`construct` (bounded, keeping domains) instead of ``xreplace``'s
-    full evaluation, whose assumption queries are exponential in a deep closed form."""
-    if e in back:
-        return back[e]
-    if e.is_Atom or not (e.free_symbols & back.keys()):
-        return e
-    args = [substituted(a, back) for a in e.args]
-    if isinstance(e, MatrixExpr) or not isinstance(e, sympy.Expr):
-        return e.func(*args)  # matrices and containers: as xreplace rebuilds them
-    return construct(e.func, *args)
-
-
 def construct(func: Any, *args: Basic) -> Basic:
     """``func(*args)`` evaluated by SymPy on a bounded view of the arguments, unevaluated
     where evaluation would drop a domain condition of an argument."""

@@ -115,9 +115,8 @@ def _distinct_subexpressions(expr):
 @given(expressions())
 def test_expand_reconstructs_and_steps_never_exceed_subexpressions(expr):
     g = sg.graph(expr)
-    # expand() builds each node with a bounded view of SymPy's evaluation (deep closed
-    # forms made its assumption queries exponential), so it is the formula up to SymPy's
-    # full evaluation, e.g. -sin(-x + sin(x)) for sin(x - sin(x)): doit() does that
+    # expand() rebuilds the steps without re-evaluating them (SymPy's assumption queries
+    # are exponential in a deep closed form), so it is the formula up to evaluation
     assert g.expand(g.outputs[0]).doit() == expr
     assert len(g.steps) <= len(_distinct_subexpressions(expr))
 
