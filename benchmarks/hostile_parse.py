@@ -27,17 +27,23 @@ EXTRA = {
 }
 
 
-def hostile() -> dict[str, str]:
-    """The table of tests/test_parse.py (``tests`` imports as a namespace package)."""
-    return {**importlib.import_module("tests.test_parse").HOSTILE, **EXTRA}
+def hostile() -> dict[str, tuple[str, dict | None]]:
+    """The tables of tests/test_parse.py and tests/test_parse_matrices.py (with its shapes;
+    ``tests`` imports as a namespace package)."""
+    scalar = importlib.import_module("tests.test_parse").HOSTILE
+    matrices = importlib.import_module("tests.test_parse_matrices")
+    return {
+        **{name: (text, None) for name, text in {**scalar, **EXTRA}.items()},
+        **{f"{name} (shapes)": (text, matrices.SHAPES) for name, text in matrices.HOSTILE.items()},
+    }
 
 
-def refusal_time(text: str, rounds: int) -> float:
+def refusal_time(text: str, shapes: dict | None, rounds: int) -> float:
     best = float("inf")
     for _ in range(rounds):
         start = time.perf_counter()
         with contextlib.suppress(ParseError):  # the refusal is what is timed
-            parse(text)
+            parse(text, shapes=shapes)
         best = min(best, time.perf_counter() - start)
     return best
 
@@ -46,7 +52,7 @@ def main() -> None:
     options = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     options.add_argument("--rounds", type=int, default=3)
     rounds = options.parse_args().rounds
-    times = {name: refusal_time(text, rounds) for name, text in hostile().items()}
+    times = {name: refusal_time(*case, rounds) for name, case in hostile().items()}
     for name, seconds in sorted(times.items(), key=lambda item: -item[1]):
         print(f"{seconds * 1000:10.1f} ms  {name}")
 

