@@ -34,6 +34,7 @@ from .forward import Forward, forward
 from .functions import relu, sigmoid, softplus
 from .graph import ClosedFormTooLarge, Graph, GraphError, Step
 from .parse import ParseError, parse
+from .register import register_function
 from .reverse import Reverse, reverse
 from .rules import UnsupportedOperationError, register_partial
 from .simplify import thorough, tidy
@@ -75,6 +76,7 @@ __all__ = [
     "from_json",
     "graph",
     "parse",
+    "register_function",
     "register_partial",
     "relu",
     "render",

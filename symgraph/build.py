@@ -19,7 +19,7 @@ from sympy.logic.boolalg import Boolean
 from sympy.matrices.expressions import MatMul, MatrixExpr, MatrixSymbol, Transpose
 
 from . import naming
-from .grammar import RESERVED
+from .grammar import reserved
 from .graph import Graph, Step, _is_leaf
 from .parse import ParseError, Program, parse, parse_expr_text
 from .parse_domain import replaced, unevaluated
@@ -219,7 +219,7 @@ def _output_name(key: object) -> Symbol:
     """A dict key as an output's name: a name the parser would accept as a variable."""
     name = key if isinstance(key, str) else getattr(key, "name", None)
     valid = isinstance(name, str) and name.isidentifier() and not keyword.iskeyword(name)
-    if not valid or name.startswith("_") or len(name) > MAX_NAME_CHARS or name in RESERVED:
+    if not valid or name.startswith("_") or len(name) > MAX_NAME_CHARS or name in reserved():
         hint = "names like f, loss or y2"
         raise ParseError(f"an output must be named by a valid name, not {key!r:.40}", hint=hint)
     return Symbol(name, real=True)

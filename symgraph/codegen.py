@@ -46,14 +46,10 @@ from sympy import Basic, Expr, Symbol
 from sympy.matrices.expressions import MatrixSymbol
 from sympy.printing.codeprinter import PrintMethodNotImplementedError
 
-from . import naming
+from . import conventions, naming, ops
 from .evaluate import EvaluationError
-from .functions import NUMPY_IMPLEMENTATIONS
 from .printers import SCALAR_HELPERS, ArrayPrinter, ScalarPrinter, entrywise, identifier
 from .safety import admit
-
-#: Heaviside(0) in compiled code, by kink convention (compiled code does not detect kinks).
-_H0 = {"split": 0.5, "zero": 0.0}
 
 #: Argument types that take the ``math`` path (ints converted to floats first).
 _SCALARS = frozenset({float, int})
@@ -256,8 +252,12 @@ def compile(sweep, kink: str = "split") -> CompiledFunction:
     argument (``Ẋ`` after the inputs), unless the sweep holds its numbers
     (``g.forward({"W": array})``).
     """
-    if kink not in _H0:
-        raise ValueError(f"compiled code supports kink='split' or 'zero', not {kink!r}")
+    convention = conventions.named(kink)
+    if not convention.compiled:  # compiled code does not detect kinks
+        supported = " or ".join(
+            repr(c.name) for c in conventions.CONVENTIONS.values() if c.compiled
+        )
+        raise conventions.ConventionError(f"compiled code supports kink={supported}, not {kink!r}")
     g = sweep.graph
     is_reverse = hasattr(sweep, "adjoints")
     wanted = [naming.bar(x) for x in g.inputs] if is_reverse else [naming.dot(o) for o in g.outputs]
@@ -270,15 +270,17 @@ def compile(sweep, kink: str = "split") -> CompiledFunction:
     inputs = params[: len(params) - len(directions)]
     name = "gradient" if is_reverse else "tangent"
     matrices = any(isinstance(s, MatrixSymbol) for s in (*inputs, *(n for n, _ in lines)))
+    printers = ArrayPrinter(convention), ScalarPrinter(convention)
     try:
-        source = _source(name, params, lines, held, ArrayPrinter(_H0[kink]), array=True)
-        if not matrices:
-            scalar = _source(f"{name}_scalar", inputs, lines, held, ScalarPrinter(_H0[kink]))
-            into = _source_into(f"{name}_into", inputs, lines, held, ArrayPrinter(_H0[kink]))
-            source = f"{source}\n\n\n{scalar}\n\n\n{into}"
+        with ops.using(g.rule_table):
+            source = _source(name, params, lines, held, printers[0], array=True)
+            if not matrices:
+                scalar = _source(f"{name}_scalar", inputs, lines, held, printers[1])
+                into = _source_into(f"{name}_into", inputs, lines, held, printers[0])
+                source = f"{source}\n\n\n{scalar}\n\n\n{into}"
     except PrintMethodNotImplementedError as err:
         raise ValueError(f"cannot compile: {str(err).splitlines()[0]}") from None
-    namespace = _namespace()
+    namespace = {**_namespace(), **printers[0].helpers, **printers[1].helpers}
     exec(source, namespace)
     function = namespace[name]
     if directions:  # the sweep's own numbers for its matrix directions
@@ -402,5 +404,4 @@ def _namespace() -> dict:
         "_full": _full,
         "_entrywise": entrywise,
         **SCALAR_HELPERS,
-        **{f"_{k}": f for k, f in NUMPY_IMPLEMENTATIONS.items()},
     }

@@ -27,10 +27,8 @@ from sympy import Basic, Symbol
 from . import naming, numeric, rules
 from .exact import EvaluationError, Point, Undefined
 from .graph import Graph, Step
-from .kinks import (  # noqa: F401  (re-exported: the public names live here)
-    CONVENTION_DOCS,
+from .kinks import (
     CONVENTIONS,
-    ELEMENTWISE_KINKS,
     Kink,
     KinkError,
     KinkWarning,

@@ -18,13 +18,12 @@ Examples
 
 from __future__ import annotations
 
-import numpy
 import sympy
 from sympy import Function, Heaviside, Max, exp, log
 from sympy.matrices.expressions import MatrixExpr
 from sympy.matrices.expressions.applyfunc import ElementwiseApplyFunction
 
-from .registry import local_partial
+from .ops import local_partial, records
 
 
 class sigmoid(Function):
@@ -147,26 +146,6 @@ def _evalf_via(f: Function, form, prec):
     )
 
 
-def _numpy_sigmoid(x):
-    return 1 / (1 + numpy.exp(-x))
-
-
-def _numpy_relu(x):
-    return numpy.maximum(x, 0)
-
-
-def _numpy_softplus(x):
-    return numpy.logaddexp(0, x)
-
-
-#: NumPy implementations, for compiled code.
-NUMPY_IMPLEMENTATIONS = {
-    "sigmoid": _numpy_sigmoid,
-    "relu": _numpy_relu,
-    "softplus": _numpy_softplus,
-}
-
-
 class msum(Function):
     """The sum of a matrix's entries, a scalar: ``sum(M)`` in symgraph's parser."""
 
@@ -208,9 +187,10 @@ class elementwise(ElementwiseApplyFunction):
         """``(f, prime)`` when the body is ``f(d)`` or ``f'(d)`` of a known f, else None."""
         (v,) = self.function.variables
         body = self.function.expr
-        if body.args == (v,) and body.func in ELEMENTWISE_NAMED:
+        named = [cls for cls, op in records().items() if op.elementwise and op.names]
+        if body.args == (v,) and body.func in named:
             return body.func, ""
-        for f in ELEMENTWISE_NAMED:
+        for f in named:
             if body == local_partial(f(v), v):
                 return f, "'"
         return None
@@ -237,22 +217,3 @@ class elementwise(ElementwiseApplyFunction):
         (v,) = self.function.variables
         body = printer._print(self.function.expr)
         return rf"\left({printer._print(v)} \mapsto {body}\right)_{{\circ}}\left({arg}\right)"
-
-
-#: Functions an elementwise step is printed by name (``σ(t2)``, ``tanh'(t1)``).
-ELEMENTWISE_NAMED = (
-    sigmoid,
-    relu,
-    softplus,
-    sympy.exp,
-    sympy.log,
-    sympy.tanh,
-    sympy.sinh,
-    sympy.cosh,
-    sympy.sin,
-    sympy.cos,
-    sympy.tan,
-    sympy.atan,
-    sympy.Abs,
-    sympy.sign,
-)

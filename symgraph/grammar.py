@@ -15,17 +15,16 @@ import math
 import re
 from collections.abc import Callable
 from itertools import pairwise
-from typing import Any, NoReturn
+from typing import Any, NamedTuple, NoReturn
 
 import sympy
 from sympy.matrices.exceptions import ShapeError
 from sympy.matrices.expressions import MatrixSymbol
 
+from . import ops, rules  # noqa: F401  (rules: the records the parser's names come from)
 from . import parse_matrices as mx
-from .functions import relu, sigmoid, softplus
 from .parse_domain import applying, construct
 from .parse_guards import (
-    ELEMENTARY,
     MAX_DEPTH,
     MAX_LITERAL_DIGITS,
     MAX_NAME_CHARS,
@@ -57,15 +56,59 @@ def build(func: Callable[..., Any], args: Any, node: ast.AST, ctx: Context, chec
 
 # ---------------------------------------------------------------- the whitelist
 
-FUNCTIONS: dict[str, tuple[Callable[..., sympy.Expr], int, int | None]] = {
-    **{name: (applying(getattr(sympy, name)), 1, 1) for name in ELEMENTARY},  # log: below
-    "sqrt": (lambda a: power(a, sympy.S.Half), 1, 1),
-    **{f.__name__: (applying(f), 1, 1) for f in (sigmoid, relu, softplus, sympy.sign)},
-    **{name: (f, 1, 1) for name, f in [("ln", logarithm), ("abs", applying(sympy.Abs))]},
-    **{"log": (logarithm, 1, 2), "heaviside": (applying(sympy.Heaviside), 1, 1)},
-    "Heaviside": (applying(sympy.Heaviside), 1, 1),
-    **{"max": (minmax(sympy.Max), 2, None), "min": (minmax(sympy.Min), 2, None)},
+Signature = tuple[Callable[..., Any], int, "int | None"]
+#: Builders that add the parser's guards (or a second argument) to a record's class.
+_BUILDERS: dict[type, Callable[..., sympy.Expr]] = {
+    sympy.log: logarithm,
+    sympy.Max: minmax(sympy.Max),
+    sympy.Min: minmax(sympy.Min),
 }
+#: Spellings that are not one class applied to its arguments.
+_SUGAR: dict[str, Signature] = {
+    "sqrt": (lambda a: power(a, sympy.S.Half), 1, 1),
+    "ln": (logarithm, 1, 1),
+}
+
+
+class Spellings(NamedTuple):
+    """The parser's view of the table of operations: each name with its builder and the
+    least and most arguments it takes; ``matrix`` builders take ``(values, labels)``."""
+
+    scalar: dict[str, Signature]
+    matrix: dict[str, Signature]
+    elementwise: frozenset[str]
+
+
+def _spellings(table) -> Spellings:
+    scalar, matrix, elementwise = dict(_SUGAR), {}, {"sqrt", "ln"}
+    for cls, op in table.items():
+        for name in op.names:
+            if cls in mx.MATRIX_BUILDERS:
+                matrix[name] = (mx.MATRIX_BUILDERS[cls], *op.arity)
+                continue
+            scalar[name] = (_BUILDERS.get(cls) or applying(cls), *op.arity)
+            if op.elementwise:
+                elementwise.add(name)
+    return Spellings(scalar, matrix, frozenset(elementwise))
+
+
+_cached: list = [None, None]
+
+
+def spellings() -> Spellings:
+    """The names the parser knows now (a view of :func:`symgraph.ops.records`)."""
+    table = ops.records()
+    if _cached[0] is not table:  # the table is replaced, never changed, when one registers
+        _cached[:] = [table, _spellings(table)]
+    return _cached[1]
+
+
+def reserved() -> frozenset[str]:
+    """Names that cannot be variables (nor be given a shape)."""
+    known = spellings()
+    return frozenset({*known.scalar, *_SPECIAL, *known.matrix, *CONSTANTS})
+
+
 CONSTANTS = {"pi": sympy.pi, "π": sympy.pi, "e": sympy.E, "E": sympy.E}
 _NOT_ELEMENTWISE = "entry by entry, max(A, B) = B + relu(A - B) and min(A, B) = A - relu(A - B)"
 _NO_CONDITIONS = "conditions on matrices are not supported; use relu, abs or heaviside"
@@ -161,7 +204,7 @@ def _name(node: ast.Name, ctx: Context, depth: int) -> sympy.Expr:
 
 def check_name(node: ast.Name, ctx: Context, target: bool = False) -> None:
     name = node.id
-    if name in FUNCTIONS or name in _SPECIAL or name in mx.MATRIX_FUNCTIONS:
+    if name in reserved() and name not in CONSTANTS:
         hint = "choose another name" if target else f"call it, e.g. {name}(x)"
         fail(node, ctx, f"'{name}' is a function, not a variable", hint)
     if target and name in CONSTANTS:
@@ -279,11 +322,12 @@ def _call(node: ast.Call, ctx: Context, depth: int) -> sympy.Expr:
         return builder(node, ctx, depth)
     args = [argument(a, ctx, depth) for a in node.args]
     labels = [ctx.source.label(a) for a in node.args]
-    if name in mx.MATRIX_FUNCTIONS:
+    if name in spellings().matrix:
         return build(builder, (args, labels), node, ctx, check=False)
     if any(map(mx.is_matrix, args)):
-        if name in ("max", "min"):
-            fail(node, ctx, f"{name}() does not take matrices", _NOT_ELEMENTWISE)
+        if name not in spellings().elementwise:
+            hint = _NOT_ELEMENTWISE if name in ("max", "min") else None
+            fail(node, ctx, f"{name}() does not take matrices", hint)
         return build(mx.elementwise, (builder, args, name, labels), node, ctx, check=False)
     return build(builder, args, node, ctx)
 
@@ -295,7 +339,8 @@ def _signature(node: ast.Call, ctx: Context, depth: int) -> tuple[str, Callable[
             walk(node.func, ctx, depth)  # refuses attributes, subscripts, lambdas, ...
         fail(node, ctx, "only the known functions can be called", "write a*(b) to multiply")
     name = node.func.id
-    known = _SPECIAL.get(name) or FUNCTIONS.get(name) or mx.MATRIX_FUNCTIONS.get(name)
+    table = spellings()
+    known = _SPECIAL.get(name) or table.scalar.get(name) or table.matrix.get(name)
     builder, low, high = known or _unknown(node.func, ctx)
     if node.keywords:
         fail(node.keywords[0], ctx, "keyword arguments are not supported", "pass them in order")
@@ -320,7 +365,7 @@ def argument(node: ast.AST, ctx: Context, depth: int) -> sympy.Expr:
 
 
 def _unknown(func: ast.Name, ctx: Context) -> NoReturn:
-    known = sorted({*FUNCTIONS, *_SPECIAL, *mx.MATRIX_FUNCTIONS}, key=str.lower)
+    known = sorted(reserved() - set(CONSTANTS), key=str.lower)
     close = difflib.get_close_matches(func.id, known, n=1)
     hint = f"did you mean '{close[0]}'?" if close else "known functions: " + ", ".join(known)
     fail(func, ctx, f"unknown function '{func.id}'", hint)
@@ -399,5 +444,3 @@ _SPECIAL: dict[str, tuple[Callable[..., sympy.Expr], int, int | None]] = {
     "where": (_where, 3, 3),
     "piecewise": (_piecewise, 1, None),
 }
-#: Names that cannot be variables (nor be given a shape).
-RESERVED = frozenset({*FUNCTIONS, *_SPECIAL, *mx.MATRIX_FUNCTIONS, *CONSTANTS})

@@ -33,10 +33,10 @@ from sympy.matrices.expressions import (
     ZeroMatrix,
 )
 
-from . import naming, registry
+from . import naming, ops
 from .errors import SymgraphError
+from .ops import local_partial, pullback, pushforward
 from .parse_domain import replaced
-from .registry import local_partial, pullback, pushforward
 from .simplify import CLOSED_FORM_MAX_NODES, CLOSED_FORMS_MAX_TOTAL, tree_size
 
 
@@ -91,7 +91,7 @@ class Graph:
     def __post_init__(self) -> None:
         # the rule table in force when the graph is built: later registrations never
         # change this graph's partials (its Hessian stays symmetric)
-        object.__setattr__(self, "rule_table", registry.snapshot())
+        object.__setattr__(self, "rule_table", ops.snapshot())
 
     def __str__(self) -> str:
         return "\n".join(map(str, self.steps))
@@ -128,19 +128,19 @@ class Graph:
         for s in self.steps:
             if not _is_leaf(s.expr) and not isinstance(s.name, MatrixSymbol):
                 named.setdefault(s.expr, s.name)
-        with registry.using(self.rule_table):
+        with ops.using(self.rule_table):
             return {edge: d.xreplace(named) for s in self.steps for edge, d in _scalar_partials(s)}
 
     @cached_property
     def pullbacks(self) -> dict[tuple[Symbol, Symbol], Expr]:
         """Adjoint contribution of every matrix edge, written with the child's ``tbar``."""
-        with registry.using(self.rule_table):
+        with ops.using(self.rule_table):
             return self._matrix_edges(lambda s, p: pullback(s.expr, p, naming.bar(s.name)))
 
     @cached_property
     def pushforwards(self) -> dict[tuple[Symbol, Symbol], Expr]:
         """Tangent contribution of every matrix edge, written with the parent's ``tdot``."""
-        with registry.using(self.rule_table):
+        with ops.using(self.rule_table):
             return self._matrix_edges(lambda s, p: pushforward(s.expr, {p: naming.dot(p)}))
 
     def _matrix_edges(self, linear) -> dict[tuple[Symbol, Symbol], Expr]:

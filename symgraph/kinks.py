@@ -15,38 +15,11 @@ import sympy
 from sympy import Expr, Symbol
 from sympy.matrices.expressions.applyfunc import ElementwiseApplyFunction
 
+from . import numeric
+from .conventions import CONVENTIONS, named  # noqa: F401  (re-exported)
 from .exact import EvaluationError, Point, Undefined
-from .functions import relu
 from .graph import Step
-from .rules import kink_pieces, local_partial, lookup, tied
-
-#: Elementwise operations whose entries can sit at a kink (at 0).
-ELEMENTWISE_KINKS = (relu, sympy.Abs, sympy.sign, sympy.Heaviside)
-_ELEMENTWISE_KINDS = {
-    relu: "the kink of relu at 0",
-    sympy.Abs: "the kink of |x| at 0",
-    sympy.sign: "a jump of sign",
-    sympy.Heaviside: "a jump of Heaviside",
-}
-
-#: Kink conventions: how the derivative through a non-smooth step is taken at a kink.
-CONVENTIONS = {
-    "split": "derivatives split evenly",
-    "zero": "derivative taken as zero",
-    "first": "first piece takes the whole derivative",
-    "raise": "refused",
-}
-CONVENTION_DOCS = {
-    "split": "the average of the one-sided derivatives: a max/min tie splits the derivative "
-    "evenly between the tied arguments (SymPy's Heaviside(0) = 1/2, PyTorch's maximum), "
-    "relu'(0) = 1/2 and |x|'(0) = 0 (the midpoints of their subdifferentials)",
-    "zero": "the derivative through the kinked step is 0 (PyTorch's relu'(0) = 0, |x|'(0) = 0; "
-    "at a max tie both arguments get 0, which is not a subgradient there)",
-    "first": "the first piece takes it all: the first tied argument of max/min in SymPy's "
-    "argument order (CasADi's choice), the left-hand side of relu and |x| "
-    "(relu'(0) = 0, |x|'(0) = -1) and the first Piecewise branch listed",
-    "raise": "refuse to differentiate at a kink: raise KinkError",
-}
+from .rules import UnsupportedOperationError, kink_pieces, local_partial, lookup, tied
 
 
 class KinkError(EvaluationError):
@@ -75,7 +48,7 @@ class Kink:
     kind: str = "a kink"
 
     def __str__(self) -> str:
-        return f"{self.step} at {self.kind} ({fmt_point(self.at)}): {CONVENTIONS[self.convention]}"
+        return f"{self.step} at {self.kind} ({fmt_point(self.at)}): {named(self.convention)}"
 
 
 def _all_equal(values: list[float]) -> bool:
@@ -111,13 +84,9 @@ def step_kink(s: Step, here: Point, convention: str) -> Kink | None:
     if not jump and all(_all_equal(side) for side in sides):
         return None  # the pieces join smoothly: no kink after all
     kind = lookup(type(s.expr)).kind
-    if convention == "raise":
-        raise KinkError(f"{s} is at {kind} ({fmt_point(at_point)}): kink='raise' refuses it")
-    choose = {
-        "split": lambda side: sum(side) / len(side),
-        "zero": lambda side: 0.0,
-        "first": lambda side: side[0],
-    }[convention]
+    if named(convention).choose is None:
+        raise KinkError(f"{s} is at {kind} ({fmt_point(at_point)}): kink={convention!r} refuses it")
+    choose = named(convention).choose
     partials = {p: choose(side) for p, side in zip(s.parents, sides, strict=True)}
     return Kink(s, pieces, at_point, convention, partials, jump, kind)
 
@@ -131,20 +100,69 @@ def _defined(here: Point, piece: Expr) -> bool:
 
 
 def elementwise_kink(s: Step, array: Callable, convention: str, kink_tol: float) -> Kink | None:
-    """A matrix step applying relu, abs, sign or Heaviside to entries that sit at 0
-    (by the same test as scalar steps, :func:`symgraph.rules.tied`)."""
+    """A matrix step applying a function with a kink rule (relu, abs, sign, max, ...)
+    entry by entry, where some entries sit on the kink: the same kink rules as scalar
+    steps, decided on each entry's floats by the same test, :func:`symgraph.rules.tied`."""
     e = s.expr
-    if not isinstance(e, ElementwiseApplyFunction) or not e.function.expr.has(*ELEMENTWISE_KINKS):
+    if not isinstance(e, ElementwiseApplyFunction):
         return None
-    arg = array(e.expr)
-    entries = [tuple(int(i) for i in ij) for ij in np.argwhere(tied(arg, 0.0, kink_tol))]
-    if not entries:
+    (v,) = e.function.variables
+    kinked = [
+        sub
+        for sub in sympy.preorder_traversal(e.function.expr)
+        if isinstance(sub, Expr) and _has_kink_rule(type(sub))
+    ]
+    if not kinked:
         return None
-    where = {e.expr: "0 at entries " + ", ".join(map(str, entries))}
-    kind = _ELEMENTWISE_KINDS.get(e.function.expr.func, "a kink")
-    if convention == "raise":
-        raise KinkError(f"{s} is at {kind} ({fmt_point(where)}): kink='raise' refuses it")
+    entries = np.asarray(array(e.expr), dtype=float)
+    found: dict[tuple, str] = {}
+    cache: dict = {}
+    for index in np.ndindex(entries.shape):
+        at = _Entry(v, entries, index, kink_tol, cache)
+        for sub in kinked:
+            if index not in found and kink_pieces(sub, at):
+                found[index] = lookup(type(sub)).kind
+    if not found:
+        return None
+    kind = next(iter(found.values()))
+    where = {e.expr: "kinked at entries " + ", ".join(map(str, found))}
+    if named(convention).choose is None:
+        raise KinkError(f"{s} is at {kind} ({fmt_point(where)}): kink={convention!r} refuses it")
     return Kink(s, (), where, convention, kind=kind)
+
+
+def _has_kink_rule(cls: type) -> bool:
+    try:
+        return lookup(cls).kink is not None
+    except UnsupportedOperationError:
+        return False
+
+
+class _Entry:
+    """One entry of an elementwise step, as a kink rule sees a point: ``at(e)`` the float
+    value of ``e`` there, ``compare`` by :func:`symgraph.rules.tied`. Each expression is
+    evaluated once, over all entries (NumPy, into the shared ``cache``), then read entry
+    by entry."""
+
+    def __init__(self, variable, entries, index: tuple, kink_tol: float, cache: dict):
+        self.variable, self.entries, self.index = variable, entries, index
+        self.kink_tol, self.cache = kink_tol, cache
+
+    def __call__(self, expr: Expr) -> float:
+        if expr not in self.cache:
+            values = numeric.on_entries(expr, self.variable, self.entries)
+            self.cache[expr] = np.broadcast_to(values, self.entries.shape)
+        return float(self.cache[expr][self.index])
+
+    def compare(self, a: Expr, b: Expr) -> int:
+        x, y = self(a), self(b)
+        return 0 if tied(x, y, self.kink_tol) else (1 if x > y else -1)
+
+    def truth(self, cond) -> bool:
+        return bool(self(cond))
+
+    def locally_constant(self, r) -> bool:
+        return False
 
 
 def fmt_point(at: Mapping) -> str:

@@ -25,7 +25,7 @@ from typing import Any
 import sympy
 from sympy.matrices.expressions import MatrixSymbol
 
-from .grammar import RESERVED, check_name, walk
+from .grammar import check_name, reserved, walk
 from .parse_guards import (
     MAX_CONST_BITS,
     MAX_CONST_EXPONENT,
@@ -235,7 +235,7 @@ def _line_name(name: str, value: sympy.Basic, stmt: Any, ctx: Context):
 
 
 def _checked(shapes: Shapes) -> dict[str, tuple[int, int]]:
-    return validate_shapes(shapes, RESERVED)
+    return validate_shapes(shapes, reserved())
 
 
 def parse_expr_text(text: str, shapes: Shapes = None) -> sympy.Basic:

@@ -42,7 +42,7 @@ import sympy
 from sympy.functions.elementary.piecewise import ExprCondPair
 from sympy.matrices.expressions import MatrixSymbol
 
-from .functions import relu, sigmoid, softplus
+from . import ops
 from .parse_domain import construct
 from .parse_source import ParseError
 
@@ -156,7 +156,7 @@ def _approx(expr: sympy.Basic) -> Any:
     where a double would underflow to 0 and hide that the constant is complex."""
     try:
         return _approx_value(expr)
-    except (ArithmeticError, ValueError, KeyError):
+    except (ArithmeticError, ValueError, AttributeError, TypeError):
         hint = f"constants must stay below {MAX_CONST_MAGNITUDE:g}"
         raise ParseError("constant too large or undefined", hint=hint) from None
 
@@ -166,32 +166,14 @@ def _approx_value(expr: sympy.Basic) -> Any:
         value = mpmath.mpf(expr._as_mpf_val(53))
     elif expr is sympy.I:
         value = mpmath.mpc(0, 1)
+    elif isinstance(expr, ExprCondPair):
+        value = _approx_value(expr.expr)
     else:
-        value = _APPROXIMATIONS[type(expr)](expr)  # KeyError: refuse what we cannot bound
+        bound = ops.record(type(expr)).bound  # AttributeError: no record, refused
+        value = bound(*(_approx_value(a) for a in expr.args))  # TypeError: no bound
     if not mpmath.isfinite(value) or abs(value) > MAX_CONST_MAGNITUDE:
         raise OverflowError
     return value
-
-
-def _bound(expr: sympy.Basic) -> Any:
-    # max, abs, sigmoid, ...: a bound on the size is all the check needs.
-    return 1 + max(abs(_approx_value(a)) for a in expr.args)
-
-
-def _elementary(name: str) -> Callable[[sympy.Basic], Any]:
-    return lambda expr: getattr(mpmath, name)(_approx_value(expr.args[0]))
-
-
-ELEMENTARY = ["exp", "log", "sin", "cos", "tan", "asin", "acos", "atan", "sinh", "cosh", "tanh"]
-_BOUNDED = (sympy.Abs, sympy.sign, sympy.Heaviside, sympy.Max, sympy.Min, sympy.Piecewise)
-_APPROXIMATIONS: dict[type, Callable[[Any], Any]] = {
-    sympy.Add: lambda e: mpmath.fsum(_approx_value(a) for a in e.args),
-    sympy.Mul: lambda e: mpmath.fprod(_approx_value(a) for a in e.args),
-    sympy.Pow: lambda e: mpmath.power(_approx_value(e.base), _approx_value(e.exp)),
-    ExprCondPair: lambda e: _approx_value(e.expr),
-    **{getattr(sympy, name): _elementary(name) for name in ELEMENTARY},
-    **dict.fromkeys((*_BOUNDED, sigmoid, relu, softplus), _bound),
-}
 
 
 def check_value(expr: sympy.Basic) -> None:

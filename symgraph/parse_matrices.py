@@ -220,11 +220,12 @@ def _hadamard(values: Sequence[Any], labels: Sequence[str]) -> MatrixExpr:
     return HadamardProduct(*values)
 
 
-#: The functions that take matrices: name -> (builder(values, labels), least, most arguments).
-MATRIX_FUNCTIONS: dict[str, tuple[Callable[..., Any], int, int | None]] = {
-    "sum": (lambda v, n: msum(_one_matrix("sum", v, n)), 1, 1),
-    "trace": (lambda v, n: Trace(_one_matrix("trace", v, n, square=True)), 1, 1),
-    "inverse": (lambda v, n: Inverse(_one_matrix("inverse", v, n, square=True)), 1, 1),
-    "transpose": (lambda v, n: transpose(_one_matrix("transpose", v, n), n[0]), 1, 1),
-    "hadamard": (_hadamard, 2, None),
+#: The builders of the operations that take matrices, ``builder(values, labels)``, by
+#: class (their spellings are in their records, :mod:`symgraph.rules_matrix`).
+MATRIX_BUILDERS: dict[type, Callable[..., Any]] = {
+    msum: lambda v, n: msum(_one_matrix("sum", v, n)),
+    Trace: lambda v, n: Trace(_one_matrix("trace", v, n, square=True)),
+    Inverse: lambda v, n: Inverse(_one_matrix("inverse", v, n, square=True)),
+    Transpose: lambda v, n: transpose(_one_matrix("transpose", v, n), n[0]),
+    HadamardProduct: _hadamard,
 }

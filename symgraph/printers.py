@@ -3,6 +3,9 @@
 Both print a sweep's straight-line program the same way (``x*x`` rather than ``x**2``,
 ``1/x``, sqrt); they differ in the functions they call: NumPy's ufuncs, which any array
 type speaking NumPy's protocols accepts (Dask too), or the ``math`` module's for one point.
+A function is printed from its record in the table of operations (:mod:`symgraph.ops`):
+a NumPy ufunc or a ``math`` function by its name, any other implementation as a helper
+the printer collects in ``helpers`` for the generated code's namespace.
 """
 
 from __future__ import annotations
@@ -13,18 +16,51 @@ import math
 import unicodedata
 
 import numpy
-from sympy import Piecewise, S, Symbol, nan
+from sympy import Function, Piecewise, S, Symbol, nan
+from sympy.core.function import AppliedUndef
 from sympy.logic.boolalg import BooleanTrue
+from sympy.printing.codeprinter import PrintMethodNotImplementedError
 from sympy.printing.numpy import NumPyPrinter
 from sympy.printing.precedence import PRECEDENCE
 from sympy.printing.pycode import PythonCodePrinter
+
+from . import ops
+from .conventions import Convention
+from .numeric import implementation
 
 #: Names the generated code uses as globals; a user symbol called so is renamed.
 _RESERVED = frozenset(dir(math)) | frozenset(dir(builtins)) | {"numpy", "functools"}
 
 
 class _Common:
-    """What both printers share: names, exact constants as floats, cheap powers."""
+    """What both printers share: names, exact constants as floats, cheap powers, and
+    functions printed from their records."""
+
+    def __init__(self, convention: Convention, settings: dict):
+        super().__init__({**settings, "allow_unknown_functions": False, "order": "none"})
+        self.convention, self.h0 = convention, convention.heaviside_at_zero
+        self.helpers: dict[str, object] = {}
+
+    def _print(self, expr, **kwargs):
+        # a function by its record, unless the printer has a method of its own for it
+        cls = type(expr)
+        if isinstance(expr, AppliedUndef) and not _evaluates(cls):
+            raise PrintMethodNotImplementedError(
+                f"{cls.__name__} has no numbers: give it a NumPy implementation with "
+                f"symgraph.register_function({cls.__name__!r}, ..., numpy=...)"
+            )
+        if isinstance(expr, Function) and f"_print_{cls.__name__}" not in vars(type(self)):
+            args = ", ".join(self._print(a) for a in expr.args)
+            return f"{self._function(cls)}({args})"
+        return super()._print(expr, **kwargs)
+
+    def _helper(self, prefix: str, cls: type, f) -> str:
+        """The name under which the generated code calls ``f``, collected in ``helpers``."""
+        name = f"_{prefix}_{cls.__name__}" if cls.__name__.isidentifier() else f"_{prefix}"
+        while self.helpers.get(name, f) is not f:
+            name += "_"
+        self.helpers[name] = f
+        return name
 
     def _print_Symbol(self, e):
         return identifier(e)
@@ -71,20 +107,12 @@ class ArrayPrinter(_Common, NumPyPrinter):
 
     _sqrt, _nan, _inf = "numpy.sqrt", "numpy.nan", "numpy.inf"
 
-    def __init__(self, h0: float):
-        super().__init__(
-            {"fully_qualified_modules": True, "allow_unknown_functions": False, "order": "none"}
-        )
-        self.h0 = h0
+    def __init__(self, convention: Convention):
+        super().__init__(convention, {"fully_qualified_modules": True})
 
-    def _print_sigmoid(self, e):
-        return f"_sigmoid({self._print(e.args[0])})"
-
-    def _print_relu(self, e):
-        return f"_relu({self._print(e.args[0])})"
-
-    def _print_softplus(self, e):
-        return f"_softplus({self._print(e.args[0])})"
+    def _function(self, cls: type) -> str:
+        f = implementation(cls, self.convention)
+        return f"numpy.{f.__name__}" if isinstance(f, numpy.ufunc) else self._helper("f", cls, f)
 
     def _print_Heaviside(self, e):
         return f"numpy.heaviside({self._print(e.args[0])}, {self.h0})"
@@ -126,20 +154,18 @@ class ScalarPrinter(_Common, PythonCodePrinter):
         # (** would return a complex number), and an overflow raises OverflowError
         return f"pow({b}, {e})"
 
-    def __init__(self, h0: float):
-        super().__init__(
-            {"fully_qualified_modules": False, "allow_unknown_functions": False, "order": "none"}
-        )
-        self.h0 = h0
+    def __init__(self, convention: Convention):
+        super().__init__(convention, {"fully_qualified_modules": False})
 
-    def _print_sigmoid(self, e):
-        return f"_sigmoid_scalar({self._print(e.args[0])})"
-
-    def _print_relu(self, e):
-        return f"max({self._print(e.args[0])}, 0.0)"
-
-    def _print_softplus(self, e):
-        return f"_softplus_scalar({self._print(e.args[0])})"
+    def _function(self, cls: type) -> str:
+        op = next((op for k in cls.__mro__ if (op := ops.record(k)) and op.math), None)
+        if op is None:  # no float implementation: the NumPy one works on floats too
+            return self._helper("f", cls, implementation(cls, self.convention))
+        f = op.math
+        name = getattr(f, "__name__", "")
+        if getattr(math, name, None) is f or getattr(builtins, name, None) is f:
+            return name  # the generated code's globals: math's functions, the builtins
+        return self._helper("s", cls, f)
 
     def _print_Heaviside(self, e):
         return f"_heaviside_scalar({self._print(e.args[0])}, {self.h0!r})"
@@ -149,6 +175,10 @@ class ScalarPrinter(_Common, PythonCodePrinter):
 
     def _print_Piecewise(self, e):
         return super()._print_Piecewise(_with_default(e))
+
+
+def _evaluates(cls: type) -> bool:
+    return any((op := ops.record(k)) is not None and op.evaluates for k in cls.__mro__)
 
 
 def _nested(func: str, args: list[str]) -> str:
@@ -173,19 +203,8 @@ def entrywise(f, a):
     return numpy.broadcast_to(f(a), numpy.shape(a)).astype(float)
 
 
-def _sigmoid_scalar(x: float) -> float:
-    if x >= 0:
-        return 1.0 / (1.0 + math.exp(-x))
-    z = math.exp(x)  # no overflow for large negative x
-    return z / (1.0 + z)
-
-
 def _heaviside_scalar(x: float, at_zero: float) -> float:
     return 1.0 if x > 0 else 0.0 if x < 0 else at_zero
-
-
-def _softplus_scalar(x: float) -> float:
-    return max(x, 0.0) + math.log1p(math.exp(-abs(x)))
 
 
 def identifier(s: Symbol) -> str:
@@ -206,8 +225,4 @@ def identifier(s: Symbol) -> str:
 
 
 #: Helpers the float code calls, by the names it calls them.
-SCALAR_HELPERS = {
-    "_sigmoid_scalar": _sigmoid_scalar,
-    "_softplus_scalar": _softplus_scalar,
-    "_heaviside_scalar": _heaviside_scalar,
-}
+SCALAR_HELPERS = {"_heaviside_scalar": _heaviside_scalar}

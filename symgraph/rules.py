@@ -1,4 +1,4 @@
-"""THE table of local partials, keyed by SymPy class.
+"""THE table of operations' records, keyed by SymPy class: local partials and the rest.
 
 A rule gives the differential of an expression from the differentials of its
 arguments: ``rule(expr, d)`` returns ``Σ_i ∂expr/∂args[i] · d(args[i])``. Seeding
@@ -11,6 +11,10 @@ Non-smooth operations also register a *kink* rule: at a point where the operatio
 switches between smooth pieces (a max tie, ``|x|`` at 0, a Piecewise boundary) it
 returns those pieces, ordered (first argument or left-hand side first), so that
 evaluation can report the kink and apply a stated convention.
+
+Each record (:class:`symgraph.ops.Op`) also holds the operation's spellings in the
+parser, its NumPy and float implementations and its bound for the parser's constant
+guards: one record per operation, in one place, read by every stage.
 
 Lookup walks the class's MRO; any ``sympy.Function`` with ``fdiff`` works through
 the fallback, and other classes raise :class:`UnsupportedOperationError`.
@@ -25,8 +29,11 @@ the fallback, and other classes raise :class:`UnsupportedOperationError`.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 
+import mpmath
+import numpy as np
 import sympy
 from sympy import (
     Abs,
@@ -57,19 +64,22 @@ from sympy import (
 )
 from sympy.core.function import ArgumentIndexError
 from sympy.core.relational import Relational
+from sympy.functions.elementary.piecewise import ExprCondPair
 
 from .functions import relu, sigmoid, softplus
-from .registry import (  # noqa: F401  (the table's API, re-exported where rules live)
+from .ops import (  # noqa: F401  (the table's API, re-exported where rules live)
     BUILTIN,
     RULES,
     Differential,
     Entry,
     KinkRule,
+    Op,
     PullRule,
     Registration,
     Rule,
     RuleError,
     UnsupportedOperationError,
+    define,
     differential,
     kink_pieces,
     local_partial,
@@ -119,9 +129,24 @@ def _pow(expr: Expr, d: Differential) -> Expr:
     return expr * (de * log(base) + e * db / base)
 
 
-register_partial(Add, _add)
-register_partial(Mul, _mul)
-register_partial(Pow, _pow)
+def _add_values(*args):
+    return sum(args[1:], args[0])
+
+
+def _mul_values(*args):
+    out = args[0]
+    for a in args[1:]:
+        out = np.multiply(out, a)  # entry by entry, never @
+    return out
+
+
+def _pow_values(base, exponent):
+    return np.power(np.asarray(base, dtype=float), exponent)
+
+
+define(Op(Add, _add, arity=(2, None), numpy=_add_values, bound=lambda *a: mpmath.fsum(a)))
+define(Op(Mul, _mul, arity=(2, None), numpy=_mul_values, bound=lambda *a: mpmath.fprod(a)))
+define(Op(Pow, _pow, arity=(2, 2), numpy=_pow_values, bound=mpmath.power))
 
 
 # ---------------------------------------------------------------- elementary functions
@@ -138,24 +163,94 @@ def unary(derivative: Callable[[Expr, Expr], Expr]) -> Rule:
     return rule
 
 
-register_partial(exp, unary(lambda a, v: v))
-register_partial(log, unary(lambda a, v: 1 / a))
-register_partial(sin, unary(lambda a, v: cos(a)))
-register_partial(cos, unary(lambda a, v: -sin(a)))
-register_partial(tan, unary(lambda a, v: 1 + v**2))
-register_partial(asin, unary(lambda a, v: 1 / sqrt(1 - a**2)))
-register_partial(acos, unary(lambda a, v: -1 / sqrt(1 - a**2)))
-register_partial(atan, unary(lambda a, v: 1 / (1 + a**2)))
-register_partial(sinh, unary(lambda a, v: cosh(a)))
-register_partial(cosh, unary(lambda a, v: sinh(a)))
-register_partial(tanh, unary(lambda a, v: 1 - v**2))
+def elementary(
+    cls: type, derivative: Callable, numpy: Callable, scalar: Callable, name: str
+) -> None:
+    """The record of an elementary function of one argument, parsed as ``name(x)`` and
+    applied entry by entry to a matrix; ``mpmath`` gives its bound by the same name."""
+    rule = unary(derivative)
+    bound = getattr(mpmath, name)
+    define(Op(cls, rule, names=(name,), elementwise=True, numpy=numpy, math=scalar, bound=bound))
+
+
+elementary(exp, lambda a, v: v, np.exp, math.exp, "exp")
+elementary(sin, lambda a, v: cos(a), np.sin, math.sin, "sin")
+elementary(cos, lambda a, v: -sin(a), np.cos, math.cos, "cos")
+elementary(tan, lambda a, v: 1 + v**2, np.tan, math.tan, "tan")
+elementary(asin, lambda a, v: 1 / sqrt(1 - a**2), np.arcsin, math.asin, "asin")
+elementary(acos, lambda a, v: -1 / sqrt(1 - a**2), np.arccos, math.acos, "acos")
+elementary(atan, lambda a, v: 1 / (1 + a**2), np.arctan, math.atan, "atan")
+elementary(sinh, lambda a, v: cosh(a), np.sinh, math.sinh, "sinh")
+elementary(cosh, lambda a, v: sinh(a), np.cosh, math.cosh, "cosh")
+elementary(tanh, lambda a, v: 1 - v**2, np.tanh, math.tanh, "tanh")
+# log(x, b) is log(x)/log(b): the parser takes a second argument, the record one
+define(
+    Op(
+        log,
+        unary(lambda a, v: 1 / a),
+        names=("log",),
+        arity=(1, 2),
+        elementwise=True,
+        numpy=np.log,
+        math=math.log,
+        bound=mpmath.log,
+    )
+)
+
+
+def _unparsed(cls: type, numpy: Callable, scalar: Callable | None = None) -> None:
+    """A function symgraph evaluates and compiles (from SymPy objects or JSON) but does
+    not parse from text; its derivative is SymPy's ``fdiff``."""
+    define(Op(cls, numpy=numpy, math=scalar, arity=(1, None)))
+
+
+_unparsed(sympy.cot, lambda x: 1 / np.tan(x))
+_unparsed(sympy.sec, lambda x: 1 / np.cos(x))
+_unparsed(sympy.csc, lambda x: 1 / np.sin(x))
+_unparsed(sympy.asinh, np.arcsinh, math.asinh)
+_unparsed(sympy.acosh, np.arccosh, math.acosh)
+_unparsed(sympy.atanh, np.arctanh, math.atanh)
+_unparsed(sympy.atan2, np.arctan2, math.atan2)
+_unparsed(sympy.floor, np.floor, math.floor)
+_unparsed(sympy.ceiling, np.ceil, math.ceil)
+_unparsed(sympy.erf, np.vectorize(math.erf, otypes=[float]), math.erf)
 
 
 # ---------------------------------------------------------------- activations
 
 
-register_partial(sigmoid, unary(lambda a, v: v * (1 - v)))
-register_partial(softplus, unary(lambda a, v: sigmoid(a)))
+def _size(*values):
+    """A bound on the size of a bounded function's value (max, abs, sigmoid, ...)."""
+    return 1 + max(abs(v) for v in values)
+
+
+def _sigmoid_values(x):
+    return 1 / (1 + np.exp(-x))
+
+
+def _sigmoid_float(x: float) -> float:
+    if x >= 0:
+        return 1.0 / (1.0 + math.exp(-x))
+    z = math.exp(x)  # no overflow for large negative x
+    return z / (1.0 + z)
+
+
+def _softplus_float(x: float) -> float:
+    return max(x, 0.0) + math.log1p(math.exp(-abs(x)))
+
+
+def _relu_values(x):
+    return np.maximum(x, 0)
+
+
+def _relu_float(x: float) -> float:
+    return max(x, 0.0)
+
+
+def activation(cls: type, rule: Rule, numpy: Callable, scalar: Callable, **kink) -> None:
+    """The record of an activation: parsed by its class name, entry by entry on matrices."""
+    names, common = (cls.__name__,), {"elementwise": True, "bound": _size}
+    define(Op(cls, rule, names=names, numpy=numpy, math=scalar, **common, **kink))
 
 
 def _at_zero(at, a: Expr) -> bool:
@@ -167,9 +262,10 @@ def _relu_kink(expr, at):
     return (S.Zero, a) if _at_zero(at, a) else None
 
 
-register_partial(
-    relu, unary(lambda a, v: Heaviside(a)), kink=_relu_kink, kind="the kink of relu at 0"
-)
+activation(sigmoid, unary(lambda a, v: v * (1 - v)), _sigmoid_values, _sigmoid_float)
+activation(softplus, unary(lambda a, v: sigmoid(a)), lambda x: np.logaddexp(0, x), _softplus_float)
+relu_kink = {"kink": _relu_kink, "kind": "the kink of relu at 0"}
+activation(relu, unary(lambda a, v: Heaviside(a)), _relu_values, _relu_float, **relu_kink)
 
 
 # ---------------------------------------------------------------- non-smooth
@@ -240,12 +336,55 @@ def _via_fdiff(expr: Expr, d: Differential) -> Expr:
     return result
 
 
-register_partial(Abs, unary(lambda a, v: sign(a)), kink=_abs_kink, kind="the kink of |x| at 0")
-register_partial(
-    sign,
-    unary(lambda a, v: 2 * DiracDelta(a)),
-    kink=_step_kink(-S.One, S.One),
-    kind="a jump of sign",
+def _sign_at(convention):
+    def sign_values(x):
+        return np.where(np.equal(x, 0), convention.sign_at_zero, np.sign(x))
+
+    return sign_values
+
+
+def _heaviside_at(convention):
+    def heaviside_values(x, *at_zero):
+        return np.heaviside(x, convention.heaviside_at_zero)
+
+    return heaviside_values
+
+
+def _folded(pair: Callable) -> Callable:
+    """``pair`` (a binary ufunc) folded over any number of arguments."""
+
+    def values(*args):
+        out = args[0]
+        for a in args[1:]:
+            out = pair(out, a)
+        return out
+
+    return values
+
+
+_ZERO = {"elementwise": True, "bound": _size}
+define(
+    Op(
+        Abs,
+        unary(lambda a, v: sign(a)),
+        _abs_kink,
+        "the kink of |x| at 0",
+        names=("abs",),
+        numpy=np.abs,
+        math=abs,
+        **_ZERO,
+    )
+)
+define(
+    Op(
+        sign,
+        unary(lambda a, v: 2 * DiracDelta(a)),
+        _step_kink(-S.One, S.One),
+        "a jump of sign",
+        names=("sign",),
+        at_kink=_sign_at,
+        **_ZERO,
+    )
 )
 
 
@@ -254,9 +393,30 @@ def _heaviside(expr: Expr, d: Differential) -> Expr:
     return _terms([(DiracDelta(a), d(a))])
 
 
-register_partial(Heaviside, _heaviside, kink=_step_kink(S.Zero, S.One), kind="a jump of Heaviside")
-register_partial(Max, _extreme(1), kink=_tie(1), kind="a tie of max")
-register_partial(Min, _extreme(-1), kink=_tie(-1), kind="a tie of min")
+define(
+    Op(
+        Heaviside,
+        _heaviside,
+        _step_kink(S.Zero, S.One),
+        "a jump of Heaviside",
+        names=("heaviside", "Heaviside"),
+        at_kink=_heaviside_at,
+        **_ZERO,
+    )
+)
+for _cls, _sense, _pick in ((Max, 1, np.maximum), (Min, -1, np.minimum)):
+    define(
+        Op(
+            _cls,
+            _extreme(_sense),
+            _tie(_sense),
+            f"a tie of {_cls.__name__.lower()}",
+            names=(_cls.__name__.lower(),),
+            arity=(2, None),
+            numpy=_folded(_pick),
+            bound=_size,
+        )
+    )
 register_partial(Function, _via_fdiff)
 
 
@@ -299,8 +459,44 @@ def _piecewise_kink(expr, at):
     return tuple(expr.args[i].expr for i in sorted(chosen)) if len(chosen) > 1 else None
 
 
-register_partial(Piecewise, _piecewise, kink=_piecewise_kink, kind="a Piecewise boundary")
-register_partial(DiracDelta, _via_fdiff)
+def _piecewise_values(*pairs):
+    """The first piece whose condition holds, entry by entry (NaN where none does)."""
+    out = np.nan
+    for expr, cond in reversed(pairs):
+        out = np.where(cond, expr, out)
+    return out[()] if np.ndim(out) == 0 else out
+
+
+define(
+    Op(
+        Piecewise,
+        _piecewise,
+        _piecewise_kink,
+        "a Piecewise boundary",
+        arity=(1, None),
+        numpy=_piecewise_values,
+        bound=_size,
+    )
+)
+define(Op(DiracDelta, _via_fdiff, numpy=lambda x, *k: np.zeros_like(x, dtype=float)))
+
+
+# ---------------------------------------------------------------- conditions (no derivative)
+
+
+for _cls, _f in [
+    (ExprCondPair, lambda expr, cond: (expr, cond)),
+    (sympy.StrictLessThan, np.less),
+    (sympy.LessThan, np.less_equal),
+    (sympy.StrictGreaterThan, np.greater),
+    (sympy.GreaterThan, np.greater_equal),
+    (sympy.Equality, np.equal),
+    (sympy.Unequality, np.not_equal),
+    (sympy.And, _folded(np.logical_and)),
+    (sympy.Or, _folded(np.logical_or)),
+    (sympy.Not, np.logical_not),
+]:
+    define(Op(_cls, numpy=_f, arity=(1, None)))
 
 
 from . import rules_matrix  # noqa: E402, F401  (registers the matrix rows)

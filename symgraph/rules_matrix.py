@@ -1,9 +1,11 @@
-"""The matrix rows of the rule table (see :mod:`symgraph.rules`): push and pull rules."""
+"""The matrix records of the table (see :mod:`symgraph.rules`): push and pull rules, values."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import reduce
 
+import numpy as np
 from sympy import Basic, Expr, Lambda, Mul, S
 from sympy.matrices.expressions import (
     HadamardProduct,
@@ -11,6 +13,7 @@ from sympy.matrices.expressions import (
     Inverse,
     MatAdd,
     MatMul,
+    MatPow,
     MatrixExpr,
     OneMatrix,
     Trace,
@@ -19,7 +22,7 @@ from sympy.matrices.expressions import (
 from sympy.matrices.expressions.applyfunc import ElementwiseApplyFunction
 
 from .functions import elementwise, msum
-from .registry import Differential, local_partial, register_partial, total
+from .ops import Differential, Op, define, local_partial, register_partial, total
 
 # ---------------------------------------------------------------- matrices
 #
@@ -118,22 +121,60 @@ def _scalar_to_matrix(adjoint: Expr, shape: tuple[int, int], fill: Callable) -> 
     return adjoint if shape == (1, 1) else adjoint * fill(*shape)
 
 
-register_partial(MatMul, _matmul, pull=_matmul_pull)
-register_partial(MatAdd, _matadd, pull=lambda expr, i, adjoint: adjoint)
-register_partial(Transpose, _transpose, pull=lambda expr, i, adjoint: _transposed(adjoint))
-register_partial(HadamardProduct, _hadamard, pull=_hadamard_pull)
+def _product_values(*values):
+    """A MatMul's value: matrix products, and scalars (coefficients) times matrices."""
+
+    def times(a, b):
+        return a @ b if np.ndim(a) == 2 and np.ndim(b) == 2 else a * b
+
+    return reduce(times, values)
+
+
+def _sum_values(*values):
+    return sum(values[1:], values[0])
+
+
+def _trace_pull(expr, i, adjoint):
+    return _scalar_to_matrix(adjoint, expr.arg.shape, _eye)
+
+
+def _msum_pull(expr, i, adjoint):
+    return _scalar_to_matrix(adjoint, expr.args[0].shape, OneMatrix)
+
+
+def _matrix(cls: type, rule, pull, numpy: Callable, name: str = "", arity=(1, 1)) -> None:
+    """A matrix operation's record; ``name`` is its spelling in the parser, if any (the
+    parser checks the shapes, :mod:`symgraph.parse_matrices`)."""
+    names = (name,) if name else ()
+    define(Op(cls, rule, pull=pull, numpy=numpy, names=names, arity=arity))
+
+
+_matrix(MatMul, _matmul, _matmul_pull, _product_values, arity=(2, None))
+_matrix(MatAdd, _matadd, lambda expr, i, adjoint: adjoint, _sum_values, arity=(2, None))
+_matrix(
+    Transpose, _transpose, lambda expr, i, adjoint: _transposed(adjoint), np.transpose, "transpose"
+)
+_matrix(
+    HadamardProduct,
+    _hadamard,
+    _hadamard_pull,
+    lambda *v: reduce(np.multiply, v),
+    "hadamard",
+    arity=(2, None),
+)
+_matrix(Trace, _trace, _trace_pull, lambda a: float(np.trace(a)), "trace")
+_matrix(
+    Inverse,
+    _inverse,
+    lambda expr, i, adjoint: MatMul(-1, expr.T, adjoint, expr.T),
+    lambda a, *exponent: np.linalg.inv(a),
+    "inverse",
+)
+_matrix(msum, _msum, _msum_pull, lambda a: float(np.sum(a)), "sum")
+# the interpreter applies an elementwise step's Lambda itself (see symgraph.numeric)
 register_partial(ElementwiseApplyFunction, _elementwise, pull=_elementwise_pull)
-register_partial(
-    Trace, _trace, pull=lambda expr, i, adjoint: _scalar_to_matrix(adjoint, expr.arg.shape, _eye)
-)
-register_partial(
-    Inverse, _inverse, pull=lambda expr, i, adjoint: MatMul(-1, expr.T, adjoint, expr.T)
-)
-register_partial(
-    msum,
-    _msum,
-    pull=lambda expr, i, adjoint: _scalar_to_matrix(adjoint, expr.args[0].shape, OneMatrix),
-)
+# a matrix power has no derivative rule (the parser does not build one); it evaluates
+define(Op(MatPow, numpy=lambda base, k: np.linalg.matrix_power(base, int(k)), arity=(2, 2)))
 
 
 def _transposed(adjoint: Expr) -> Expr:

@@ -1,6 +1,7 @@
 """The whitelist of expression classes symgraph produces, and the walk that enforces it.
 
-One table, :data:`CLASSES`, names every class an expression may contain; JSON reading
+One whitelist, :func:`classes`, names every class an expression may contain: a view of the
+table of operations (:mod:`symgraph.ops`) and a few structured classes; JSON reading
 (:mod:`symgraph.export.trees`) decodes only these, and :func:`admit` walks a tree against
 them before anything is compiled or evaluated numerically. So no graph — read from JSON,
 passed as SymPy objects, or built by a registered rule — can bring a SymPy class whose
@@ -27,41 +28,30 @@ import unicodedata
 
 import sympy
 from sympy import Basic, S
-from sympy.functions.elementary.piecewise import ExprCondPair
 from sympy.logic.boolalg import BooleanFalse, BooleanTrue
 from sympy.matrices.expressions.applyfunc import ElementwiseApplyFunction
 
-from . import functions
+from . import functions, ops, rules  # noqa: F401  (rules: the records admitted)
 from .parse_guards import MAX_CONST_BITS, MAX_NAME_CHARS
 from .parse_source import ParseError
 
-#: symgraph's own functions (sigmoid, relu, msum, elementwise, ...).
-OWN = tuple(
-    f
-    for f in vars(functions).values()
-    if isinstance(f, type) and issubclass(f, Basic) and f.__module__ == functions.__name__
-)
-#: Operations: arithmetic, functions, conditions, matrices. Their arguments are walked.
-OPERATIONS = (
-    *(sympy.Add, sympy.Mul, sympy.Pow, sympy.exp, sympy.log),
-    *(sympy.sin, sympy.cos, sympy.tan, sympy.cot, sympy.sec, sympy.csc),
-    *(sympy.asin, sympy.acos, sympy.atan, sympy.atan2, sympy.sinh, sympy.cosh, sympy.tanh),
-    *(sympy.asinh, sympy.acosh, sympy.atanh, sympy.Abs, sympy.sign, sympy.Heaviside),
-    *(sympy.DiracDelta, sympy.Max, sympy.Min, sympy.Piecewise, ExprCondPair),
-    *(sympy.StrictLessThan, sympy.LessThan, sympy.StrictGreaterThan, sympy.GreaterThan),
-    *(sympy.Equality, sympy.Unequality, sympy.And, sympy.Or, sympy.Not, sympy.erf),
-    *(sympy.floor, sympy.ceiling, sympy.MatMul, sympy.MatAdd, sympy.MatPow),
-    *(sympy.Transpose, sympy.HadamardProduct, sympy.Trace, sympy.Inverse),
-    *(o for o in OWN if o is not functions.elementwise),
-)
 #: Classes with a structure of their own, checked by their own rule below.
 STRUCTURED = (
     *(sympy.Lambda, sympy.Tuple, sympy.MatrixSymbol, sympy.Identity, sympy.ZeroMatrix),
     *(sympy.OneMatrix, sympy.ImmutableDenseMatrix, ElementwiseApplyFunction),
     functions.elementwise,
 )
-#: THE table: every admitted class by its name (JSON names classes so).
-CLASSES: dict[str, type] = {cls.__name__: cls for cls in (*OPERATIONS, *STRUCTURED)}
+
+
+def classes() -> dict[str, type]:
+    """THE whitelist, by class name (JSON names classes so): the operations in the table
+    of :mod:`symgraph.ops` (symgraph's and those you registered) and the structured
+    classes."""
+    table = ops.records()
+    admitted = (cls for cls in table if cls is not sympy.Function and registered(cls))
+    return {cls.__name__: cls for cls in (*admitted, *STRUCTURED)}
+
+
 #: Named constants, by their class name (``Pi``, ``Exp1``); ``zoo``/``nan`` appear in
 #: derivatives (``d/dx 0**x``), so they are admitted and evaluate to "undefined".
 CONSTANTS: dict[str, Basic] = {
@@ -97,22 +87,29 @@ def valid_name(name: object) -> bool:
 
 
 def registered(cls: type) -> bool:
-    """A function class registered in the rule table under its own class (a user's
-    ``register_partial``); the generic Function fallback does not count."""
-    from .rules import RULES  # the rules import symgraph's functions, as this module does
+    """An operation with a record of its own in the table in force (SymPy's and
+    symgraph's, or one you registered, named by an identifier); the generic Function
+    fallback does not count."""
+    if cls is sympy.Function or ops.record(cls) is None:
+        return False
+    return (cls.__module__ or "").startswith(("sympy.", "symgraph.")) or valid_name(cls.__name__)
 
-    return cls in RULES and cls is not sympy.Function and valid_name(cls.__name__)
 
-
-def admit(expr: Basic, where: str = "the expression", extra: frozenset = frozenset()) -> None:
+def admit(
+    expr: Basic,
+    where: str = "the expression",
+    extra: frozenset = frozenset(),
+    bound: frozenset = frozenset(),
+) -> None:
     """Raise :class:`UnsafeExpressionError` unless ``expr`` holds only admitted classes
     and names; ``where`` says where ``expr`` comes from, for the message, and ``extra``
-    admits more function classes (those a caller passes to ``from_json`` by name).
+    admits more function classes (those a caller passes to ``from_json`` by name);
+    ``bound`` holds the Dummy variables bound outside ``expr`` (an elementwise body's).
 
     The walk is iterative (a deep tree does not exhaust the stack) and visits each
     distinct subexpression once.
     """
-    stack: list[tuple[Basic, frozenset]] = [(expr, frozenset())]
+    stack: list[tuple[Basic, frozenset]] = [(expr, frozenset(bound))]
     seen: set = set()
     while stack:
         e, bound = stack.pop()
@@ -155,13 +152,12 @@ def _children(e: Basic, bound: frozenset, where: str, extra: frozenset) -> tuple
         if any(type(v) is not sympy.Dummy for v in e.variables):
             raise _refuse("a Lambda whose variables are not Dummy symbols", where)
         return (e.expr,)  # admit() walks it with the variables bound
-    if cls in _OPERATION_SET or cls in extra or (isinstance(e, sympy.Function) and registered(cls)):
+    if cls in extra or registered(cls):
         return e.args
     name = getattr(cls, "__name__", type(e).__name__)
     raise UnsafeExpressionError(f"{where}: {name} is not an operation symgraph admits")
 
 
-_OPERATION_SET = frozenset(OPERATIONS)
 _SHAPED = (sympy.MatrixSymbol, sympy.Identity, sympy.ZeroMatrix, sympy.OneMatrix)
 _CONSTANT_SET = frozenset(CONSTANTS.values())
 

@@ -12,6 +12,7 @@ import sympy
 from hypothesis import settings
 from hypothesis import strategies as st
 
+from symgraph import ops
 from symgraph.functions import sigmoid
 
 # CI draws the same examples on every run (Hypothesis' derandomize): a red CI then points to
@@ -63,6 +64,13 @@ def expressions(draw, max_ops: int = 7):
 points = st.fixed_dictionaries(
     {"x": st.floats(-2, 2), "y": st.floats(-2, 2), "z": st.floats(-2, 2)}
 )
+
+
+@pytest.fixture(autouse=True)
+def _table_of_operations():
+    """Each test starts from symgraph's own table: what a test registers ends with it."""
+    with ops.preserved():
+        yield
 
 
 @pytest.fixture

@@ -63,7 +63,7 @@ def test_graph_imports_no_stage():
     assert set(_imports()["symgraph.graph"]) <= {
         "symgraph.naming",
         "symgraph.errors",
-        "symgraph.registry",
+        "symgraph.ops",
         "symgraph.parse_domain",
         "symgraph.simplify",
     }

@@ -248,7 +248,7 @@ def kinks(ev, digits: int = 5) -> Section:
             for p, v in k.partials.items()
         ]
     title = f"Kinks at this point (convention {ev.kink_convention}: "
-    return Section(title + CONVENTIONS[ev.kink_convention] + ")", tuple(rows))
+    return Section(f"{title}{CONVENTIONS[ev.kink_convention]})", tuple(rows))
 
 
 def _single(seed: Mapping[Symbol, Expr]) -> Symbol | None:

@@ -38,7 +38,6 @@ _PLAIN_CONSTRUCTORS = (
     functions.elementwise,
 )
 #: The classes a tree may name: the one whitelist of :mod:`symgraph.safety`.
-_CLASSES = safety.CLASSES
 _SINGLETONS = safety.CONSTANTS
 _FLOAT = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)(e[+-]?\d{1,4})?")
 _NAME = re.compile(r"[A-Za-z_]\w*")
@@ -92,7 +91,7 @@ def encode(expr: Basic) -> list:
         return ["Str", expr.name]
     if isinstance(expr, AppliedUndef):
         return ["Function", name, *map(encode, expr.args)]
-    known = _CLASSES.get(name)
+    known = safety.classes().get(name)
     if known is not None and known is not type(expr):
         raise JSONFormatError(f"cannot write {name}: it is not SymPy's {name}")
     if known is None and not isinstance(expr, sympy.Function):
@@ -120,7 +119,7 @@ def decode(
 ) -> Basic:
     """Rebuild an expression from :func:`encode`'s tree, through a whitelist only.
 
-    Only the classes of :data:`symgraph.safety.CLASSES` (and ``functions``, your own
+    Only the classes of :func:`symgraph.safety.classes` (and ``functions``, your own
     ``sympy.Function`` subclasses by name) are built, names must be identifiers as the
     parser reads them, symbols are real (as symgraph writes them), and constants,
     arguments, nesting and the number of nodes are bounded. Every refusal is a
@@ -162,7 +161,7 @@ def _decode(tree: Any, fns: dict, path: str, budget: Budget, depth: int, bound) 
             raise JSONFormatError(f"{path}: {exc.message}") from None
         except (TypeError, ValueError) as exc:
             raise JSONFormatError(f"{path}: bad {head} {args!r}: {exc}") from None
-    cls = fns.get(head) or _CLASSES.get(head)
+    cls = fns.get(head) or safety.classes().get(head)
     if cls is None:
         raise JSONFormatError(f"{path}: unknown expression class {head!r}")
     parts = [

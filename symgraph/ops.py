@@ -1,13 +1,26 @@
-"""The registry behind the rule table: rows keyed by SymPy class, scoped and reversible.
+"""THE registry of operations: one record (:class:`Op`) per SymPy class, scoped and reversible.
 
-:func:`register_partial` adds a row and returns a handle that undoes it (also a context
-manager); replacing a row needs ``override=True``. A graph keeps the :func:`snapshot`
-taken when it was built and computes its partials :func:`using` it, so later
-registrations never change a graph that exists. The active table is a context
-variable, so threads do not see each other's scopes. Below the table, the functions
-that read it: :func:`differential`, :func:`pushforward`, :func:`local_partial`,
-:func:`pullback` and :func:`kink_pieces` (the rows themselves live in :mod:`symgraph.rules`
-and :mod:`symgraph.rules_matrix`).
+A record holds all symgraph knows about an operation: its parser spellings and arity,
+its differential rule (both modes use it), its kink rule and the kind of kink, the pull
+rule of a matrix operation, its NumPy and float implementations, the bound the parser's
+constant guards use, and whether it applies entry by entry to a matrix. Every other table
+(the parser's functions, the whitelist of :mod:`symgraph.safety`, the numeric
+interpreter, the code printers, elementwise printing and kinks) is a view of it. The
+records themselves live in :mod:`symgraph.rules` (scalars) and :mod:`symgraph.rules_matrix`;
+:func:`symgraph.register.register_function` adds one for a new function.
+
+:func:`register_partial` sets a record's rule and returns a handle that undoes it (also
+a context manager); replacing a rule needs ``override=True``. A graph keeps the
+:func:`snapshot` taken when it was built and computes its partials :func:`using` it, so
+later registrations never change a graph that exists. The active table is a context
+variable, so threads do not see each other's scopes. Below the table, the functions that
+read it: :func:`differential`, :func:`pushforward`, :func:`local_partial`,
+:func:`pullback` and :func:`kink_pieces`.
+
+>>> import sympy
+>>> op = lookup(sympy.tanh)
+>>> op.names, op.elementwise, op.numpy.__name__
+(('tanh',), True, 'tanh')
 """
 
 from __future__ import annotations
@@ -15,7 +28,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from types import MappingProxyType
 
 import numpy as np
@@ -44,31 +57,61 @@ PullRule = Callable[[Expr, int, Expr], Expr]
 
 
 @dataclass(frozen=True)
-class Entry:
-    """One row of the table: the differential (push) rule, and optionally the kink
-    rule of a non-smooth operation (with the kind of kink it reports, e.g. "a tie of
-    max") and the pull rule of a matrix operation (a scalar operation pulls back by
-    multiplying with its local partial)."""
+class Op:
+    """One operation: what symgraph knows about one SymPy class.
 
-    partial: Rule
+    ``partial(expr, d)`` is the differential rule; ``kink(expr, at)`` the kink rule of a
+    non-smooth operation (the smooth pieces meeting at a point, or None; scalar steps and
+    elementwise entries alike), ``kind`` names its kink ("a tie of max"); ``pull(expr, i,
+    G)`` the adjoint of a matrix operation's argument (a scalar operation pulls back by
+    multiplying with its local partial). ``names`` and ``arity`` are its spellings in the
+    parser (none: not parsed from text), ``elementwise`` that the parser applies it entry
+    by entry to a matrix. ``numpy(*values)`` is its value over floats and arrays alike
+    (``at_kink(convention)`` gives it where it depends on the kink convention, as
+    Heaviside(0) does), ``math`` a faster one over plain floats, and ``bound(*values)``
+    an mpmath value (or bound on the size) the parser's constant guards use.
+    """
+
+    cls: type
+    partial: Rule | None = None
     kink: KinkRule | None = None
-    pull: PullRule | None = None
     kind: str = "a kink"
+    pull: PullRule | None = None
+    names: tuple[str, ...] = ()
+    arity: tuple[int, int | None] = (1, 1)
+    elementwise: bool = False
+    numpy: Callable | None = None
+    at_kink: Callable[[object], Callable] | None = None
+    math: Callable | None = None
+    bound: Callable | None = None
+
+    @property
+    def evaluates(self) -> bool:
+        """Whether the record has a NumPy implementation."""
+        return self.numpy is not None or self.at_kink is not None
+
+    def implementation(self, convention) -> Callable | None:
+        """The NumPy implementation under a kink convention."""
+        return self.at_kink(convention) if self.at_kink else self.numpy
+
+
+#: The record type under its old name (a row of the rule table).
+Entry = Op
 
 
 #: The live table. A graph keeps the snapshot taken when it was built (``Graph.rule_table``),
 #: so registering or removing a rule later never changes a graph that already exists.
-RULES: dict[type, Entry] = {}
-_history: dict[type, list[Entry | None]] = {}
-_frozen: list[Mapping[type, Entry]] = [MappingProxyType({})]
-_active: ContextVar[Mapping[type, Entry] | None] = ContextVar("symgraph_rules", default=None)
+RULES: dict[type, Op] = {}
+_history: dict[type, list[Op | None]] = {}
+_frozen: list[Mapping[type, Op]] = [MappingProxyType({})]
+_active: ContextVar[Mapping[type, Op] | None] = ContextVar("symgraph_rules", default=None)
 
 
 class Registration:
     """The handle :func:`register_partial` returns: ``undo()`` restores the rule it
     replaced (or none); used as a context manager, the rule holds inside the block only."""
 
-    def __init__(self, cls: type, entry: Entry):
+    def __init__(self, cls: type, entry: Op):
         self.cls, self.entry = cls, entry
 
     def __repr__(self) -> str:
@@ -99,22 +142,29 @@ def register_partial(
     override: bool = False,
     kind: str = "a kink",
 ) -> Registration:
-    """Add the rule for ``cls`` (and, through the MRO, its subclasses).
+    """Set the derivative rule of ``cls`` (and, through the MRO, its subclasses).
 
-    Replacing an existing rule needs ``override=True``. Graphs built before the call
-    keep the table they were built with. The returned handle undoes the registration
+    Replacing an existing rule needs ``override=True``. The rest of the record (its
+    spellings, implementations) is kept. Graphs built before the call keep the table
+    they were built with. The returned handle undoes the registration
     (``handle.undo()``, or ``with register_partial(...):`` for a scoped rule); so does
     :func:`unregister_partial`.
     """
-    if cls in RULES and not override:
+    current = RULES.get(cls)
+    if current is not None and current.partial is not None and not override:
         raise RuleError(
             f"{cls.__name__} already has a derivative rule; pass override=True to replace it"
         )
-    entry = Entry(rule, kink, pull, kind)
-    _history.setdefault(cls, []).append(RULES.get(cls))
-    RULES[cls] = entry
+    fields = {"partial": rule, "kink": kink, "pull": pull, "kind": kind}
+    return define(replace(current, **fields) if current else Op(cls, **fields))
+
+
+def define(op: Op) -> Registration:
+    """Put the record ``op`` in the table (replacing the one for its class, undoably)."""
+    _history.setdefault(op.cls, []).append(RULES.get(op.cls))
+    RULES[op.cls] = op
     _frozen[0] = MappingProxyType(dict(RULES))
-    return Registration(cls, entry)
+    return Registration(op.cls, op)
 
 
 def unregister_partial(cls: type) -> None:
@@ -130,13 +180,13 @@ def unregister_partial(cls: type) -> None:
     _frozen[0] = MappingProxyType(dict(RULES))
 
 
-def snapshot() -> Mapping[type, Entry]:
+def snapshot() -> Mapping[type, Op]:
     """The table in force now (a read-only copy): the one a new graph keeps."""
     return _active.get() or _frozen[0]
 
 
 @contextmanager
-def using(table: Mapping[type, Entry]):
+def using(table: Mapping[type, Op]):
     """Look rules up in ``table`` (a graph's snapshot) inside the block (thread-safe)."""
     token = _active.set(table)
     try:
@@ -145,16 +195,41 @@ def using(table: Mapping[type, Entry]):
         _active.reset(token)
 
 
-def lookup(cls: type) -> Entry:
-    """The entry for ``cls``: the nearest class along its MRO that has one."""
+@contextmanager
+def preserved():
+    """Every registration made inside the block is taken back at its end (for tests)."""
+    rows, history = dict(RULES), {cls: list(stack) for cls, stack in _history.items()}
+    try:
+        yield
+    finally:
+        RULES.clear()
+        RULES.update(rows)
+        _history.clear()
+        _history.update(history)
+        _frozen[0] = MappingProxyType(dict(RULES))
+
+
+def lookup(cls: type) -> Op:
+    """The record for ``cls``: the nearest class along its MRO that has a derivative rule."""
     table = _active.get() or RULES
     for klass in cls.__mro__:
-        if klass in table:
-            return table[klass]
+        op = table.get(klass)
+        if op is not None and op.partial is not None:
+            return op
     raise UnsupportedOperationError(
         f"no derivative rule for {cls.__name__}; "
         f"register one with symgraph.rules.register_partial({cls.__name__}, rule)"
     )
+
+
+def record(cls: type) -> Op | None:
+    """The record of exactly ``cls`` in the table in force (no MRO walk), or None."""
+    return records().get(cls)
+
+
+def records() -> Mapping[type, Op]:
+    """Every record in the table in force (read-only; a new mapping after each change)."""
+    return _active.get() or _frozen[0]
 
 
 #: The rows symgraph registers itself: they can be overridden (and the override undone),
