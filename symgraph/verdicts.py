@@ -8,10 +8,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import NamedTuple
 
+import sympy
 from sympy import Expr
 
 from .finite import _fmt, _fmt_point
 from .sampling import Sampling
+from .simplify import TIDY_MAX_OPS, thorough, tree_size
+
+#: Time budget of a symbolic proof of equivalence, in seconds; the largest pair tried.
+PROOF_SECONDS, PROOF_MAX_NODES = 2.0, 2000
 
 
 class Counterexample(NamedTuple):
@@ -107,3 +112,33 @@ class CheckReport:
                 f"| {'✓✗'[not r.ok]} | " + " | ".join(f"`{c}`" for c in cells) + f" | {note} |"
             )
         return "\n".join(rows)
+
+
+# ---------------------------------------------------------------- proofs
+
+
+def proven_equal(a: Expr | None, b: Expr | None) -> bool:
+    """Equal by cheap means first, then by ``sympy.simplify`` within a time budget.
+
+    Not tried (False) for a form too large to write out (None) or to compare in time.
+    """
+    if a is None or b is None or tree_size(a - b, PROOF_MAX_NODES) > PROOF_MAX_NODES:
+        return False
+    d = (a - b).rewrite(sympy.exp)
+    try:
+        if d == 0 or (sympy.count_ops(d) <= TIDY_MAX_OPS and sympy.cancel(sympy.expand(d)) == 0):
+            return True
+    except sympy.PolynomialError:
+        pass
+    return thorough(d, seconds=PROOF_SECONDS) == 0
+
+
+def cheaply_equal(a: Expr, b: Expr) -> bool:
+    """Equal as polynomials or rational functions of their symbols, tried only when small."""
+    if tree_size(a - b, TIDY_MAX_OPS) > TIDY_MAX_OPS:
+        return False
+    d = a - b
+    try:
+        return d == 0 or sympy.cancel(sympy.expand(d)) == 0
+    except sympy.PolynomialError:
+        return False
