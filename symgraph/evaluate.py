@@ -28,7 +28,6 @@ from . import naming, numeric, rules
 from .exact import EvaluationError, Point, Undefined
 from .graph import Graph, Step
 from .kinks import (  # noqa: F401  (re-exported: the public names live here)
-    CONVENTION_DOCS,
     CONVENTIONS,
     ELEMENTWISE_KINKS,
     Kink,

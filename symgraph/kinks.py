@@ -36,17 +36,6 @@ CONVENTIONS = {
     "first": "first piece takes the whole derivative",
     "raise": "refused",
 }
-CONVENTION_DOCS = {
-    "split": "the average of the one-sided derivatives: a max/min tie splits the derivative "
-    "evenly between the tied arguments (SymPy's Heaviside(0) = 1/2, PyTorch's maximum), "
-    "relu'(0) = 1/2 and |x|'(0) = 0 (the midpoints of their subdifferentials)",
-    "zero": "the derivative through the kinked step is 0 (PyTorch's relu'(0) = 0, |x|'(0) = 0; "
-    "at a max tie both arguments get 0, which is not a subgradient there)",
-    "first": "the first piece takes it all: the first tied argument of max/min in SymPy's "
-    "argument order (CasADi's choice), the left-hand side of relu and |x| "
-    "(relu'(0) = 0, |x|'(0) = -1) and the first Piecewise branch listed",
-    "raise": "refuse to differentiate at a kink: raise KinkError",
-}
 
 
 class KinkError(EvaluationError):
