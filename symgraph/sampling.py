@@ -7,6 +7,8 @@ Of every batch of :data:`RANDOM_POINTS` (fewer for a graph of many steps, see
 :func:`random_count`), a third is ``normal(0, 1.5)``; the rest is
 ``±10**u``, with ``u`` stratified over (-3, 3) for each input separately (a Latin
 hypercube): every input takes every scale from 1e-3 to 1e3, with both signs, every time.
+:func:`samples` keeps the points inside the domain and off kinks, with the exact numbers
+there (:class:`Sample`); :func:`at_samples` is a claim's value at each of them.
 
 >>> print(Sampling(seed=7, readable=8, random=24))  # doctest: +ELLIPSIS
 32 points: 8 readable (3 decimals in [-2, 2.5]) and 24 random (...); rng=7 draws them again

@@ -5,6 +5,7 @@ A report says what was sampled (``report.sampling``) when a verdict rests on num
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import NamedTuple
 
@@ -72,10 +73,12 @@ class ClaimResult:
 
 
 @dataclass(frozen=True)
-class CheckReport:
+class CheckReport(Mapping):
     """Verdicts on claims, output side first; ``ok`` when every claim is right.
 
-    ``report["u1"]`` is the result for ``u1``; ``first_wrong`` the first wrong step.
+    A read-only mapping from the names claimed about to their results, output side first:
+    ``report["u1"]`` (or ``report[u1]``) is the result for ``u1``, ``"u1" in report`` says
+    whether it was claimed; ``first_wrong`` is the first wrong step.
     """
 
     results: tuple[ClaimResult, ...]
@@ -92,7 +95,17 @@ class CheckReport:
         return next((r for r in wrong if r.inherits_from is None), wrong[0] if wrong else None)
 
     def __getitem__(self, name) -> ClaimResult:
-        return next(r for r in self.results if r.name == str(name))
+        found = next((r for r in self.results if r.name == str(name)), None)
+        if found is None:
+            claimed = ", ".join(r.name for r in self.results)
+            raise KeyError(f"no claim was made for {name} (the claims are for {claimed})")
+        return found
+
+    def __iter__(self) -> Iterator[str]:
+        return (r.name for r in self.results)
+
+    def __len__(self) -> int:
+        return len(self.results)
 
     def __str__(self) -> str:
         wrong, n = sum(not r.ok for r in self.results), len(self.results)

@@ -164,3 +164,14 @@ def test_a_node_not_evaluated_says_why_and_is_not_in_the_values():
     assert ev.values.copy() == ev.values
     with pytest.raises(NotEvaluatedError):
         ev.values.copy()["t1"]
+
+
+def test_a_check_report_maps_the_names_claimed_to_their_results():
+    report = sg.check("u1*u2", {"u1": "u2", "u2": "u1 + 1"})
+    assert list(report) == ["u2", "u1"]  # output side first, as report.results
+    assert len(report) == 2 and "u1" in report and u1 in report and "t1" not in report
+    assert report["u1"].ok and report[u1] is report["u1"] and not report["u2"].ok
+    assert dict(report.items()) == {r.name: r for r in report.results}
+    with pytest.raises(KeyError, match="no claim was made for t1"):
+        report["t1"]
+    assert report.get("t1") is None
