@@ -47,11 +47,13 @@ class _Values(naming.NameDict):
     """Numbers by node; a node left out (in a branch not taken, or not needed for any
     output, where its value fails) raises :class:`NotEvaluatedError` saying why."""
 
-    def __init__(self, data, skipped: dict):
+    __slots__ = ("skipped",)
+
+    def __init__(self, data, skipped: Mapping):
         super().__init__(data)
         self.skipped = {str(k): err for k, err in skipped.items()}
 
-    def __missing__(self, key):
+    def _missing(self, key):
         err = self.skipped.get(str(key))
         if err is not None:
             raise NotEvaluatedError(

@@ -332,11 +332,3 @@ ACTIVE = {
     sympy.DiracDelta: _by_sign(lambda a: S.Zero, lambda a: S.Zero),
     sympy.Piecewise: None,
 }
-
-
-def number_or_undefined(at: Point, expr: Expr, what: str):
-    """The value, or an :class:`Undefined` holding the failure (raised if it is used)."""
-    try:
-        return at.number(expr, what)
-    except EvaluationError as err:
-        return Undefined(err)

@@ -241,7 +241,7 @@ def _order(hs, errors) -> tuple[float | None, tuple[float, float]]:
 
 def _sweep(s: _Setup, scheme: str, hs) -> FiniteDifferenceSweep:
     hs = SWEEP_HS if hs is None else tuple(sorted(map(float, hs), reverse=True))
-    estimates, errors, order, floor = (naming.NameDict() for _ in range(4))
+    estimates, errors, order, floor = {}, {}, {}, {}
     for n in s.nodes:
         row = []
         for h in hs:
@@ -251,10 +251,8 @@ def _sweep(s: _Setup, scheme: str, hs) -> FiniteDifferenceSweep:
                 row.append(NAN)
         estimates[n], errors[n] = tuple(row), tuple(abs(e - s.exact[n]) for e in row)
         order[n], floor[n] = _order(hs, errors[n])
-    label = _output_label(s.seed)
-    return FiniteDifferenceSweep(
-        scheme, hs, s.point, label, s.exact, estimates, errors, order, floor
-    )
+    tables = map(naming.NameDict, (estimates, errors, order, floor))
+    return FiniteDifferenceSweep(scheme, hs, s.point, _output_label(s.seed), s.exact, *tables)
 
 
 def finite_difference_sweep(

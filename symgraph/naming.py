@@ -13,8 +13,9 @@ Generated names never collide with the user's symbols.
 
 from __future__ import annotations
 
+import copy
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import ItemsView, Iterable, Iterator, Mapping, ValuesView
 from functools import lru_cache
 
 from sympy import MatrixSymbol, Symbol
@@ -91,35 +92,87 @@ def output_names(m: int, taken: Iterable[str]) -> tuple[Symbol, ...]:
     raise ValueError("cannot name the outputs: f, y and out are all taken")
 
 
-class NameDict(dict):
-    """A dict keyed by SymPy symbols that also answers to their names.
+class NameDict(Mapping):
+    """A read-only mapping keyed by SymPy symbols that also answers to their names.
 
-    >>> d = NameDict({Symbol("u1"): 2.0})
-    >>> d["u1"], "u1" in d
-    (2.0, True)
+    A result of symgraph (``ev.values``, ``ev.gradient``, ``rv.adjoints``, ...): looking a
+    node up by its name (``"u1"``) finds the symbol called so; iterating, ``len``,
+    ``keys()`` and ``items()`` are over the symbols; it equals any mapping with the same
+    contents (a plain dict among them). It cannot be changed: ``dict(d)`` is a copy that
+    can (keyed by the symbols only).
+
+    >>> u1 = Symbol("u1")
+    >>> d = NameDict({u1: 2.0})
+    >>> d["u1"], "u1" in d, d.get("u1"), d == {u1: 2.0}
+    (2.0, True, 2.0, True)
+    >>> d
+    {u1: 2.0}
+    >>> d["u1"] = 3.0
+    Traceback (most recent call last):
+    ...
+    TypeError: 'NameDict' object does not support item assignment
     """
 
+    __slots__ = ("_data", "_names")
+
+    def __init__(self, data: Mapping | Iterable = (), /) -> None:
+        self._data = dict(data)
+        self._names: dict[str, object] | None = None  # built at the first lookup by name
+
     def _key(self, key):
-        if isinstance(key, str) and not dict.__contains__(self, key):
-            return self._by_name(key)
+        """The key ``key`` stands for: itself, or the first key called ``key``."""
+        if isinstance(key, str) and key not in self._data:
+            if self._names is None:
+                names = ((getattr(k, "name", None), k) for k in self._data)
+                self._names = dict(reversed([(n, k) for n, k in names if isinstance(n, str)]))
+            return self._names.get(key, key)
         return key
 
-    def _by_name(self, name: str):
-        """The key called ``name``, from an index of the names rebuilt when the keys change
-        (one scan per change, not one per lookup: lookups by name in a loop stay linear)."""
-        index, size = self.__dict__.get("_index"), self.__dict__.get("_size")
-        found = index.get(name) if index is not None else None
-        stale = found is not None and not dict.__contains__(self, found)
-        if index is None or size != len(self) or stale:
-            index = dict(reversed([(getattr(k, "name", None), k) for k in self]))  # first wins
-            self.__dict__.update(_index=index, _size=len(self))
-        return index.get(name, name)
-
     def __getitem__(self, key):
-        return dict.__getitem__(self, self._key(key))
+        try:
+            return self._data[self._key(key)]
+        except KeyError:
+            return self._missing(key)
 
-    def __contains__(self, key):
-        return dict.__contains__(self, self._key(key))
+    def _missing(self, key):
+        """What looking up an absent ``key`` does: a KeyError (a subclass may say why)."""
+        raise KeyError(key)
 
-    def get(self, key, default=None):
-        return dict.get(self, self._key(key), default)
+    def __contains__(self, key) -> bool:
+        return self._key(key) in self._data
+
+    def __iter__(self) -> Iterator:
+        return iter(self._data)
+
+    def __len__(self) -> int:
+        return len(self._data)
+
+    def __reversed__(self) -> Iterator:
+        return reversed(self._data)
+
+    def values(self) -> ValuesView:
+        return self._data.values()  # a read-only view of the same values, at dict speed
+
+    def items(self) -> ItemsView:
+        return _Items(self)
+
+    def __eq__(self, other) -> bool:
+        if isinstance(other, NameDict):
+            return self._data == other._data
+        return self._data == dict(other.items()) if isinstance(other, Mapping) else NotImplemented
+
+    __hash__ = None  # equal to a dict, so unhashable like one
+
+    def __repr__(self) -> str:
+        return repr(self._data)
+
+    def copy(self) -> NameDict:
+        """A copy that resolves names too (it is read-only as well: ``dict(d)`` is not)."""
+        return copy.copy(self)
+
+
+class _Items(ItemsView):
+    """``d.items()``: pairs by name as well (``("u1", 2.0) in d.items()``), iterated fast."""
+
+    def __iter__(self) -> Iterator:
+        return iter(self._mapping._data.items())

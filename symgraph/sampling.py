@@ -7,6 +7,8 @@ Of every batch of :data:`RANDOM_POINTS` (fewer for a graph of many steps, see
 :func:`random_count`), a third is ``normal(0, 1.5)``; the rest is
 ``±10**u``, with ``u`` stratified over (-3, 3) for each input separately (a Latin
 hypercube): every input takes every scale from 1e-3 to 1e3, with both signs, every time.
+:func:`samples` keeps the points inside the domain and off kinks, with the exact numbers
+there (:class:`Sample`); :func:`at_samples` is a claim's value at each of them.
 
 >>> print(Sampling(seed=7, readable=8, random=24))  # doctest: +ELLIPSIS
 32 points: 8 readable (3 decimals in [-2, 2.5]) and 24 random (...); rng=7 draws them again
@@ -16,11 +18,20 @@ True
 
 from __future__ import annotations
 
+import cmath
 import numbers
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
+from itertools import islice
+from types import MappingProxyType
+from typing import NamedTuple
 
 import numpy
+import sympy
+from sympy import Expr
+
+from . import naming
+from .exact import EvaluationError
 
 #: Readable and random points a symbolic claim is compared at.
 READABLE_POINTS, RANDOM_POINTS = 8, 24
@@ -30,6 +41,8 @@ MAX_TRIES = 400
 NORMAL_SCALE, LOG10_RANGE = 1.5, (-3.0, 3.0)
 #: Step evaluations the random points may cost: a larger graph gets fewer (at least 8).
 SAMPLE_STEPS = 2400
+NAN = float("nan")
+_NO_CLAIMS: Mapping = MappingProxyType({})
 
 
 def random_count(steps: int) -> int:
@@ -86,3 +99,72 @@ def random_points(n: int, seed: int, count: int = RANDOM_POINTS) -> Iterator[lis
             wide[:, j] = (signs * 10.0**exponents)[draw.permutation(2 * strata)]
         normal = draw.normal(0.0, NORMAL_SCALE, (count - 2 * strata, n))
         yield from numpy.concatenate([normal, wide]).tolist()
+
+
+# ---------------------------------------------------------------- the samples
+
+
+class Sample(NamedTuple):
+    """One point a claim is compared at, and the exact numbers there."""
+
+    point: Mapping  # input -> float
+    values: Mapping  # node -> float
+    adjoints: Mapping  # node -> float
+    exact: Mapping  # node -> the derivative a claim is judged against
+    names: dict  # node name and adjoint name (tbar_3) -> float: a claim's variables
+
+
+def sample(rv, forwards: Mapping, point: Mapping, kink: str) -> Sample:
+    """The numbers at ``point`` of the reverse sweep ``rv``; the input derivatives from
+    the forward sweeps ``forwards`` (by input) instead, if any."""
+    ev = rv.evaluate(point, kink=kink)
+    exact = dict(ev.adjoints)
+    for x, fw in forwards.items():
+        d = fw.evaluate(point, kink).derivative
+        exact[x] = sum(float(w) * d[o] for o, w in rv.seed.items())
+    inputs = naming.NameDict({x: ev.values[x] for x in rv.graph.inputs})
+    names = {n.name: v for n, v in ev.values.items()}
+    names.update((naming.bar(n).name, v) for n, v in ev.adjoints.items())
+    return Sample(inputs, ev.values, ev.adjoints, exact, names)
+
+
+def _inside(rv, forwards: Mapping, candidates: Iterable[list[float]]) -> Iterator[Sample]:
+    """The samples at the candidates inside the domain and off kinks."""
+    for values in candidates:
+        try:
+            yield sample(rv, forwards, dict(zip(rv.graph.inputs, values, strict=True)), "raise")
+        except (EvaluationError, ArithmeticError):  # outside the domain, or overflows
+            continue
+
+
+def samples(rv, forwards: Mapping, at: Mapping | None, seed: int) -> tuple[tuple, Sampling]:
+    """The point given (``at``, if any), then readable points, then random ones (``seed``);
+    and how they were drawn. A point outside the domain or at a kink is passed over."""
+    given = []
+    if at is not None:
+        try:
+            given.append(sample(rv, forwards, at, "split"))
+        except ArithmeticError as e:  # a value too large for a float, say
+            raise EvaluationError(f"cannot evaluate at the point given (at=): {e}") from None
+    n, count = len(rv.graph.inputs), random_count(len(rv.graph.steps))
+    readable = list(islice(_inside(rv, forwards, readable_points(n)), READABLE_POINTS))
+    wide = list(islice(_inside(rv, forwards, random_points(n, seed, count)), count))
+    return (*given, *readable, *wide), Sampling(seed, len(readable), len(wide))
+
+
+def _real(expr: Expr, env: Mapping[str, float]) -> float:
+    """``expr`` at the point (``env``: values by name), or NaN where it is not a finite real."""
+    try:
+        subs = {s: sympy.Float(env[s.name]) for s in expr.free_symbols}
+        v = complex(sympy.N(expr.xreplace(subs)))
+    except (TypeError, KeyError, ValueError, ArithmeticError, AttributeError):
+        return NAN
+    return v.real if cmath.isfinite(v) and abs(v.imag) <= 1e-12 * max(1, abs(v.real)) else NAN
+
+
+def at_samples(expr: Expr, drawn: Iterable[Sample], claimed: Mapping = _NO_CLAIMS):
+    """``expr`` at every sample, NaN where not a finite real; an adjoint name (``tbar_3``)
+    takes the person's own values if ``claimed`` (node -> values at the samples) has them."""
+    mine = {naming.bar(n).name: v for n, v in claimed.items()}
+    envs = ({**s.names, **{k: v[i] for k, v in mine.items()}} for i, s in enumerate(drawn))
+    return numpy.array([_real(expr, env) for env in envs])

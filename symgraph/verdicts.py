@@ -5,13 +5,19 @@ A report says what was sampled (``report.sampling``) when a verdict rests on num
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import NamedTuple
 
+import sympy
 from sympy import Expr
 
 from .finite import _fmt, _fmt_point
 from .sampling import Sampling
+from .simplify import TIDY_MAX_OPS, thorough, tree_size
+
+#: Time budget of a symbolic proof of equivalence, in seconds; the largest pair tried.
+PROOF_SECONDS, PROOF_MAX_NODES = 2.0, 2000
 
 
 class Counterexample(NamedTuple):
@@ -67,10 +73,12 @@ class ClaimResult:
 
 
 @dataclass(frozen=True)
-class CheckReport:
+class CheckReport(Mapping):
     """Verdicts on claims, output side first; ``ok`` when every claim is right.
 
-    ``report["u1"]`` is the result for ``u1``; ``first_wrong`` the first wrong step.
+    A read-only mapping from the names claimed about to their results, output side first:
+    ``report["u1"]`` (or ``report[u1]``) is the result for ``u1``, ``"u1" in report`` says
+    whether it was claimed; ``first_wrong`` is the first wrong step.
     """
 
     results: tuple[ClaimResult, ...]
@@ -87,7 +95,17 @@ class CheckReport:
         return next((r for r in wrong if r.inherits_from is None), wrong[0] if wrong else None)
 
     def __getitem__(self, name) -> ClaimResult:
-        return next(r for r in self.results if r.name == str(name))
+        found = next((r for r in self.results if r.name == str(name)), None)
+        if found is None:
+            claimed = ", ".join(r.name for r in self.results)
+            raise KeyError(f"no claim was made for {name} (the claims are for {claimed})")
+        return found
+
+    def __iter__(self) -> Iterator[str]:
+        return (r.name for r in self.results)
+
+    def __len__(self) -> int:
+        return len(self.results)
 
     def __str__(self) -> str:
         wrong, n = sum(not r.ok for r in self.results), len(self.results)
@@ -107,3 +125,33 @@ class CheckReport:
                 f"| {'✓✗'[not r.ok]} | " + " | ".join(f"`{c}`" for c in cells) + f" | {note} |"
             )
         return "\n".join(rows)
+
+
+# ---------------------------------------------------------------- proofs
+
+
+def proven_equal(a: Expr | None, b: Expr | None) -> bool:
+    """Equal by cheap means first, then by ``sympy.simplify`` within a time budget.
+
+    Not tried (False) for a form too large to write out (None) or to compare in time.
+    """
+    if a is None or b is None or tree_size(a - b, PROOF_MAX_NODES) > PROOF_MAX_NODES:
+        return False
+    d = (a - b).rewrite(sympy.exp)
+    try:
+        if d == 0 or (sympy.count_ops(d) <= TIDY_MAX_OPS and sympy.cancel(sympy.expand(d)) == 0):
+            return True
+    except sympy.PolynomialError:
+        pass
+    return thorough(d, seconds=PROOF_SECONDS) == 0
+
+
+def cheaply_equal(a: Expr, b: Expr) -> bool:
+    """Equal as polynomials or rational functions of their symbols, tried only when small."""
+    if tree_size(a - b, TIDY_MAX_OPS) > TIDY_MAX_OPS:
+        return False
+    d = a - b
+    try:
+        return d == 0 or sympy.cancel(sympy.expand(d)) == 0
+    except sympy.PolynomialError:
+        return False
