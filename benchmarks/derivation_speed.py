@@ -1,0 +1,89 @@
+"""symgraph's own derivation speed, cold: to compare two versions of symgraph side by side.
+
+For each family (``families.py``) at a few sizes: build the graph from SymPy objects and
+from text, sweep in reverse and forward mode, take the closed-form gradient, evaluate at a
+point and compile — each timed cold (SymPy's cache emptied), best of ``--rounds``. Run it
+with one checkout on ``PYTHONPATH``, then with the other, on an idle machine:
+
+    PYTHONPATH=/path/to/old python benchmarks/derivation_speed.py --out /tmp/old.json
+    PYTHONPATH=$PWD        python benchmarks/derivation_speed.py --out /tmp/new.json \\
+        --compare /tmp/old.json
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import json
+import math
+import sys
+import time
+from pathlib import Path
+
+from sympy.core.cache import clear_cache
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import symgraph as sg  # noqa: E402
+from families import FAMILIES  # noqa: E402
+
+SIZES = {"lecture": (1,), "MLP": (4, 8), "chain": (10, 100), "Rosenbrock": (100, 1000)}
+
+
+def cold(fn, rounds: int) -> float:
+    best = math.inf
+    for _ in range(rounds):
+        clear_cache()
+        gc.collect()
+        start = time.perf_counter()
+        fn()
+        best = min(best, time.perf_counter() - start)
+    return best
+
+
+def cases(fam, n: int) -> dict:
+    source = fam.source(n)
+    text = str(source) if not hasattr(source, "lines") else None
+    g = sg.graph(source)
+    x = g.inputs[0]
+    at = {v: 0.5 + 0.01 * i for i, v in enumerate(g.inputs)}
+    rv = g.reverse()
+    jobs = {
+        "graph (SymPy objects)": lambda: sg.graph(source),
+        "reverse sweep": lambda: sg.graph(source).reverse().adjoints,
+        "forward sweep": lambda: sg.graph(source).forward(x).tangents,
+        "evaluate (reverse)": lambda: rv.evaluate(at),
+        "compile": lambda: sg.compile(sg.graph(source).reverse()),
+    }
+    if text is not None and len(text) < 20_000:
+        jobs["graph (text)"] = lambda: sg.graph(text)
+    if n <= fam.closed_forms:
+        jobs["closed-form gradient"] = lambda: sg.graph(source).gradient()
+    return jobs
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--out", type=Path)
+    parser.add_argument("--compare", type=Path, help="an earlier --out file to compare with")
+    args = parser.parse_args()
+    results = {}
+    for fam in FAMILIES:
+        for n in SIZES[fam.name]:
+            for job, fn in cases(fam, n).items():
+                results[f"{fam.name} {n}: {job}"] = cold(fn, args.rounds)
+    before = json.loads(args.compare.read_text()) if args.compare else {}
+    print("| case | before | after | after/before |" if before else "| case | seconds |")
+    print("|---|---|---|---|" if before else "|---|---|")
+    for case, t in results.items():
+        if before and case in before:
+            print(f"| {case} | {before[case]:.4f} | {t:.4f} | {t / before[case]:.2f} |")
+        else:
+            print(f"| {case} | {t:.4f} |")
+    if args.out:
+        args.out.write_text(json.dumps(results, indent=1))
+
+
+if __name__ == "__main__":
+    main()
