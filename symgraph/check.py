@@ -26,7 +26,6 @@ from .evaluate import EvaluationError
 from .finite import NAN, SCHEMES, _as_graph, _barred, _fmt, _Numeric, _output_label
 from .graph import ClosedFormTooLarge, Graph, GraphError
 from .parse import ParseError, parse_expr_text
-from .reverse import Reverse
 from .sampling import (
     READABLE_POINTS,
     Sampling,
@@ -36,6 +35,7 @@ from .sampling import (
     readable_points,
 )
 from .simplify import TIDY_MAX_OPS, thorough, tidy, tree_size
+from .sweep import Mode, Reverse
 from .verdicts import CheckReport, ClaimResult, Counterexample
 
 #: The steps tried when a wrong number may be a finite difference.
@@ -135,10 +135,10 @@ class _Checker:
     a claim on a graph whose closed forms are too large to write out is still judged.
     """
 
-    def __init__(self, g: Graph, rv: Reverse, mode: str, at, tolerance: tuple, seed: int):
+    def __init__(self, g: Graph, rv: Reverse, mode: Mode, at, tolerance: tuple, seed: int):
         self.g, self.rv, self.mode, self.at, (self.tol, self.rtol) = g, rv, mode, at, tolerance
         self.bars = {naming.bar(n).name: n for n in g.order}
-        self.forwards = {x: g.forward(x) for x in g.inputs} if mode == "forward" else {}
+        self.forwards = {x: g.forward(x) for x in g.inputs} if mode is Mode.FORWARD else {}
         self.user: dict[Symbol, numpy.ndarray] = {}  # wrong claims' values at the samples
         self.claimed: dict[Symbol, numpy.ndarray] = {}  # every symbolic claim's values
         self.user_expr: dict[Symbol, Expr | None] = {}  # symbolic claims, in the inputs
@@ -431,8 +431,7 @@ def check(
     False
     """
     g = _as_graph(src)
-    if mode not in ("reverse", "forward"):
-        raise GraphError(f"mode must be 'reverse' or 'forward', not {mode!r}")
+    mode = Mode.named(mode)
     if not isinstance(claims, Mapping) or not claims:
         raise GraphError("claims must be a non-empty mapping {node name: derivative}")
     parsed = {g.symbol(key): (raw, _claim_expr(key, raw)) for key, raw in claims.items()}
