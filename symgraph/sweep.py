@@ -250,24 +250,22 @@ def propagate(g: Graph, mode: Mode, seed: Mapping[Symbol, Expr]) -> tuple[dict, 
     carried: dict[Symbol, Expr] = {}
     terms: dict[Symbol, tuple] = {}
     named = {mode.accent(n) for n in g.order}
+    partials, linear, edge = g.partials, mode.linear(g), mode.edge
 
     def accented(m: Symbol) -> Expr:  # a number or another quantity is folded in, else named
         v = carried[m]
         return v if v.is_Number or v in named else mode.accent(m)
 
-    def contribution(node: Symbol, m: Symbol) -> Expr:  # ∂c/∂p times the carried, or the map
-        edge = mode.edge(node, m)
-        if edge in g.partials:
-            return g.partials[edge] * accented(m)
-        return mode.linear(g)[edge].xreplace({mode.accent(m): accented(m)})
+    def contribution(e: tuple, m: Symbol) -> Expr:  # ∂child/∂parent times the carried, or the map
+        if e in partials:
+            return partials[e] * accented(m)
+        return linear[e].xreplace({mode.accent(m): accented(m)})
 
     for node in mode.order(g):
-        live = [m for m in mode.neighbours(g, node) if carried[m] != 0]
-        terms[node] = tuple(
-            (m, g.partials.get(mode.edge(node, m), mode.linear(g).get(mode.edge(node, m))))
-            for m in live
-        )
-        carried[node] = total([seed.get(node, S.Zero), *(contribution(node, m) for m in live)])
+        live = [(m, edge(node, m)) for m in mode.neighbours(g, node) if carried[m] != 0]
+        terms[node] = tuple((m, partials.get(e, linear.get(e))) for m, e in live)
+        start = seed.get(node, S.Zero)  # alone, it needs no sum: most nodes of a wide graph
+        carried[node] = total([start, *(contribution(e, m) for m, e in live)]) if live else start
     return naming.NameDict(carried), terms
 
 
