@@ -30,14 +30,13 @@ from .finite import (
     finite_difference,
     finite_difference_sweep,
 )
-from .forward import Forward, forward
 from .functions import relu, sigmoid, softplus
 from .graph import ClosedFormTooLarge, Graph, GraphError, Step
 from .parse import ParseError, parse
 from .register import register_function
-from .reverse import Reverse, reverse
 from .rules import UnsupportedOperationError, register_partial
 from .simplify import thorough, tidy
+from .sweep import Forward, Reverse, forward, reverse
 
 __version__ = "0.1.0"
 

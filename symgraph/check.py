@@ -23,12 +23,11 @@ from sympy import Add, Expr, Symbol
 from . import naming
 from .evaluate import EvaluationError
 from .finite import NAN, SCHEMES, _as_graph, _barred, _fmt, _Numeric, _output_label
-from .forward import Forward
 from .graph import ClosedFormTooLarge, Graph, GraphError
 from .parse import ParseError, parse_expr_text
-from .reverse import Reverse
 from .sampling import Sample, Sampling, at_samples, fresh_seed, samples
 from .simplify import tidy, tree_size
+from .sweep import Forward, Mode, Reverse
 from .verdicts import CheckReport, ClaimResult, Counterexample, cheaply_equal, proven_equal
 
 #: The steps tried when a wrong number may be a finite difference.
@@ -105,8 +104,8 @@ class _Judged(NamedTuple):
     proven: frozenset[Symbol]  # claims proven right
 
 
-def _state(g: Graph, rv: Reverse, mode: str, at, tolerance: tuple, seed: int) -> _State:
-    forwards = {x: g.forward(x) for x in g.inputs} if mode == "forward" else {}
+def _state(g: Graph, rv: Reverse, mode: Mode, at, tolerance: tuple, seed: int) -> _State:
+    forwards = {x: g.forward(x) for x in g.inputs} if mode is Mode.FORWARD else {}
     drawn, sampling = samples(rv, forwards, at, seed)
     bars = {naming.bar(n).name: n for n in g.order}
     return _State(g, rv, forwards, at, *tolerance, bars, drawn, sampling)
@@ -375,8 +374,7 @@ def check(
     False
     """
     g = _as_graph(src)
-    if mode not in ("reverse", "forward"):
-        raise GraphError(f"mode must be 'reverse' or 'forward', not {mode!r}")
+    mode = Mode.named(mode)
     if not isinstance(claims, Mapping) or not claims:
         raise GraphError("claims must be a non-empty mapping {node name: derivative}")
     parsed = {g.symbol(key): (raw, _claim_expr(key, raw)) for key, raw in claims.items()}

@@ -24,9 +24,9 @@ from typing import NamedTuple
 import symgraph as sg
 
 from . import cli_io as io
-from . import naming
 from .cli_io import Once, UsageError
-from .evaluate import CONVENTIONS
+from .evaluate import CONVENTIONS, SweepEvaluation
+from .sweep import Mode
 
 EXIT_WRONG, EXIT_USAGE, EXIT_BUG, EXIT_INTERRUPTED, EXIT_PIPE = 1, 2, 70, 130, 141
 
@@ -84,7 +84,7 @@ def _refuse_idle(args) -> None:
 
 def _sweep(args, g: sg.Graph):
     """The forward or reverse sweep the arguments ask for."""
-    if args.mode == "forward":
+    if Mode(args.mode) is Mode.FORWARD:  # one input to seed
         wrt = args.wrt or (g.inputs[0].name if len(g.inputs) == 1 else None)
         if wrt is None:
             names = ", ".join(x.name for x in g.inputs)
@@ -101,8 +101,12 @@ def _fmt(v) -> str:
     return f"{v:.10g}" if isinstance(v, float) else str(v)
 
 
-def _sweep_lines(mode: str, sweep) -> list[str]:
-    return [f"{mode} sweep:", *(f"  {n} = {e}" for n, e in sweep.steps)]
+def _sweep_lines(sweep) -> list[str]:
+    return [f"{sweep.mode.word} sweep:", *(f"  {n} = {e}" for n, e in sweep.steps)]
+
+
+#: How ``grad`` labels a closed form: ∂f/∂x at each input, or each output's f'.
+_LABELS = {Mode.REVERSE: "d/d{}", Mode.FORWARD: "{}'"}
 
 
 # ---------------------------------------------------------------- commands
@@ -111,15 +115,15 @@ def _sweep_lines(mode: str, sweep) -> list[str]:
 def cmd_grad(args) -> Result:
     g = _graph(args)
     sweep = _sweep(args, g)
-    closed = sweep.gradient if args.mode == "reverse" else sweep.derivative
+    closed = sweep.results
     data: dict = {
         "steps": [str(s) for s in g.steps],
         "mode": args.mode,
         "sweep": [f"{n} = {e}" for n, e in sweep.steps],
         "closed_form": {str(k): str(v) for k, v in closed.items()},
     }
-    lines = ["steps:", *(f"  {s}" for s in data["steps"]), *_sweep_lines(args.mode, sweep)]
-    label = "d/d{}" if args.mode == "reverse" else "{}'"
+    lines = ["steps:", *(f"  {s}" for s in data["steps"]), *_sweep_lines(sweep)]
+    label = _LABELS[sweep.mode]
     lines += [
         "closed form:",
         *(f"  {label.format(k)} = {v}" for k, v in data["closed_form"].items()),
@@ -127,7 +131,7 @@ def cmd_grad(args) -> Result:
     point = io.point(args.at)
     if point is not None:
         ev = sweep.evaluate(point, kink=_kink(args))  # a kink warns: a note of the output
-        numbers = ev.gradient if args.mode == "reverse" else ev.derivative
+        numbers = ev.results
         data.update(values=dict(ev.values), at=dict(numbers), kink_convention=_kink(args))
         data["kinks"] = [str(k) for k in ev.kinks]
         lines += ["at the point:", *(f"  {k}: {_fmt(v)}" for k, v in numbers.items())]
@@ -179,8 +183,8 @@ def _at_point_lines(obj, point, kink: str) -> list[str]:
     """Every node's value (and tangent or adjoint) at the point, for ``graph``'s text."""
     ev = obj.evaluate(point, kink)
     lines = ["at the point:", *(f"  {n} = {_fmt(v)}" for n, v in ev.values.items())]
-    for table, name in (("tangents", naming.dot), ("adjoints", naming.bar)):
-        lines += [f"  {name(n)} = {_fmt(v)}" for n, v in getattr(ev, table, {}).items()]
+    if isinstance(ev, SweepEvaluation):
+        lines += [f"  {ev.mode.accent(n)} = {_fmt(v)}" for n, v in ev.carried.items()]
     return lines
 
 
@@ -198,7 +202,7 @@ def cmd_graph(args) -> Result:
         data["dot"] = dot
         return Result(data, dot.rstrip("\n"), document=True)
     lines = [str(g)]
-    lines += _sweep_lines(args.mode, obj) if args.mode != "none" else []
+    lines += _sweep_lines(obj) if args.mode != "none" else []
     lines += _at_point_lines(obj, point, kink) if point is not None else []
     return Result(data, "\n".join(lines + [f"wrote {p}" for p in written]))
 

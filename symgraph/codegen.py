@@ -258,9 +258,8 @@ def compile(sweep, kink: str = "split") -> CompiledFunction:
             repr(c.name) for c in conventions.CONVENTIONS.values() if c.compiled
         )
         raise conventions.ConventionError(f"compiled code supports kink={supported}, not {kink!r}")
-    g = sweep.graph
-    is_reverse = hasattr(sweep, "adjoints")
-    wanted = [naming.bar(x) for x in g.inputs] if is_reverse else [naming.dot(o) for o in g.outputs]
+    g, mode = sweep.graph, sweep.mode
+    wanted = [mode.accent(n) for n in mode.ends(g)]
     program = sweep.as_program()
     for s, e in program:
         admit(e, f"the line {s} of the program")
@@ -268,7 +267,7 @@ def compile(sweep, kink: str = "split") -> CompiledFunction:
     lines = [(s, e) for s, e in lines if s != e]  # a matrix seed Ẋ = Ẋ: a parameter
     directions, params = _directions(sweep, lines, held)
     inputs = params[: len(params) - len(directions)]
-    name = "gradient" if is_reverse else "tangent"
+    name = mode.function
     matrices = any(isinstance(s, MatrixSymbol) for s in (*inputs, *(n for n, _ in lines)))
     printers = ArrayPrinter(convention), ScalarPrinter(convention)
     try:
@@ -296,7 +295,7 @@ def _directions(sweep, lines, held) -> tuple[list, tuple]:
     made = {s for s, _ in lines} | set(g.inputs)
     used = {s for _, e in lines for s in e.free_symbols} | {s for r in held for s in r.free_symbols}
     free = sorted((s for s in used - made if isinstance(s, MatrixSymbol)), key=str)
-    by_dot = {naming.dot(x): v for x, v in getattr(sweep, "directions", {}).items()}
+    by_dot = {naming.dot(x): v for x, v in sweep.directions.items()}
     numbered = [d for d in free if d in by_dot]
     params = (*g.inputs, *(d for d in free if d not in by_dot), *numbered)
     return [numpy.asarray(by_dot[d], dtype=float) for d in numbered], params

@@ -1,8 +1,7 @@
 """Derived quantities: gradients, Jacobians (with the choice of mode) and Hessians.
 
-Each is made of forward or reverse sweeps (:mod:`symgraph.forward`,
-:mod:`symgraph.reverse`) and attached to :class:`~symgraph.graph.Graph` as
-``g.gradient()``, ``g.jacobian()`` and ``g.hessian()``.
+Each is made of forward or reverse sweeps (:mod:`symgraph.sweep`) and attached to
+:class:`~symgraph.graph.Graph` as ``g.gradient()``, ``g.jacobian()`` and ``g.hessian()``.
 
 >>> from symgraph import graph
 >>> g = graph("x**2*y")
@@ -25,10 +24,9 @@ from sympy import Expr, Symbol
 
 from . import naming, rules
 from .build import build
-from .forward import forward
 from .graph import Graph, GraphError
 from .parse import Program
-from .reverse import reverse
+from .sweep import SWEEPS, Mode, forward, reverse
 
 log = logging.getLogger("symgraph")
 
@@ -66,19 +64,15 @@ def jacobian(g: Graph, mode: str = "auto") -> sympy.Matrix:
     _check_mode(mode)
     choice = choose_mode(g) if mode == "auto" else ModeChoice(mode, 0, "requested")
     log.info("jacobian: %s (%s)", choice.mode, choice.reason)
-    if choice.mode == "forward":
-        sweeps = [forward(g, x) for x in g.inputs]
-        forms = (fw.in_steps(o) for fw in sweeps for o in g.outputs)
-        g.check_total(forms, "the closed-form Jacobian")
-        columns = [fw.derivative for fw in sweeps]
-        rows = [[col[o] for col in columns] for o in g.outputs]
-    else:
-        sweeps = [reverse(g, o) for o in g.outputs]  # one sweep per output
-        forms = (rv.in_steps(x) for rv in sweeps for x in g.inputs)
-        g.check_total(forms, "the closed-form Jacobian")
-        gradients = [rv.gradient for rv in sweeps]
-        rows = [[grad[x] for x in g.inputs] for grad in gradients]
-    matrix = sympy.Matrix(len(g.outputs), len(g.inputs), lambda i, j: rows[i][j])
+    mode = Mode(choice.mode)
+    sweeps = {s: SWEEPS[mode](g, s) for s in mode.starts(g)}  # one sweep per input or output
+    forms = (sw.in_steps(n) for sw in sweeps.values() for n in mode.ends(g))
+    g.check_total(forms, "the closed-form Jacobian")
+    # the entry ∂child/∂parent, by the edge (output, input) between a seed and a result
+    entries = {mode.edge(n, s): sw.results[n] for s, sw in sweeps.items() for n in mode.ends(g)}
+    matrix = sympy.Matrix(
+        len(g.outputs), len(g.inputs), lambda i, j: entries[(g.outputs[i], g.inputs[j])]
+    )
     matrix.mode_choice = choice
     return matrix
 
@@ -86,7 +80,7 @@ def jacobian(g: Graph, mode: str = "auto") -> sympy.Matrix:
 def gradient(g: Graph, mode: str = "reverse") -> dict[Symbol, Expr]:
     """Closed-form gradient of a scalar function, by one reverse or n forward sweeps."""
     _check_mode(mode)
-    if mode == "forward":
+    if Mode(mode) is Mode.FORWARD:
         if len(g.outputs) != 1:
             raise GraphError("gradient needs a scalar function; use jacobian() for several outputs")
         return naming.NameDict({x: forward(g, x).derivative[g.outputs[0]] for x in g.inputs})

@@ -37,6 +37,7 @@ from .kinks import (
     step_kink,
 )
 from .points import _input_value, check_tol, point
+from .sweep import Mode, Sweep, _ModeNames
 
 
 class NotEvaluatedError(EvaluationError, KeyError):
@@ -133,14 +134,15 @@ def values(
     return here, kinks
 
 
-def _edge(g: Graph, here: Point, kinks, child: Symbol, parent: Symbol, carried, mode: str):
-    """The contribution along an edge: ∂child/∂parent times the carried tangent/adjoint
-    (by the kink convention where there is one), or the edge's matrix push/pull.
-    An edge into or out of a node in a branch not taken carries nothing."""
+def _edge(g: Graph, here: Point, kinks, mode: Mode, node: Symbol, m: Symbol, carried):
+    """The contribution to ``node`` along its edge to the neighbour ``m``: ∂child/∂parent
+    times ``m``'s carried tangent or adjoint (by the kink convention where there is one),
+    or the edge's matrix push or pull. An edge into or out of a node in a branch not
+    taken carries nothing."""
     env = here.env
+    child, parent = edge = mode.edge(node, m)
     if _dead(env[child]) or _dead(env[parent]):
-        return _zero(naming.bar(parent) if mode == "reverse" else child)
-    edge = (child, parent)
+        return _zero(mode.accent(node))
     what = f"the derivative of {g.step[child]}"
     if edge in g.partials:
         slope = (
@@ -149,12 +151,9 @@ def _edge(g: Graph, here: Point, kinks, child: Symbol, parent: Symbol, carried, 
             else here.number(g.partials[edge], what)
         )
         return slope * carried
-    if mode == "reverse":
-        linear, symbol = g.pullbacks[edge], naming.bar(child)
-    else:
-        linear, symbol = g.pushforwards[edge], naming.dot(parent)
+    linear = mode.linear(g)[edge]
     convention = kinks[child].convention if child in kinks else "split"
-    return _array(linear, {**_local(linear, env), symbol: carried}, what, convention)
+    return _array(linear, {**_local(linear, env), mode.accent(m): carried}, what, convention)
 
 
 def _dead(v) -> bool:
@@ -198,25 +197,17 @@ class GraphEvaluation:
 
 
 @dataclass(frozen=True)
-class ForwardEvaluation:
-    """Values, tangents and directional derivatives at a point."""
+class SweepEvaluation(_ModeNames):
+    """Values, and the sweep's numbers at a point: ``.tangents`` and ``.derivative``
+    (forward mode) or ``.adjoints`` and ``.gradient`` (reverse mode), also by the
+    generic names ``carried`` and ``results``."""
 
     values: dict
-    tangents: dict
-    derivative: dict
+    carried: dict
+    results: dict
     kinks: tuple[Kink, ...]
     kink_convention: str
-
-
-@dataclass(frozen=True)
-class ReverseEvaluation:
-    """Values, adjoints and the gradient at a point."""
-
-    values: dict
-    adjoints: dict
-    gradient: dict
-    kinks: tuple[Kink, ...]
-    kink_convention: str
+    mode: Mode
 
 
 def evaluate_graph(
@@ -236,61 +227,72 @@ def evaluate_graph(
     return GraphEvaluation(vals, tuple(kinks.values()), kink, outputs)
 
 
-def evaluate_forward(
-    fw, at: Mapping, kink: str = "split", kink_tol: float = 0.0, *, warn: bool = True
-) -> ForwardEvaluation:
-    """Tangents by the forward sweep, numerically, at ``at`` (``kink_tol`` as in
+def evaluate_sweep(
+    sweep: Sweep, at: Mapping, kink: str = "split", kink_tol: float = 0.0, *, warn: bool = True
+) -> SweepEvaluation:
+    """Tangents or adjoints by the sweep, numerically, at ``at``: forward mode in
+    topological order, reverse mode from the outputs back (``kink_tol`` as in
     :func:`evaluate_graph`; ``warn=False``: no KinkWarning, for callers that list
-    ``.kinks`` themselves; no warnings filter is thread-safe)."""
-    g = fw.graph
+    ``.kinks`` themselves; no warnings filter is thread-safe).
+
+    A node's quantity that fails here is an error only if a result needs it.
+    """
+    g, mode = sweep.graph, sweep.mode
     with rules.using(g.rule_table):
         here, kinks = values(g, at, kink, kink_tol)
-        dots = {x: _seed_value(fw, x, here) for x in g.inputs}
-        needed = _needed(fw)
-        for s in g.steps:
+        seeds = {n: _seed_value(sweep, n, here) for n in sweep.seed}
+        needed = _needed(sweep)
+        carried: dict = {}
+        for node in sweep.carried:  # in sweep order
             try:
-                dots[s.name] = _tangent(g, here, kinks, fw, s, dots)
+                carried[node] = _carried(here, kinks, sweep, node, carried, seeds)
             except EvaluationError as err:
-                if s.name in needed:
+                if node in needed:
                     raise
-                dots[s.name] = Undefined(err)  # no output's derivative depends on it
+                carried[node] = Undefined(err)  # no result depends on it
     if warn:
         _warn(kinks)
-    tangents = _floats(dots)
-    derivative = naming.NameDict({o: tangents[o] for o in g.outputs})
-    return ForwardEvaluation(_floats(here.env), tangents, derivative, tuple(kinks.values()), kink)
+    table = _floats(carried)
+    results = naming.NameDict({n: table[n] for n in mode.ends(g)})
+    return SweepEvaluation(_floats(here.env), table, results, tuple(kinks.values()), kink, mode)
 
 
-def _needed(fw) -> set:
-    """The nodes whose tangents some output's derivative uses (through nonzero partials):
-    forward mode must fail on a point exactly where reverse mode does."""
-    needed = set(fw.graph.outputs)
-    for s in reversed(fw.graph.steps):
-        if s.name in needed:
-            needed.update(p for p, _ in fw.terms[s.name])
+def _needed(sweep: Sweep) -> set:
+    """The nodes whose quantities some result uses (through nonzero partials): forward
+    mode must fail on a point exactly where reverse mode does."""
+    needed = set(sweep.mode.ends(sweep.graph))
+    for node in reversed(list(sweep.carried)):
+        if node in needed:
+            needed.update(m for m, _ in sweep.terms[node])
     return needed
 
 
-def _tangent(g: Graph, here: Point, kinks, fw, s: Step, dots: Mapping):
-    for p, _ in fw.terms[s.name]:
-        if isinstance(dots[p], Undefined):
-            raise dots[p].error
-    parts = [_edge(g, here, kinks, s.name, p, dots[p], "forward") for p, _ in fw.terms[s.name]]
-    return sum(parts[1:], parts[0]) if parts else _zero(s.name)
+def _carried(here: Point, kinks, sweep: Sweep, node: Symbol, carried: Mapping, seeds: Mapping):
+    """The number of one node's tangent or adjoint: its edges' contributions, then its seed."""
+    mode, terms = sweep.mode, sweep.terms[node]
+    for m, _ in terms:
+        if isinstance(carried[m], Undefined):
+            raise carried[m].error
+    parts = [_edge(sweep.graph, here, kinks, mode, node, m, carried[m]) for m, _ in terms]
+    parts += [seeds[node]] if node in seeds else []
+    total = sum(parts[1:], parts[0]) if parts else _zero(mode.accent(node))
+    return total if getattr(mode.accent(node), "shape", None) else _plain(total)
 
 
-def _seed_value(fw, x: Basic, here: Point):
-    if x in getattr(fw, "directions", {}):
-        return _input_value(x, fw.directions[x])
-    seed = fw.seed[x]
-    if getattr(x, "shape", None):
+def _seed_value(sweep: Sweep, node: Basic, here: Point):
+    if node in sweep.directions:
+        return _input_value(node, sweep.directions[node])
+    seed = sweep.seed[node]
+    if getattr(node, "shape", None):
         if seed == 0:
-            return np.zeros(x.shape)
-        raise EvaluationError(
-            f"{x} is a matrix: seed forward mode with a direction array, "
-            f"e.g. g.forward({{'{x}': numpy.ones({tuple(x.shape)})}})"
-        )
-    return here.number(seed, f"the seed of {x}")
+            return np.zeros(node.shape)
+        if seed == sweep.mode.accent(node):  # a direction named Ẋ but given no numbers
+            word = sweep.mode.word
+            raise EvaluationError(
+                f"{node} is a matrix: seed {word} mode with a direction array, "
+                f"e.g. g.{word}({{'{node}': numpy.ones({tuple(node.shape)})}})"
+            )
+    return here.number(seed, f"the seed of {node}")
 
 
 def _zero(node: Basic):
@@ -298,27 +300,13 @@ def _zero(node: Basic):
     return np.zeros(shape) if shape else 0.0
 
 
-def evaluate_reverse(
-    rv, at: Mapping, kink: str = "split", kink_tol: float = 0.0, *, warn: bool = True
-) -> ReverseEvaluation:
-    """Adjoints by the reverse sweep, numerically, at ``at`` (``kink_tol`` as in
-    :func:`evaluate_graph`, ``warn`` as in :func:`evaluate_forward`)."""
-    g = rv.graph
-    with rules.using(g.rule_table):
-        here, kinks = values(g, at, kink, kink_tol)
-        bars: dict = {}
-        for node in rv.adjoints:  # outputs first, inputs last
-            parts = [_edge(g, here, kinks, c, node, bars[c], "reverse") for c, _ in rv.terms[node]]
-            if node in rv.seed:
-                parts.append(here.number(rv.seed[node], f"the seed of {node}"))
-            adjoint = sum(parts[1:], parts[0]) if parts else _zero(naming.bar(node))
-            bars[node] = adjoint if getattr(naming.bar(node), "shape", None) else _plain(adjoint)
-    if warn:
-        _warn(kinks)
-    adjoints = naming.NameDict({n: _plain(v) for n, v in bars.items()})
-    gradient = naming.NameDict({x: adjoints[x] for x in g.inputs})
-    return ReverseEvaluation(_floats(here.env), adjoints, gradient, tuple(kinks.values()), kink)
+def _evaluate(self: Sweep, at: Mapping, kink: str = "split", kink_tol: float = 0.0):
+    """Numbers at a point; see :func:`symgraph.evaluate.evaluate_sweep` (``kink_tol``: how
+    close counts as a tie; 0, the default, means exactly equal)."""
+    return evaluate_sweep(self, at, kink, kink_tol)
 
 
+# sweep.evaluate(at): attached here, like g.evaluate, so the sweeps import no numbers
+Sweep.evaluate = _evaluate
 # g.evaluate(at): the stage attaches its own method, so graph.py imports no stage
 Graph.evaluate = evaluate_graph

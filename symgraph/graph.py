@@ -249,7 +249,7 @@ class Graph:
         return seen
 
     # The stages attach their own methods, so this module imports none of them:
-    # g.forward (forward.py), g.reverse (reverse.py), g.gradient, g.jacobian, g.hessian
+    # g.forward, g.reverse (sweep.py), g.gradient, g.jacobian, g.hessian
     # (derivatives.py), g.evaluate (evaluate.py); the Jupyter displays come from
     # export/jupyter.py. ``import symgraph`` imports them all.
 

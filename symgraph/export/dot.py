@@ -28,12 +28,10 @@ from pathlib import Path
 import sympy
 from sympy import Symbol
 
-from .. import naming
 from ..errors import SymgraphError
 from ..evaluate import CONVENTIONS
-from ..forward import Forward
 from ..graph import Graph
-from ..reverse import Reverse
+from ..sweep import Forward, Mode, Reverse, Sweep
 from .latex import evaluate_quietly
 
 FORMATS = ("svg", "png", "pdf")
@@ -101,18 +99,19 @@ def _partial_value(g: Graph, ev, child: Symbol, parent: Symbol) -> float | None:
     return value.real if value.imag == 0 else None
 
 
+#: What a node's label says of its sharing: an adjoint is summed over the children.
+_SHARED = {Mode.FORWARD: "", Mode.REVERSE: "sum over {} children"}
+
+
 def _derivative(obj, ev, node: Symbol, digits: int) -> list[str]:
     """The tangent or adjoint line(s) of a node's label."""
-    g = obj.graph
-    if isinstance(obj, Forward):
-        name, board, table = naming.dot(node), obj.tangents[node], "tangents"
-    else:
-        name, board, table = naming.bar(node), obj.adjoints[node], "adjoints"
-    out = [f"{name} = {short(board)}"]
+    g, mode = obj.graph, obj.mode
+    board = obj.carried[node]
+    out = [f"{mode.accent(node)} = {short(board)}"]
     fan_out = len(g.children[node])
-    shared = f"sum over {fan_out} children" if isinstance(obj, Reverse) and fan_out > 1 else ""
+    shared = _SHARED[mode].format(fan_out) if fan_out > 1 else ""
     if ev is not None and not board.is_Number:
-        number = "= " + _num(getattr(ev, table)[node], digits)
+        number = "= " + _num(ev.carried[node], digits)
         out.append(f"{number} ({shared})" if shared else number)
     elif shared:
         out.append(shared)
@@ -134,7 +133,7 @@ def _node(obj, g: Graph, node: Symbol, ev, kinks: Mapping, digits: int) -> tuple
     lines = [head, f'<FONT POINT-SIZE="10">{html(about)}</FONT>']
     if ev is not None:
         lines.append(f"value {_num(ev.values[node], digits)}")
-    if isinstance(obj, Forward | Reverse):
+    if isinstance(obj, Sweep):
         lines += [html(x) for x in _derivative(obj, ev, node, digits)]
     if node in kinks:
         kink = kinks[node]
@@ -145,9 +144,9 @@ def _node(obj, g: Graph, node: Symbol, ev, kinks: Mapping, digits: int) -> tuple
 
 
 def _title(obj, at: Mapping | None) -> str:
-    kind = {Graph: "computation graph", Forward: "forward mode", Reverse: "reverse mode"}
+    kind = "computation graph" if isinstance(obj, Graph) else f"{obj.mode.word} mode"
     where = ", ".join(f"{k} = {_point_value(v)}" for k, v in (at or {}).items())
-    out = kind[type(obj)] + (f" at {where}" if where else "")
+    out = kind + (f" at {where}" if where else "")
     return html(out + "; edges: local partials ∂child/∂parent")
 
 
@@ -168,8 +167,8 @@ def to_dot(
     Parameters
     ----------
     obj
-        A :class:`~symgraph.graph.Graph`, :class:`~symgraph.forward.Forward` or
-        :class:`~symgraph.reverse.Reverse`; a sweep adds each node's tangent or adjoint.
+        A :class:`~symgraph.graph.Graph`, :class:`~symgraph.sweep.Forward` or
+        :class:`~symgraph.sweep.Reverse`; a sweep adds each node's tangent or adjoint.
     at
         A point ``{input: number}``: values, tangents/adjoints and edge partials there.
     kink
@@ -184,7 +183,7 @@ def to_dot(
     >>> "a tie of max: derivatives split evenly" in text, text.count("->")
     (True, 6)
     """
-    if not isinstance(obj, Graph | Forward | Reverse):
+    if not isinstance(obj, Graph | Sweep):
         raise TypeError(f"to_dot takes a Graph, Forward or Reverse, not {type(obj).__name__}")
     g = obj if isinstance(obj, Graph) else obj.graph
     ev = evaluate_quietly(obj, at, kink)

@@ -27,9 +27,9 @@ import numpy
 import sympy
 from sympy import Expr, Symbol
 
-from ..forward import Forward
+from ..evaluate import SweepEvaluation
 from ..graph import Graph, Step
-from ..reverse import Reverse
+from ..sweep import SWEEPS, Forward, Mode, Reverse, Sweep
 from .latex import evaluate_quietly
 from .trees import Budget, Functions, JSONFormatError, decode, encode, need
 
@@ -40,7 +40,8 @@ MAX_NODES = 10_000
 MAX_SWEEP_COST = 100_000
 #: Longest document, in characters.
 MAX_CHARS = 50_000_000
-_KINDS = {Graph: "graph", Forward: "forward", Reverse: "reverse"}
+#: What a document holds: a graph, or a sweep of one of the modes.
+_KINDS = ("graph", *(m.word for m in Mode))
 __all__ = ["FORMAT", "JSONFormatError", "decode", "encode", "from_json", "to_json"]
 
 
@@ -76,17 +77,15 @@ def _pairs(table: Mapping) -> list:
 
 def sweep_data(sweep: Forward | Reverse) -> dict:
     """Seed, tangents or adjoints (board form), their terms, and the closed forms."""
-    forward = isinstance(sweep, Forward)
-    table = sweep.tangents if forward else sweep.adjoints
-    results = sweep.derivative if forward else sweep.gradient
+    mode = sweep.mode
     return {
         "seed": _pairs(sweep.seed),
-        "tangents" if forward else "adjoints": _pairs(table),
+        mode.carried: _pairs(sweep.carried),
         "terms": [
             [n.name, [[m.name, encode(d)] for m, d in pairs]] for n, pairs in sweep.terms.items()
         ],
-        "derivative" if forward else "gradient": _pairs(results),
-        **({"directions": _numbers(sweep.directions)} if getattr(sweep, "directions", {}) else {}),
+        mode.results: _pairs(sweep.results),
+        **({"directions": _numbers(sweep.directions)} if sweep.directions else {}),
     }
 
 
@@ -103,9 +102,9 @@ def _plain(value) -> float | list:
 def evaluation_data(ev) -> dict:
     """The numbers at a point (values, tangents/adjoints, results) and the kinks."""
     out = {"kink_convention": ev.kink_convention}
-    for name in ("values", "tangents", "derivative", "adjoints", "gradient", "outputs"):
-        if hasattr(ev, name):
-            out[name] = _numbers(getattr(ev, name))
+    mode = ev.mode if isinstance(ev, SweepEvaluation) else None
+    names = ("values", mode.carried, mode.results) if mode else ("values", "outputs")
+    out.update((name, _numbers(getattr(ev, name))) for name in names)
     out["kinks"] = [
         {
             "step": k.step.name.name,
@@ -132,8 +131,8 @@ def to_json(
     Parameters
     ----------
     obj
-        A :class:`~symgraph.graph.Graph`, :class:`~symgraph.forward.Forward` or
-        :class:`~symgraph.reverse.Reverse`.
+        A :class:`~symgraph.graph.Graph`, :class:`~symgraph.sweep.Forward` or
+        :class:`~symgraph.sweep.Reverse`.
     at
         A point: adds ``"evaluation"`` with every number and the kinks met.
     kink
@@ -149,7 +148,7 @@ def to_json(
     >>> data["format"], data["kind"], data["evaluation"]["gradient"]
     ('symgraph/1', 'reverse', {'x': 3.0, 'y': 2.0})
     """
-    kind = _KINDS.get(type(obj))
+    kind = "graph" if isinstance(obj, Graph) else obj.mode.word if isinstance(obj, Sweep) else None
     if kind is None:
         raise TypeError(f"to_json takes a Graph, Forward or Reverse, not {type(obj).__name__}")
     g = obj if isinstance(obj, Graph) else obj.graph
@@ -233,10 +232,10 @@ def read_graph(data: Any, ctx: _Reader, path: str = "graph") -> Graph:
         raise JSONFormatError(f"{path}: not a graph symgraph can build: {exc}") from None
 
 
-def read_sweep(g: Graph, data: dict, kind: str, ctx: _Reader):
+def read_sweep(g: Graph, data: dict, mode: Mode, ctx: _Reader):
     """The sweep of ``g`` from the document's seed, recomputed: its stored tangents or
     adjoints and terms must be exactly the recomputed ones, else JSONFormatError."""
-    key = "tangents" if kind == "forward" else "adjoints"
+    key = mode.carried
     cost = sum(_cost(s) for s in g.steps)
     if cost > MAX_SWEEP_COST:
         raise JSONFormatError(
@@ -257,15 +256,14 @@ def read_sweep(g: Graph, data: dict, kind: str, ctx: _Reader):
         for x, v in directions.items():
             if v.shape != tuple(getattr(x, "shape", ())) or not numpy.all(numpy.isfinite(v)):
                 raise JSONFormatError(f"directions.{x}: finite numbers of the shape of {x}")
-        if kind == "reverse":
-            sweep = g.reverse(seed)
-        else:
-            sweep = g.forward({x: directions.get(x, v) for x, v in seed.items()})
+        if mode is Mode.FORWARD:  # the numbers of the matrix directions Ẋ seed it too
+            seed = {x: directions.get(x, v) for x, v in seed.items()}
+        sweep = SWEEPS[mode](g, seed)
     except JSONFormatError:
         raise
     except (ValueError, TypeError) as exc:  # not a seed of this graph; a ragged array
-        raise JSONFormatError(f"seed: cannot seed the {kind} sweep: {exc}") from None
-    _same(sweep.tangents if kind == "forward" else sweep.adjoints, table, key)
+        raise JSONFormatError(f"seed: cannot seed the {mode.word} sweep: {exc}") from None
+    _same(sweep.carried, table, key)
     _same({n: tuple(t) for n, t in sweep.terms.items()}, stored, "terms")
     return sweep
 
@@ -342,11 +340,11 @@ def from_json(text: str | bytes, functions: Functions | None = None) -> Graph | 
     if data.get("format") != FORMAT:
         raise JSONFormatError(f"unknown format {data.get('format')!r}: symgraph reads {FORMAT!r}")
     kind = data.get("kind")
-    if kind not in _KINDS.values():
-        raise JSONFormatError(f"kind must be one of {', '.join(_KINDS.values())}, not {kind!r}")
+    if kind not in _KINDS:
+        raise JSONFormatError(f"kind must be one of {', '.join(_KINDS)}, not {kind!r}")
     ctx = _Reader(functions)
     try:
         g = read_graph(data.get("graph"), ctx)
-        return g if kind == "graph" else read_sweep(g, data, kind, ctx)
+        return g if kind == "graph" else read_sweep(g, data, Mode(kind), ctx)
     except RecursionError:
         raise JSONFormatError("expressions nested too deeply") from None

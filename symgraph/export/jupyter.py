@@ -2,7 +2,7 @@
 
 The core does not import the exports: this module attaches ``_repr_latex_`` (every step
 in MathJax) and ``_repr_svg_`` (the picture) to :class:`~symgraph.graph.Graph`,
-:class:`~symgraph.forward.Forward` and :class:`~symgraph.reverse.Reverse`, and
+the sweeps (:class:`~symgraph.sweep.Sweep`: Forward and Reverse), and
 ``import symgraph`` imports it, so a notebook shows them as before.
 
 >>> import symgraph as sg
@@ -14,9 +14,8 @@ from __future__ import annotations
 
 import shutil
 
-from ..forward import Forward
 from ..graph import Graph
-from ..reverse import Reverse
+from ..sweep import Sweep
 from .dot import RenderError, render
 from .latex import to_latex
 
@@ -36,6 +35,6 @@ def _repr_svg_(self) -> str | None:
         return None
 
 
-for _cls in (Graph, Forward, Reverse):
+for _cls in (Graph, Sweep):
     _cls._repr_latex_ = _repr_latex_
     _cls._repr_svg_ = _repr_svg_

@@ -31,10 +31,9 @@ from sympy.printing.latex import LatexPrinter, greek_letters_set, tex_greek_dict
 from sympy.printing.precedence import PRECEDENCE
 
 from .. import naming
-from ..evaluate import CONVENTIONS, evaluate_forward, evaluate_graph, evaluate_reverse
-from ..forward import Forward
+from ..evaluate import CONVENTIONS, evaluate_graph, evaluate_sweep
 from ..graph import Graph
-from ..reverse import Reverse
+from ..sweep import Forward, Mode, Reverse, Sweep
 from .typeset import Row, Section, Token, document, fragment, joined, notebook
 
 _PLAIN = re.compile(r"[A-Za-z][A-Za-z0-9_]*")
@@ -169,8 +168,7 @@ def evaluate_quietly(obj, at: Mapping | None, kink: str):
         return None
     if isinstance(obj, Graph):
         return evaluate_graph(obj, at, kink)  # values only: never warns
-    sweep = evaluate_forward if isinstance(obj, Forward) else evaluate_reverse
-    return sweep(obj, at, kink, warn=False)
+    return evaluate_sweep(obj, at, kink, warn=False)
 
 
 def _value(ev, table: str, node: Symbol, digits: int) -> str:
@@ -237,6 +235,9 @@ def adjoint(rv: Reverse, ev=None, digits: int = 5) -> Section:
     return Section("Adjoint trace (reverse mode)", tuple(rows))
 
 
+_TRACES = {Mode.FORWARD: tangent, Mode.REVERSE: adjoint}
+
+
 def kinks(ev, digits: int = 5) -> Section:
     """The kinks met at the point, each with the partials its convention takes."""
     rows = []
@@ -257,17 +258,21 @@ def _single(seed: Mapping[Symbol, Expr]) -> Symbol | None:
     return ones[0] if len(ones) == 1 and seed[ones[0]] == 1 else None
 
 
+_RESULT_TITLES = {
+    Mode.FORWARD: ("Derivative", "Directional derivative"),
+    Mode.REVERSE: ("Gradient", "Vector-Jacobian product"),
+}
+
+
 def closed_forms(obj, ev=None, digits: int = 5) -> Section:
     """The results in the inputs: gradient, (directional) derivative or the outputs."""
     g = obj if isinstance(obj, Graph) else obj.graph
-    if isinstance(obj, Reverse):
-        out, table, results = _single(obj.seed), "gradient", obj.gradient
-        title = "Gradient" if out else "Vector-Jacobian product"
-        lhs = {x: _partial(out, x) if out else tex(naming.bar(x)) for x in g.inputs}
-    elif isinstance(obj, Forward):
-        wrt, table, results = _single(obj.seed), "derivative", obj.derivative
-        title = "Derivative" if wrt else "Directional derivative"
-        lhs = {o: _partial(o, wrt) if wrt else tex(naming.dot(o)) for o in g.outputs}
+    if isinstance(obj, Sweep):  # ∂(output)/∂(input) at each result node, or its accent
+        mode, one, table, results = obj.mode, _single(obj.seed), "results", obj.results
+        title = _RESULT_TITLES[mode][one is None]
+        lhs = {
+            n: _partial(*mode.edge(n, one)) if one else tex(mode.accent(n)) for n in mode.ends(g)
+        }
     else:
         title, table, lhs = "Outputs in the inputs", "values", {o: tex(o) for o in g.outputs}
         results = {o: g.expand(o) for o in g.outputs}
@@ -279,12 +284,12 @@ def closed_forms(obj, ev=None, digits: int = 5) -> Section:
 
 def sections(obj, at: Mapping | None = None, kink: str = "split", digits: int = 5) -> list:
     """The sections of :func:`to_latex`: traces, kinks at the point, closed forms."""
-    if not isinstance(obj, Graph | Forward | Reverse):
+    if not isinstance(obj, Graph | Sweep):
         raise TypeError(f"to_latex takes a Graph, Forward or Reverse, not {type(obj).__name__}")
     ev = evaluate_quietly(obj, at, kink)
     out = [primal(obj if isinstance(obj, Graph) else obj.graph, ev, digits)]
-    if isinstance(obj, Forward | Reverse):
-        out.append((tangent if isinstance(obj, Forward) else adjoint)(obj, ev, digits))
+    if isinstance(obj, Sweep):
+        out.append(_TRACES[obj.mode](obj, ev, digits))
     if ev is not None and ev.kinks:
         out.append(kinks(ev, digits))
     return [*out, closed_forms(obj, ev, digits)]
@@ -305,8 +310,8 @@ def to_latex(
     ----------
     obj
         A :class:`~symgraph.graph.Graph` (its primal trace), a
-        :class:`~symgraph.forward.Forward` (with tangents ``\dot{t}_k``) or a
-        :class:`~symgraph.reverse.Reverse` (with adjoints ``\bar{t}_k``).
+        :class:`~symgraph.sweep.Forward` (with tangents ``\dot{t}_k``) or a
+        :class:`~symgraph.sweep.Reverse` (with adjoints ``\bar{t}_k``).
     at
         A point ``{input: number}``: every step then also shows its number, and the
         kinks met there are listed with the convention applied.
@@ -334,6 +339,8 @@ def to_latex(
     """
     parts = sections(obj, at, kink, digits)
     if standalone:
-        kind = {Graph: "Computation graph", Forward: "Forward mode", Reverse: "Reverse mode"}
-        return document(parts, kind[type(obj)] + ", step by step")
+        kind = (
+            "Computation graph" if isinstance(obj, Graph) else f"{obj.mode.word.capitalize()} mode"
+        )
+        return document(parts, kind + ", step by step")
     return notebook(parts) if notebook_style else fragment(parts)
