@@ -19,11 +19,11 @@ from sympy.logic.boolalg import Boolean
 from sympy.matrices.expressions import MatMul, MatrixExpr, MatrixSymbol, Transpose
 
 from . import naming
-from .grammar import reserved
 from .graph import Graph, Step, _is_leaf
 from .parse import ParseError, Program, parse, parse_expr_text
-from .parse_domain import replaced, unevaluated
-from .parse_guards import (
+from .parse.domain import replaced, unevaluated
+from .parse.grammar import reserved
+from .parse.guards import (
     MAX_NAME_CHARS,
     MAX_PROGRAM_LINES,
     MAX_TEXT_CHARS,
@@ -233,7 +233,7 @@ def build(source: Source, shapes: Mapping | None = None) -> Graph:
     """Decompose ``source`` into a :class:`Graph` (see :func:`graph`)."""
     try:
         return _build(source, shapes)
-    except RecursionError:  # a safety net: the limits of parse_guards come first
+    except RecursionError:  # a safety net: the limits of parse.guards come first
         raise ParseError("expression nested too deeply to build", hint=SPLIT) from None
 
 

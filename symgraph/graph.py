@@ -36,7 +36,7 @@ from sympy.matrices.expressions import (
 from . import naming, ops
 from .errors import SymgraphError
 from .ops import local_partial, pullback, pushforward
-from .parse_domain import replaced
+from .parse.domain import replaced
 from .simplify import CLOSED_FORM_MAX_NODES, CLOSED_FORMS_MAX_TOTAL, tree_size
 
 

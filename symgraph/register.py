@@ -34,8 +34,8 @@ from sympy import Expr, Function, Lambda, Symbol
 from sympy.core.function import FunctionClass
 
 from . import numeric, ops, rules
-from .grammar import reserved
 from .ops import Op, RuleError
+from .parse.grammar import reserved
 from .safety import admit, valid_name
 
 __all__ = ["register_function"]

@@ -144,7 +144,7 @@ def _msum_pull(expr, i, adjoint):
 
 def _matrix(cls: type, rule, pull, numpy: Callable, name: str = "", arity=(1, 1)) -> None:
     """A matrix operation's record; ``name`` is its spelling in the parser, if any (the
-    parser checks the shapes, :mod:`symgraph.parse_matrices`)."""
+    parser checks the shapes, :mod:`symgraph.parse.matrices`)."""
     names = (name,) if name else ()
     define(Op(cls, rule, pull=pull, numpy=numpy, names=names, arity=arity))
 

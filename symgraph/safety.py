@@ -32,8 +32,8 @@ from sympy.logic.boolalg import BooleanFalse, BooleanTrue
 from sympy.matrices.expressions.applyfunc import ElementwiseApplyFunction
 
 from . import functions, ops, rules  # noqa: F401  (rules: the records admitted)
-from .parse_guards import MAX_CONST_BITS, MAX_NAME_CHARS
-from .parse_source import ParseError
+from .parse.guards import MAX_CONST_BITS, MAX_NAME_CHARS
+from .parse.source import ParseError
 
 #: Classes with a structure of their own, checked by their own rule below.
 STRUCTURED = (

@@ -28,7 +28,7 @@ from symgraph.parse import (
     parse_expr_text,
     parse_program,
 )
-from symgraph.parse_guards import MAX_TREE_HEIGHT, MAX_TREE_NODES
+from symgraph.parse.guards import MAX_TREE_HEIGHT, MAX_TREE_NODES
 
 X = sympy.Symbol("x", real=True)
 

@@ -250,7 +250,7 @@ def test_closed_forms_of_one_result_share_a_total_budget():
 def test_deep_closed_forms_are_built_without_sympys_assumption_queries():
     # expanding a step re-evaluated every node with its full expansion (xreplace), whose
     # assumption queries are exponential in depth: to_latex of this took 10-47 s; the
-    # expansion is now rebuilt without evaluation (parse_domain.replaced)
+    # expansion is now rebuilt without evaluation (parse.domain.replaced)
     nest = "log(x)"
     for _ in range(8):
         nest = f"sinh({nest})**2"

@@ -64,7 +64,7 @@ def test_graph_imports_no_stage():
         "symgraph.naming",
         "symgraph.errors",
         "symgraph.ops",
-        "symgraph.parse_domain",
+        "symgraph.parse.domain",
         "symgraph.simplify",
     }
 

@@ -29,7 +29,7 @@ from sympy.matrices.expressions.applyfunc import ElementwiseApplyFunction
 import symgraph as sg
 from symgraph.functions import elementwise, msum, relu, sigmoid
 from symgraph.parse import ParseError, Program, parse, parse_expr_text, parse_program
-from symgraph.parse_matrices import ENTRY
+from symgraph.parse.matrices import ENTRY
 
 from .conftest import assert_refused_without_running, central_gradient, random_point
 

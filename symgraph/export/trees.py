@@ -28,8 +28,8 @@ from sympy.functions.elementary.piecewise import ExprCondPair
 from sympy.matrices.expressions.applyfunc import ElementwiseApplyFunction
 
 from .. import functions, safety
-from ..parse_guards import MAX_CONST_BITS, MAX_MINMAX_ARGS, check_folding, power
-from ..parse_source import ParseError
+from ..parse.guards import MAX_CONST_BITS, MAX_MINMAX_ARGS, check_folding, power
+from ..parse.source import ParseError
 
 #: Classes built without ``evaluate=`` (they take no such option).
 _PLAIN_CONSTRUCTORS = (

@@ -25,10 +25,10 @@ import sympy
 from sympy import HadamardProduct, Inverse, Lambda, MatAdd, MatMul, Trace, Transpose
 from sympy.matrices.expressions import MatrixExpr, ZeroMatrix
 
-from . import functions
-from .functions import msum
-from .parse_guards import MAX_NAME_CHARS, check_shape
-from .parse_source import ParseError
+from .. import functions
+from ..functions import msum
+from .guards import MAX_NAME_CHARS, check_shape
+from .source import ParseError
 
 Shape = tuple[int, int]
 

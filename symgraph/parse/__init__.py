@@ -1,14 +1,14 @@
 """Text to SymPy without ``eval``: the entry points, programs and Python's syntax errors.
 
-Python's own :mod:`ast` parser reads the text and a whitelist walk (:mod:`symgraph.grammar`)
+Python's own :mod:`ast` parser reads the text and a whitelist walk (:mod:`symgraph.parse.grammar`)
 turns the tree into SymPy: numbers, names (real symbols), ``+ - * / ** ^``, calls of the
 known functions, and conditions inside ``where``/``piecewise``. With ``shapes={"W": (3, 2)}``
 those names are matrices (``MatrixSymbol``), with ``*``/``@`` products, ``M.T``,
 ``hadamard``, ``sum``, ``trace``, ``inverse`` and the scalar functions entry by entry
-(:mod:`symgraph.parse_matrices`). Nothing the user writes is ever executed, and every
+(:mod:`symgraph.parse.matrices`). Nothing the user writes is ever executed, and every
 refusal is a :class:`ParseError` with a line, a column and a hint. The limits that keep
 hostile input fast (``MAX_TEXT_CHARS``, ``MAX_DEPTH``, ...) are described in
-:mod:`symgraph.parse_guards` and importable from here.
+:mod:`symgraph.parse.guards` and importable from here.
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ import sympy
 from sympy.matrices.expressions import MatrixSymbol
 
 from .grammar import check_name, reserved, walk
-from .parse_guards import (
+from .guards import (
     MAX_CONST_BITS,
     MAX_CONST_EXPONENT,
     MAX_CONST_MAGNITUDE,
@@ -43,8 +43,8 @@ from .parse_guards import (
     MAX_TEXT_CHARS,
     SPLIT,
 )
-from .parse_matrices import is_matrix, validate_shapes
-from .parse_source import Context, ParseError, Source, fail
+from .matrices import is_matrix, validate_shapes
+from .source import Context, ParseError, Source, fail
 
 __all__ = [
     "MAX_CONST_BITS",

@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, NoReturn
 
-from .errors import SymgraphError
+from ..errors import SymgraphError
 
 
 @dataclass(eq=False)

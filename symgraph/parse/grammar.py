@@ -3,8 +3,8 @@
 Numbers, names (real symbols, or matrices when given a shape), ``+ - * / ** ^ @``, ``M.T``,
 calls of the known functions, and conditions inside ``where``/``piecewise``. Nothing the
 user writes is ever executed; each SymPy constructor runs through :func:`build`, so its
-refusals (the guards of :mod:`symgraph.parse_guards`, the shape checks of
-:mod:`symgraph.parse_matrices`) and failures become a :class:`ParseError` at the node.
+refusals (the guards of :mod:`symgraph.parse.guards`, the shape checks of
+:mod:`symgraph.parse.matrices`) and failures become a :class:`ParseError` at the node.
 """
 
 from __future__ import annotations
@@ -21,10 +21,11 @@ import sympy
 from sympy.matrices.exceptions import ShapeError
 from sympy.matrices.expressions import MatrixSymbol
 
-from . import ops, rules  # noqa: F401  (rules: the records the parser's names come from)
-from . import parse_matrices as mx
-from .parse_domain import applying, construct
-from .parse_guards import (
+import symgraph.parse.matrices as mx  # the module, not the package (no cycle through it)
+
+from .. import ops, rules  # noqa: F401  (rules: the records the parser's names come from)
+from .domain import applying, construct
+from .guards import (
     MAX_DEPTH,
     MAX_LITERAL_DIGITS,
     MAX_NAME_CHARS,
@@ -36,7 +37,7 @@ from .parse_guards import (
     minmax,
     power,
 )
-from .parse_source import Context, ParseError, fail
+from .source import Context, ParseError, fail
 
 
 def build(func: Callable[..., Any], args: Any, node: ast.AST, ctx: Context, check: bool = True):

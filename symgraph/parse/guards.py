@@ -42,9 +42,9 @@ import sympy
 from sympy.functions.elementary.piecewise import ExprCondPair
 from sympy.matrices.expressions import MatrixSymbol
 
-from . import ops
-from .parse_domain import construct
-from .parse_source import ParseError
+from .. import ops
+from .domain import construct
+from .source import ParseError
 
 MAX_TEXT_CHARS = 100_000
 MAX_DEPTH = 100

@@ -30,7 +30,7 @@ from sympy.core.function import Application
 from sympy.functions.elementary.miscellaneous import MinMaxBase
 from sympy.matrices.expressions import MatrixExpr
 
-from .functions import relu, sigmoid, softplus
+from ..functions import relu, sigmoid, softplus
 
 #: Levels of the arguments SymPy's evaluation sees when a node is built; deeper parts
 #: are placeholders, so the assumption queries of one construction are bounded.
