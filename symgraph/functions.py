@@ -26,43 +26,57 @@ from sympy.matrices.expressions.applyfunc import ElementwiseApplyFunction
 from .ops import local_partial, records
 
 
-class sigmoid(Function):
-    """The logistic function σ(x) = 1 / (1 + e^{-x}); σ' = σ (1 − σ)."""
+class _Activation(Function):
+    """What the activations share: one real argument, a value from an elementary
+    ``_form`` (SymPy has no number of its own for them), LaTeX by ``_tex``."""
 
     nargs = 1
+    _tex = ""
+    _positive = True  # at every real argument (relu: only nonnegative)
+    _form = staticmethod(lambda x: x)
+
+    def _eval_evalf(self, prec):
+        return _evalf_via(self, self._form(self.args[0]), prec)
+
+    def _eval_is_real(self):
+        return self.args[0].is_real
+
+    def _eval_is_positive(self):
+        return self.args[0].is_real if self._positive else None
+
+    def _eval_is_nonnegative(self):
+        return self.args[0].is_real
+
+    def _latex(self, printer):
+        return rf"{self._tex}\left({printer._print(self.args[0])}\right)"
+
+
+class sigmoid(_Activation):
+    """The logistic function σ(x) = 1 / (1 + e^{-x}); σ' = σ (1 − σ)."""
+
+    _tex = r"\sigma"
+    _form = staticmethod(lambda x: 1 / (1 + exp(-x)))
 
     @classmethod
     def eval(cls, x):
         if x.is_zero:
             return sympy.S.Half
         if x.is_Float:
-            return 1 / (1 + exp(-x))
+            return cls._form(x)
         return None
 
     def fdiff(self, argindex=1):
         return self * (1 - self)
 
     def _eval_rewrite_as_exp(self, x, **kwargs):
-        return 1 / (1 + exp(-x))
-
-    def _eval_evalf(self, prec):
-        # a number for sigmoid(1), sigmoid(pi/3): SymPy has none of its own
-        return _evalf_via(self, self._eval_rewrite_as_exp(*self.args), prec)
-
-    def _eval_is_real(self):
-        return self.args[0].is_real
-
-    def _eval_is_positive(self):
-        return self.args[0].is_real
-
-    def _latex(self, printer):
-        return rf"\sigma\left({printer._print(self.args[0])}\right)"
+        return self._form(x)
 
 
-class relu(Function):
+class relu(_Activation):
     """The rectifier relu(x) = max(0, x); relu'(x) = H(x), a kink at 0."""
 
-    nargs = 1
+    _tex, _positive = r"\operatorname{relu}", False
+    _form = staticmethod(lambda x: Max(0, x))
 
     @classmethod
     def eval(cls, x):
@@ -83,23 +97,13 @@ class relu(Function):
     def _eval_rewrite_as_Piecewise(self, x, **kwargs):
         return sympy.Piecewise((0, x < 0), (x, True))
 
-    def _eval_evalf(self, prec):
-        return _evalf_via(self, Max(0, self.args[0]), prec)
 
-    def _eval_is_real(self):
-        return self.args[0].is_real
-
-    def _eval_is_nonnegative(self):
-        return self.args[0].is_real
-
-    def _latex(self, printer):
-        return rf"\operatorname{{relu}}\left({printer._print(self.args[0])}\right)"
-
-
-class softplus(Function):
+class softplus(_Activation):
     """softplus(x) = log(1 + e^x), a smooth relu; softplus' = σ."""
 
-    nargs = 1
+    _tex = r"\operatorname{softplus}"
+    # log(1 + e^x) = max(x, 0) + log(1 + e^-|x|): no overflow, no lost digits at large |x|
+    _form = staticmethod(lambda x: _softplus_form(x))
 
     @classmethod
     def eval(cls, x):
@@ -116,19 +120,6 @@ class softplus(Function):
         return log(1 + exp(x))
 
     _eval_rewrite_as_exp = _eval_rewrite_as_log
-
-    def _eval_evalf(self, prec):
-        # log(1 + e^x) = max(x, 0) + log(1 + e^-|x|): no overflow, no lost digits at large |x|
-        return _evalf_via(self, _softplus_form(self.args[0]), prec)
-
-    def _eval_is_real(self):
-        return self.args[0].is_real
-
-    def _eval_is_positive(self):
-        return self.args[0].is_real
-
-    def _latex(self, printer):
-        return rf"\operatorname{{softplus}}\left({printer._print(self.args[0])}\right)"
 
 
 def _softplus_form(x):

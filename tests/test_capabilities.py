@@ -123,25 +123,34 @@ def _sample(cls: type, op: ops.Op) -> Sample:
     return Sample(cls(*names), {str(s): 0.3 + 0.2 * i for i, s in enumerate(names)})
 
 
-def _records() -> list[tuple[type, ops.Op]]:
-    return [(cls, op) for cls, op in ops.records().items() if "all" not in OPT_OUTS.get(cls, {})]
+#: Which records a path applies to, beyond the opt-outs.
+APPLIES = {
+    "parse": lambda op: bool(op.names),
+    "matrix": lambda op: op.elementwise,
+    "kink": lambda op: op.kink is not None,
+}
 
 
-def _ids(records) -> list[str]:
-    return [cls.__name__ for cls, _ in records]
-
-
-RECORDS = _records()
-
-
-def _skip_path(cls: type, path: str) -> None:
-    reason = OPT_OUTS.get(cls, {}).get(path)
-    if reason:
-        pytest.skip(f"{cls.__name__} opts out of {path}: {reason}")
+def cases(path: str) -> list:
+    """The records ``path`` is checked on: all but those opting out (with a reason) and
+    those it does not apply to (no spelling, not elementwise, no kink rule)."""
+    applies = APPLIES.get(path, lambda op: True)
+    return [
+        pytest.param(cls, op, id=cls.__name__)
+        for cls, op in ops.records().items()
+        if not {"all", path} & set(OPT_OUTS.get(cls, {})) and applies(op)
+    ]
 
 
 def _exact(expr: sympy.Expr, at: dict) -> float:
     return float(expr.subs({Symbol(k, real=True): v for k, v in at.items()}).evalf(30))
+
+
+def test_every_opt_out_names_a_record_and_a_path_with_a_reason():
+    paths = {"all", "parse", "diff", "evaluate", "compile", "json", "latex", "matrix", "kink"}
+    for cls, reasons in OPT_OUTS.items():
+        assert cls in ops.records(), f"{cls.__name__} opts out but has no record"
+        assert set(reasons) <= paths and all(len(r) > 20 for r in reasons.values())
 
 
 def test_every_record_has_a_sample_or_an_opt_out():
@@ -153,19 +162,16 @@ def test_every_record_has_a_sample_or_an_opt_out():
     assert not missing, f"records without a sample or an opt-out: {missing}"
 
 
-@pytest.mark.parametrize(("cls", "op"), RECORDS, ids=_ids(RECORDS))
+@pytest.mark.parametrize(("cls", "op"), cases("parse"))
 def test_its_spelling_parses(cls, op):
-    if not op.names:
-        pytest.skip(f"{cls.__name__} has no spelling: it comes from SymPy objects and JSON")
     for name in op.names:
         args = ", ".join("xyz"[: op.arity[0]])
         built = sg.graph(f"{name}({args})").expand("f")
         assert isinstance(built, cls) or built.has(cls)
 
 
-@pytest.mark.parametrize(("cls", "op"), RECORDS, ids=_ids(RECORDS))
+@pytest.mark.parametrize(("cls", "op"), cases("diff"))
 def test_both_modes_agree_with_sympy_diff(cls, op):
-    _skip_path(cls, "diff")
     s = _sample(cls, op)
     g = sg.graph(s.expr)
     for mode in ("forward", "reverse"):
@@ -179,7 +185,7 @@ def test_both_modes_agree_with_sympy_diff(cls, op):
         assert g.forward(v).evaluate(s.at).derivative["f"] == pytest.approx(oracle, abs=1e-14)
 
 
-@pytest.mark.parametrize(("cls", "op"), RECORDS, ids=_ids(RECORDS))
+@pytest.mark.parametrize(("cls", "op"), cases("evaluate"))
 def test_evaluation_and_the_numpy_interpreter_agree_with_sympy(cls, op):
     s = _sample(cls, op)
     exact = _exact(s.expr, s.at)
@@ -188,9 +194,8 @@ def test_evaluation_and_the_numpy_interpreter_agree_with_sympy(cls, op):
     assert np.allclose(numeric.value(s.expr, env), exact, rtol=1e-14)
 
 
-@pytest.mark.parametrize(("cls", "op"), RECORDS, ids=_ids(RECORDS))
+@pytest.mark.parametrize(("cls", "op"), cases("compile"))
 def test_compiled_floats_and_arrays_equal_the_interpreter(cls, op):
-    _skip_path(cls, "compile")
     s = _sample(cls, op)
     rv = sg.graph(s.expr).reverse()
     ev = rv.evaluate(s.at)
@@ -203,9 +208,8 @@ def test_compiled_floats_and_arrays_equal_the_interpreter(cls, op):
     assert np.allclose(value, ev.values["f"], rtol=1e-14)
 
 
-@pytest.mark.parametrize(("cls", "op"), RECORDS, ids=_ids(RECORDS))
+@pytest.mark.parametrize(("cls", "op"), cases("json"))
 def test_json_round_trip_and_latex(cls, op):
-    _skip_path(cls, "json")
     s = _sample(cls, op)
     g = sg.graph(s.expr)
     back = sg.from_json(json.loads(json.dumps(sg.to_json(g.reverse()))))
@@ -214,10 +218,8 @@ def test_json_round_trip_and_latex(cls, op):
     assert "\\begin{document}" in tex and "\\end{document}" in tex
 
 
-@pytest.mark.parametrize(("cls", "op"), RECORDS, ids=_ids(RECORDS))
+@pytest.mark.parametrize(("cls", "op"), cases("matrix"))
 def test_entry_by_entry_on_a_matrix(cls, op):
-    if not op.elementwise:
-        pytest.skip(f"{cls.__name__} does not apply entry by entry")
     s = _sample(cls, op)
     (v,) = s.expr.free_symbols
     d = sympy.Dummy("d", real=True)
@@ -232,10 +234,8 @@ def test_entry_by_entry_on_a_matrix(cls, op):
     assert np.allclose(sg.compile(g.reverse())(entries)[1][0], expected, rtol=1e-12)
 
 
-@pytest.mark.parametrize(("cls", "op"), RECORDS, ids=_ids(RECORDS))
+@pytest.mark.parametrize(("cls", "op"), cases("kink"))
 def test_kinks_are_detected_where_the_rule_says(cls, op):
-    if op.kink is None:
-        pytest.skip(f"{cls.__name__} has no kink rule")
     s = _sample(cls, op)
     rv = sg.graph(s.expr).reverse()
     assert rv.evaluate(s.at).kinks == ()
@@ -251,10 +251,8 @@ def test_the_latex_of_every_operation_compiles(tmp_path):
             pytest.fail("pdflatex is required under CI")
         pytest.skip("the 'pdflatex' program is not installed")
     total, at = sympy.S.Zero, {}
-    for i, (cls, op) in enumerate(RECORDS):
-        if "latex" in OPT_OUTS.get(cls, {}):
-            continue
-        s = _sample(cls, op)
+    for i, case in enumerate(cases("latex")):
+        s = _sample(*case.values)
         rename = {Symbol(k, real=True): Symbol(f"{k}{i}", real=True) for k in s.at}
         total += s.expr.xreplace(rename)
         at.update({str(rename[Symbol(k, real=True)]): v for k, v in s.at.items()})

@@ -16,6 +16,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import symgraph as sg
+from symgraph.functions import msum
 
 X, Y = sympy.symbols("x y", real=True)
 
@@ -181,3 +182,33 @@ def test_deep_programs_fall_back_to_floats_beyond_the_exact_budget(line):
     ev = _quiet(g.reverse().evaluate, {"x": 0.7, "y": 0.1})
     fw = _quiet(g.forward("x").evaluate, {"x": 0.7, "y": 0.1})
     assert ev.gradient["x"] == pytest.approx(fw.derivative["f"], rel=1e-9, abs=1e-300)
+
+
+def test_elementwise_kinks_of_sympy_built_bodies_are_found_at_the_right_entries():
+    # Abs(W - 1) built in SymPy: the body is |d - 1|, so the kinks are where W is 1, not 0
+    W = sympy.MatrixSymbol("W", 2, 2)
+    g = sg.graph(msum(W.applyfunc(lambda e: sympy.Abs(e - 1))))
+    at = {"W": np.array([[1.0, 0.0], [2.0, 1.0]])}
+    with pytest.warns(sg.KinkWarning, match=r"entries \(0, 0\), \(1, 1\)\)"):
+        ev = g.reverse().evaluate(at)
+    assert np.allclose(ev.gradient["W"], [[0.0, -1.0], [1.0, 0.0]])  # split: |x|'(0) = 0
+
+
+def test_a_new_kink_convention_works_on_every_path():
+    from symgraph.conventions import CONVENTIONS, Convention
+
+    CONVENTIONS["right"] = Convention(
+        "right", "right-hand derivative", "the last piece", lambda s: s[-1], 1.0, 1.0, False
+    )
+    try:
+        with pytest.warns(sg.KinkWarning, match="right-hand derivative"):
+            scalar = sg.graph("relu(x)").reverse().evaluate({"x": 0}, kink="right")
+        assert scalar.gradient["x"] == 1.0
+        m = sg.graph("sum(relu(W))", shapes={"W": (2, 1)}).reverse()
+        with pytest.warns(sg.KinkWarning):
+            grad = m.evaluate({"W": np.array([[0.0], [-1.0]])}, kink="right").gradient["W"]
+        assert np.allclose(grad, [[1.0], [0.0]])
+        with pytest.raises(sg.SymgraphError, match="compiled code supports kink='split' or 'zero'"):
+            sg.compile(m, kink="right")
+    finally:
+        del CONVENTIONS["right"]
