@@ -159,6 +159,8 @@ class Point:
         step from the inputs' rationals; None where it would exceed :data:`BUDGET` nodes or
         :data:`BITS` bits (then the floats decide)."""
         memo = self._exact
+        if node not in self.g.order:  # a line of a sweep's program: the floats decide
+            return None
         if node not in memo:
             order = self.g.order
             for n in sorted(self.g.ancestors(node) - memo.keys(), key=order.__getitem__):
