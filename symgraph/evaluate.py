@@ -71,9 +71,9 @@ def _array(expr: Basic, env: Mapping, what: str, convention: str):
     return interpret.value(expr, env, interpret.ARRAYS, convention, what)
 
 
-def _describe(s: Step, env: Mapping) -> str:
-    at = ", ".join(f"{p} = {fmt(env[p])}" for p in s.parents)
-    return f"step {s}" + (f" (at {at})" if at else "")
+def _describe(step: Step, env: Mapping) -> str:
+    at = ", ".join(f"{p} = {fmt(env[p])}" for p in step.parents)
+    return f"step {step}" + (f" (at {at})" if at else "")
 
 
 def _argument(s: Step, env: Mapping, convention: str) -> Callable:
@@ -102,8 +102,10 @@ def values(
         if found:
             kinks[name] = found
 
+    def describe(name: Symbol, expr: Basic, env: Mapping) -> str:
+        return _describe(g.step[name], env)
+
     program = [(s.name, s.expr) for s in g.steps]
-    describe = lambda name, expr, env: _describe(g.step[name], env)  # noqa: E731
     env = interpret.run(program, here, interpret.MIXED, kink, describe=describe, after=find)
     for o in g.outputs:
         if isinstance(env[o], Undefined):
