@@ -24,13 +24,13 @@ from dataclasses import dataclass
 import numpy as np
 from sympy import Basic, Symbol
 
-from . import naming, numeric, rules
+from . import interpret, naming, rules
 from .exact import EvaluationError, Point, Undefined
 from .graph import Graph, Step
 from .kinks import (
     CONVENTIONS,
     Kink,
-    KinkError,
+    KinkError,  # noqa: F401  (re-exported by the package)
     KinkWarning,
     elementwise_kink,
     fmt,
@@ -69,22 +69,7 @@ class _Values(naming.NameDict):
 
 def _array(expr: Basic, env: Mapping, what: str, convention: str):
     """The NumPy value of a matrix expression; an EvaluationError on NaN or inf entries."""
-    local = {s: env[s] for s in expr.free_symbols if s in env}
-    for v in local.values():
-        if isinstance(v, Undefined):
-            raise v.error
-    with np.errstate(all="ignore"):
-        try:
-            result = numeric.value(expr, local, convention)
-        except KeyError as missing:
-            raise EvaluationError(f"{what}: no value for {missing.args[0]}") from None
-        except (np.linalg.LinAlgError, ArithmeticError) as err:
-            raise EvaluationError(f"{what} is undefined here: {err}") from None
-    if np.iscomplexobj(result) and np.any(np.imag(result) != 0):
-        raise EvaluationError(f"{what} is outside its real domain here: it has complex entries")
-    if not np.all(np.isfinite(result)):
-        raise EvaluationError(f"{what} is undefined here: it has NaN or infinite entries")
-    return np.real(result) if np.iscomplexobj(result) else result
+    return interpret.value(expr, env, interpret.ARRAYS, convention, what)
 
 
 def _describe(step: Step, env: Mapping) -> str:
@@ -94,10 +79,6 @@ def _describe(step: Step, env: Mapping) -> str:
 
 def _argument(s: Step, env: Mapping, convention: str) -> Callable:
     return lambda e: _array(e, env, f"the argument of {s}", convention)
-
-
-def _is_matrix_step(s: Step) -> bool:
-    return s.shape is not None or any(getattr(p, "shape", None) for p in s.parents)
 
 
 def values(
@@ -110,24 +91,23 @@ def values(
     """
     if kink not in CONVENTIONS:
         raise EvaluationError(f"kink must be one of {', '.join(CONVENTIONS)}, not {kink!r}")
-    env = point(g, at)
-    here = Point(g, env, check_tol(kink_tol))
+    here = Point(g, point(g, at), check_tol(kink_tol))
     kinks: dict[Symbol, Kink] = {}
-    for s in g.steps:
-        try:
-            if _is_matrix_step(s):
-                env[s.name] = _array(s.expr, env, _describe(s, env), kink)
-                found = elementwise_kink(s, _argument(s, env, kink), kink, here.kink_tol)
-            else:
-                env[s.name] = here.number(s.expr, _describe(s, env))
-                found = step_kink(s, here, kink)
-        except KinkError:
-            raise
-        except EvaluationError as err:
-            env[s.name] = Undefined(err, getattr(err, "value", None))
-            continue
+
+    def find(name: Symbol, expr: Basic) -> None:
+        s = g.step[name]
+        if interpret.involves_matrices(expr):
+            found = elementwise_kink(s, _argument(s, here.env, kink), kink, here.kink_tol)
+        else:
+            found = step_kink(s, here, kink)
         if found:
-            kinks[s.name] = found
+            kinks[name] = found
+
+    def describe(name: Symbol, expr: Basic, env: Mapping) -> str:
+        return _describe(g.step[name], env)
+
+    program = [(s.name, s.expr) for s in g.steps]
+    env = interpret.run(program, here, interpret.MIXED, kink, describe=describe, after=find)
     for o in g.outputs:
         if isinstance(env[o], Undefined):
             raise env[o].error

@@ -90,6 +90,11 @@ class Point:
         self._exact: dict[Basic, Expr | None] = {}
         self._signs: dict[Expr, int | None] = {}
 
+    @classmethod
+    def free(cls, values: dict, kink_tol: float = 0.0) -> Point:
+        """A point of no graph: every value given is an input, read exactly as its float."""
+        return cls(_Inputs(tuple(values)), values, kink_tol)
+
     # -- values ------------------------------------------------------------------
 
     def __call__(self, expr: Expr) -> float:
@@ -154,6 +159,8 @@ class Point:
         step from the inputs' rationals; None where it would exceed :data:`BUDGET` nodes or
         :data:`BITS` bits (then the floats decide)."""
         memo = self._exact
+        if node not in self.g.order:  # a line of a sweep's program: the floats decide
+            return None
         if node not in memo:
             order = self.g.order
             for n in sorted(self.g.ancestors(node) - memo.keys(), key=order.__getitem__):
@@ -232,6 +239,17 @@ class Point:
             except EvaluationError as err:
                 self.env[s.name] = Undefined(err, getattr(err, "value", None))
         return True
+
+
+class _Inputs:
+    """What a :class:`Point` reads of a graph, for a point of no graph: inputs only."""
+
+    def __init__(self, inputs: tuple):
+        self.inputs, self.steps, self.step = inputs, (), {}
+        self.order = {x: i for i, x in enumerate(inputs)}
+
+    def ancestors(self, node: Basic) -> set:
+        return {node}
 
 
 def sign_of(value: Expr, what: str) -> int:

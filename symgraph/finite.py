@@ -21,9 +21,10 @@ from typing import NamedTuple
 import numpy
 from sympy import Add, Expr, Symbol
 
-from . import naming, numeric
+from . import interpret, naming
 from .build import graph
 from .evaluate import EvaluationError
+from .exact import Point, Undefined
 from .graph import Graph, GraphError
 
 #: Schemes: the offsets of the two evaluations and the divisor, in units of h.
@@ -67,19 +68,21 @@ class _Numeric:
     """The (weighted) output in plain floats, step by step; one node may be shifted."""
 
     def __init__(self, g: Graph, seed: Mapping[Symbol, Expr]):
-        # a plain interpreter over the whitelist (numeric.py): no code is generated
         self.g, self.weights = g, {o: float(w) for o, w in seed.items()}
-        self.steps = [(s, numeric.interpreter(s.expr)) for s in g.steps]
+        self.program = [(s.name, s.expr) for s in g.steps]
 
     def __call__(self, point: Mapping[Symbol, float], node: Symbol, shift: float) -> float:
         env = {x: numpy.float64(point[x] + shift * (x == node)) for x in self.g.inputs}
         where = _fmt_point(env) + f" with {node} shifted by {shift:g}" * (node in self.g.step)
-        with numpy.errstate(all="ignore"):
-            for s, fn in self.steps:
-                value = numpy.asarray(fn(env))
-                if numpy.iscomplexobj(value) or not numpy.isfinite(value):
-                    raise EvaluationError(f"step {s} is undefined at {where}")
-                env[s.name] = numpy.float64(value) + shift * (s.name == node)
+
+        def shifted(name: Symbol, expr: Expr) -> None:
+            env[name] = numpy.float64(env[name]) + shift * (name == node)
+
+        # NumPy in float64, by the interpreter over the whitelist: no code is generated
+        interpret.run(self.program, Point(self.g, env), interpret.ARRAYS, after=shifted)
+        for s in self.g.steps:
+            if isinstance(env[s.name], Undefined):
+                raise EvaluationError(f"step {s} is undefined at {where}")
         return float(sum(w * env[o] for o, w in self.weights.items()))
 
     def difference(self, point, node: Symbol, h: float, scheme: str) -> tuple[float, ...]:

@@ -1,8 +1,9 @@
 """NumPy values of matrix expressions, one class at a time.
 
-Scalar steps are evaluated in SymPy floating point (see :mod:`symgraph.evaluate`);
-steps that involve matrices are evaluated here, with NumPy arrays for the matrices
-and floats for the scalars, and so are finite differences. A plain interpreter over
+The :data:`~symgraph.interpret.ARRAYS` implementation of :mod:`symgraph.interpret`: steps
+that involve matrices are evaluated here, with NumPy arrays for the matrices and floats
+for the scalars, and so are finite differences (scalar steps are evaluated in SymPy
+floating point, :data:`~symgraph.interpret.EXACT`). A plain interpreter over
 the whitelist of :mod:`symgraph.safety`: each admitted class has a NumPy rule, and no
 source is generated. Elementwise functions run their Lambda's body on the array of
 entries, with ``Heaviside(0)`` and ``sign(0)`` set by the kink convention.

@@ -18,7 +18,6 @@ True
 
 from __future__ import annotations
 
-import cmath
 import numbers
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
@@ -27,10 +26,9 @@ from types import MappingProxyType
 from typing import NamedTuple
 
 import numpy
-import sympy
 from sympy import Expr
 
-from . import naming
+from . import interpret, naming
 from .exact import EvaluationError
 
 #: Readable and random points a symbolic claim is compared at.
@@ -155,11 +153,9 @@ def samples(rv, forwards: Mapping, at: Mapping | None, seed: int) -> tuple[tuple
 def _real(expr: Expr, env: Mapping[str, float]) -> float:
     """``expr`` at the point (``env``: values by name), or NaN where it is not a finite real."""
     try:
-        subs = {s: sympy.Float(env[s.name]) for s in expr.free_symbols}
-        v = complex(sympy.N(expr.xreplace(subs)))
-    except (TypeError, KeyError, ValueError, ArithmeticError, AttributeError):
-        return NAN
-    return v.real if cmath.isfinite(v) and abs(v.imag) <= 1e-12 * max(1, abs(v.real)) else NAN
+        return interpret.value(expr, {s: float(env[s.name]) for s in expr.free_symbols})
+    except (KeyError, ValueError, TypeError, ArithmeticError, AttributeError):
+        return NAN  # EvaluationError is a ValueError: outside the domain, or overflows
 
 
 def at_samples(expr: Expr, drawn: Iterable[Sample], claimed: Mapping = _NO_CLAIMS):

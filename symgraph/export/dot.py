@@ -28,8 +28,9 @@ from pathlib import Path
 import sympy
 from sympy import Symbol
 
+from .. import interpret
 from ..errors import SymgraphError
-from ..evaluate import CONVENTIONS
+from ..evaluate import CONVENTIONS, EvaluationError
 from ..graph import Graph
 from ..sweep import Forward, Mode, Reverse, Sweep
 from .latex import evaluate_quietly
@@ -91,12 +92,10 @@ def _partial_value(g: Graph, ev, child: Symbol, parent: Symbol) -> float | None:
     partial = g.partials.get((child, parent))
     if partial is None:  # a matrix edge: no scalar partial to show
         return None
-    env = {n: sympy.Float(v) for n, v in ev.values.items()}
     try:
-        value = complex(sympy.N(partial.xreplace(env)))
-    except (TypeError, ValueError):
+        return interpret.value(partial, ev.values)
+    except EvaluationError:  # no real number there (or a node not evaluated)
         return None
-    return value.real if value.imag == 0 else None
 
 
 #: What a node's label says of its sharing: an adjoint is summed over the children.
