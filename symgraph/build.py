@@ -22,7 +22,6 @@ from . import naming
 from .graph import Graph, Step, _is_leaf
 from .parse import ParseError, Program, parse, parse_expr_text
 from .parse.domain import replaced, unevaluated
-from .parse.grammar import reserved
 from .parse.guards import (
     MAX_NAME_CHARS,
     MAX_PROGRAM_LINES,
@@ -30,6 +29,7 @@ from .parse.guards import (
     SPLIT,
     check_tree,
 )
+from .parse.names import reserved
 
 Source = str | Expr | Sequence | Mapping | Program
 

@@ -35,7 +35,7 @@ from sympy.core.function import FunctionClass
 
 from . import numeric, ops, rules
 from .ops import Op, RuleError
-from .parse.grammar import reserved
+from .parse.names import reserved
 from .safety import admit, valid_name
 
 __all__ = ["register_function"]

@@ -25,7 +25,7 @@ from typing import Any
 import sympy
 from sympy.matrices.expressions import MatrixSymbol
 
-from .grammar import check_name, reserved, walk
+from .grammar import check_name, walk
 from .guards import (
     MAX_CONST_BITS,
     MAX_CONST_EXPONENT,
@@ -44,6 +44,7 @@ from .guards import (
     SPLIT,
 )
 from .matrices import is_matrix, validate_shapes
+from .names import reserved
 from .source import Context, ParseError, Source, fail
 
 __all__ = [

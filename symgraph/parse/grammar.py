@@ -15,7 +15,7 @@ import math
 import re
 from collections.abc import Callable
 from itertools import pairwise
-from typing import Any, NamedTuple, NoReturn
+from typing import Any, NoReturn
 
 import sympy
 from sympy.matrices.exceptions import ShapeError
@@ -23,7 +23,6 @@ from sympy.matrices.expressions import MatrixSymbol
 
 import symgraph.parse.matrices as mx  # the module, not the package (no cycle through it)
 
-from .. import ops, rules  # noqa: F401  (rules: the records the parser's names come from)
 from .domain import applying, construct
 from .guards import (
     MAX_DEPTH,
@@ -33,10 +32,9 @@ from .guards import (
     SPLIT,
     check_value,
     folding,
-    logarithm,
-    minmax,
     power,
 )
+from .names import CONSTANTS, SPECIAL, reserved, spellings
 from .source import Context, ParseError, fail
 
 
@@ -57,60 +55,6 @@ def build(func: Callable[..., Any], args: Any, node: ast.AST, ctx: Context, chec
 
 # ---------------------------------------------------------------- the whitelist
 
-Signature = tuple[Callable[..., Any], int, "int | None"]
-#: Builders that add the parser's guards (or a second argument) to a record's class.
-_BUILDERS: dict[type, Callable[..., sympy.Expr]] = {
-    sympy.log: logarithm,
-    sympy.Max: minmax(sympy.Max),
-    sympy.Min: minmax(sympy.Min),
-}
-#: Spellings that are not one class applied to its arguments.
-_SUGAR: dict[str, Signature] = {
-    "sqrt": (lambda a: power(a, sympy.S.Half), 1, 1),
-    "ln": (logarithm, 1, 1),
-}
-
-
-class Spellings(NamedTuple):
-    """The parser's view of the table of operations: each name with its builder and the
-    least and most arguments it takes; ``matrix`` builders take ``(values, labels)``."""
-
-    scalar: dict[str, Signature]
-    matrix: dict[str, Signature]
-    elementwise: frozenset[str]
-
-
-def _spellings(table) -> Spellings:
-    scalar, matrix, elementwise = dict(_SUGAR), {}, {"sqrt", "ln"}
-    for cls, op in table.items():
-        for name in op.names:
-            if cls in mx.MATRIX_BUILDERS:
-                matrix[name] = (mx.MATRIX_BUILDERS[cls], *op.arity)
-                continue
-            scalar[name] = (_BUILDERS.get(cls) or applying(cls), *op.arity)
-            if op.elementwise:
-                elementwise.add(name)
-    return Spellings(scalar, matrix, frozenset(elementwise))
-
-
-_cached: list = [None, None]
-
-
-def spellings() -> Spellings:
-    """The names the parser knows now (a view of :func:`symgraph.ops.records`)."""
-    table = ops.records()
-    if _cached[0] is not table:  # the table is replaced, never changed, when one registers
-        _cached[:] = [table, _spellings(table)]
-    return _cached[1]
-
-
-def reserved() -> frozenset[str]:
-    """Names that cannot be variables (nor be given a shape)."""
-    known = spellings()
-    return frozenset({*known.scalar, *_SPECIAL, *known.matrix, *CONSTANTS})
-
-
-CONSTANTS = {"pi": sympy.pi, "π": sympy.pi, "e": sympy.E, "E": sympy.E}
 _NOT_ELEMENTWISE = "entry by entry, max(A, B) = B + relu(A - B) and min(A, B) = A - relu(A - B)"
 _NO_CONDITIONS = "conditions on matrices are not supported; use relu, abs or heaviside"
 _COLLECTIONS = (ast.List, ast.Set, ast.Dict, ast.ListComp, ast.SetComp, ast.DictComp)
@@ -441,7 +385,6 @@ _EXPRESSIONS: dict[type, Callable[..., sympy.Expr]] = {
     ast.Attribute: _attribute,
     ast.Call: _call,
 }
-_SPECIAL: dict[str, tuple[Callable[..., sympy.Expr], int, int | None]] = {
-    "where": (_where, 3, 3),
-    "piecewise": (_piecewise, 1, None),
-}
+_SPECIAL: dict[str, tuple[Callable[..., sympy.Expr], int, int | None]] = dict(
+    zip(SPECIAL, [(_where, 3, 3), (_piecewise, 1, None)], strict=True)
+)
