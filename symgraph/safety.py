@@ -48,8 +48,13 @@ def classes() -> dict[str, type]:
     of :mod:`symgraph.ops` (symgraph's and those you registered) and the structured
     classes."""
     table = ops.records()
-    admitted = (cls for cls in table if cls is not sympy.Function and registered(cls))
-    return {cls.__name__: cls for cls in (*admitted, *STRUCTURED)}
+    if _classes[0] is not table:  # the table is replaced, never changed, when one registers
+        admitted = (cls for cls in table if cls is not sympy.Function and registered(cls))
+        _classes[:] = [table, {cls.__name__: cls for cls in (*admitted, *STRUCTURED)}]
+    return _classes[1]
+
+
+_classes: list = [None, None]
 
 
 #: Named constants, by their class name (``Pi``, ``Exp1``); ``zoo``/``nan`` appear in
