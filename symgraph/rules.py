@@ -204,9 +204,17 @@ def _unparsed(cls: type, numpy: Callable, scalar: Callable | None = None) -> Non
     define(Op(cls, numpy=numpy, math=scalar, arity=(1, None)))
 
 
-_unparsed(sympy.cot, lambda x: 1 / np.tan(x))
-_unparsed(sympy.sec, lambda x: 1 / np.cos(x))
-_unparsed(sympy.csc, lambda x: 1 / np.sin(x))
+def _reciprocal(f: Callable) -> Callable:
+    """``1/f(x)``, over arrays or floats as ``f`` is."""
+    return lambda x: 1 / f(x)
+
+
+for _cls, _array, _float in (
+    (sympy.cot, np.tan, math.tan),
+    (sympy.sec, np.cos, math.cos),
+    (sympy.csc, np.sin, math.sin),
+):
+    _unparsed(_cls, _reciprocal(_array), _reciprocal(_float))
 _unparsed(sympy.asinh, np.arcsinh, math.asinh)
 _unparsed(sympy.acosh, np.arccosh, math.acosh)
 _unparsed(sympy.atanh, np.arctanh, math.atanh)
@@ -343,6 +351,11 @@ def _sign_at(convention):
     return sign_values
 
 
+def _sign_float(x: float) -> float:
+    # sign(0) is 0 under every convention compiled code supports
+    return math.copysign(1.0, x) if x else 0.0
+
+
 def _heaviside_at(convention):
     def heaviside_values(x, *at_zero):
         return np.heaviside(x, convention.heaviside_at_zero)
@@ -383,6 +396,7 @@ define(
         "a jump of sign",
         names=("sign",),
         at_kink=_sign_at,
+        math=_sign_float,
         **_ZERO,
     )
 )

@@ -202,6 +202,7 @@ def test_compiled_floats_and_arrays_equal_the_interpreter(cls, op):
     fn = sg.compile(rv)
     args = [s.at[str(v)] for v in rv.graph.inputs]
     value, grad = fn(*map(float, args))
+    assert all(type(v) is float for v in (value, *grad))  # the float path: Python floats
     assert value == pytest.approx(ev.values["f"], rel=1e-14)
     assert grad == pytest.approx([ev.gradient[v] for v in rv.graph.inputs], rel=1e-12, abs=1e-15)
     value, grad = fn(*(np.array([a, a]) for a in args))
