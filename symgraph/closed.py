@@ -16,11 +16,10 @@ functions here are attached to :class:`~symgraph.graph.Graph` as ``g.sizes``,
 from __future__ import annotations
 
 from collections.abc import Iterable
-from functools import cached_property
 
 from sympy import Basic, Expr, Symbol
 
-from .graph import Graph, GraphError
+from .graph import Graph, GraphError, attach_cached
 from .parse.domain import replaced
 from .simplify import CLOSED_FORM_MAX_NODES, CLOSED_FORMS_MAX_TOTAL, tree_size
 
@@ -99,16 +98,10 @@ def _expanded(g: Graph) -> dict[Basic, Expr]:
     return {x: x for x in g.inputs}
 
 
-def _attach_cached(name: str, compute) -> None:
-    prop = cached_property(compute)
-    prop.__set_name__(Graph, name)
-    setattr(Graph, name, prop)
-
-
 # g.sizes, g.expand(node), g.in_inputs(expr), g.check_total(exprs, what): attached here,
 # as the stages attach theirs, so graph.py imports no simplification
-_attach_cached("sizes", sizes)
-_attach_cached("_closed", _expanded)
+attach_cached("sizes", sizes)
+attach_cached("_closed", _expanded)
 Graph.expand = expand
 Graph.in_inputs = in_inputs
 Graph.check_total = check_total

@@ -22,7 +22,6 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from contextlib import nullcontext
 from dataclasses import dataclass
-from functools import cached_property
 from types import MappingProxyType
 
 import sympy
@@ -30,7 +29,7 @@ from sympy import Basic, Expr, Symbol
 from sympy.matrices.expressions import MatrixSymbol
 
 from . import naming, ops
-from .graph import Graph, Step, _is_leaf, is_matrix_edge
+from .graph import Graph, Step, _is_leaf, attach_cached, is_matrix_edge
 
 Key = tuple[Basic, Basic]
 
@@ -142,12 +141,6 @@ def _scalar_partials(s: Step) -> Iterator[tuple[Basic, Expr]]:
         yield p, ops.local_partial(parts[p], p)
 
 
-def _attach(name: str, compute) -> None:
-    prop = cached_property(compute)
-    prop.__set_name__(Graph, name)
-    setattr(Graph, name, prop)
-
-
 # g.edges, g.partials: attached here, computed once per graph, so graph.py imports no rules
-_attach("edges", edges)
-_attach("partials", partials)
+attach_cached("edges", edges)
+attach_cached("partials", partials)

@@ -19,7 +19,7 @@ f = t1*t2
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
 
@@ -148,6 +148,15 @@ class Graph:
 
 
 # ---------------------------------------------------------------- helpers
+
+
+def attach_cached(name: str, compute: Callable[[Graph], object]) -> None:
+    """Give :class:`Graph` the cached property ``g.<name>`` = ``compute(g)``: how a stage
+    adds what it derives from a graph (computed once per graph) without graph.py
+    importing it."""
+    prop = cached_property(compute)
+    prop.__set_name__(Graph, name)
+    setattr(Graph, name, prop)
 
 
 def is_matrix_edge(step: Step, parent: Basic) -> bool:
