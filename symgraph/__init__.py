@@ -13,6 +13,7 @@
 from .bridge import entrywise
 from .build import build, graph
 from .check import CheckReport, ClaimResult, Counterexample, check
+from .closed import ClosedFormTooLarge
 from .codegen import CompiledFunction, compile
 from .derivatives import ModeChoice, choose_mode
 from .errors import SymgraphError
@@ -31,7 +32,7 @@ from .finite import (
     finite_difference_sweep,
 )
 from .functions import relu, sigmoid, softplus
-from .graph import ClosedFormTooLarge, Graph, GraphError, Step
+from .graph import Graph, GraphError, Step
 from .parse import ParseError, parse
 from .register import register_function
 from .rules import UnsupportedOperationError, register_partial

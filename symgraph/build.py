@@ -18,7 +18,7 @@ from sympy.functions.elementary.piecewise import ExprCondPair
 from sympy.logic.boolalg import Boolean
 from sympy.matrices.expressions import MatMul, MatrixExpr, MatrixSymbol, Transpose
 
-from . import naming
+from . import naming, ops
 from .graph import Graph, Step, _is_leaf
 from .parse import ParseError, Program, parse, parse_expr_text
 from .parse.domain import replaced, unevaluated
@@ -244,6 +244,41 @@ def _build(source: Source, shapes: Mapping | None) -> Graph:
     clash = sorted(n.name for n in defined & used) if program_outputs is None else []
     if clash:  # an output named like an input would make a cycle
         raise ParseError(f"an output is named like an input: {clash[0]}", hint="rename it")
+    return _assemble(lines, program_outputs, ops.snapshot())
+
+
+def build_program(
+    lines: Iterable[tuple[Symbol, Expr]], outputs: Sequence[Symbol], rule_table: Mapping
+) -> Graph:
+    """The graph of a straight-line program of SymPy objects, without the parser.
+
+    ``lines`` are ``(name, rhs)`` pairs in order (a name used and never defined is an
+    input), ``outputs`` names some of them, and ``rule_table`` is the rule table the
+    graph keeps (``ops.snapshot()``, or the graph's the program was derived from).
+
+    Examples
+    --------
+    >>> from sympy import Symbol, exp
+    >>> from symgraph import ops
+    >>> x, y, a, f = (Symbol(n, real=True) for n in "xyaf")
+    >>> print(build_program([(a, exp(x)), (f, y * exp(x) + 1)], [f], ops.snapshot()))
+    a = exp(x)
+    t1 = a*y
+    f = t1 + 1
+    """
+    try:
+        return _assemble(list(lines), list(outputs), rule_table)
+    except RecursionError:  # a safety net, as in build()
+        raise ParseError("expression nested too deeply to build", hint=SPLIT) from None
+
+
+def _assemble(
+    lines: list[tuple[Symbol | None, Expr]], outputs: list[Symbol] | None, rule_table: Mapping
+) -> Graph:
+    """Hash-cons the lines (names None are outputs to be named) into a Graph; the
+    outputs are ``outputs`` (program lines), else every line."""
+    defined = {name for name, _ in lines if name is not None}
+    used = set().union(*(rhs.free_symbols for _, rhs in lines))
     inputs = tuple(sorted(used - defined, key=naming.natural_key))
     taken = {s.name for s in used | defined}
     names = iter(naming.output_names(sum(n is None for n, _ in lines), taken))
@@ -253,8 +288,8 @@ def _build(source: Source, shapes: Mapping | None) -> Graph:
     )
     builder.start(inputs)
     made = {name.name: builder.line(name, rhs) for name, rhs in lines}
-    outputs = [made[o.name] for o in program_outputs] if program_outputs else made.values()
-    return Graph(inputs, tuple(builder.steps), tuple(outputs))
+    made_outputs = [made[o.name] for o in outputs] if outputs else made.values()
+    return Graph(inputs, tuple(builder.steps), tuple(made_outputs), rule_table)
 
 
 def graph(source: Source, shapes: Mapping | None = None) -> Graph:

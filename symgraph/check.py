@@ -21,9 +21,10 @@ import sympy
 from sympy import Add, Expr, Symbol
 
 from . import naming
+from .closed import ClosedFormTooLarge
 from .evaluate import EvaluationError
 from .finite import NAN, SCHEMES, _as_graph, _barred, _fmt, _Numeric, _output_label
-from .graph import ClosedFormTooLarge, Graph, GraphError
+from .graph import Graph, GraphError
 from .parse import ParseError, parse_expr_text
 from .sampling import Sample, Sampling, at_samples, fresh_seed, samples
 from .simplify import tidy, tree_size

@@ -16,16 +16,14 @@ Matrix([
 from __future__ import annotations
 
 import logging
-from dataclasses import replace
 from typing import NamedTuple
 
 import sympy
 from sympy import Expr, Symbol
 
-from . import naming, rules
-from .build import build
+from . import naming, ops
+from .build import build_program
 from .graph import Graph, GraphError
-from .parse import Program
 from .sweep import SWEEPS, Mode, forward, reverse
 
 log = logging.getLogger("symgraph")
@@ -67,9 +65,10 @@ def jacobian(g: Graph, mode: str = "auto") -> sympy.Matrix:
     mode = Mode(choice.mode)
     sweeps = {s: SWEEPS[mode](g, s) for s in mode.starts(g)}  # one sweep per input or output
     forms = (sw.in_steps(n) for sw in sweeps.values() for n in mode.ends(g))
-    g.check_total(forms, "the closed-form Jacobian")
-    # the entry ∂child/∂parent, by the edge (output, input) between a seed and a result
-    entries = {mode.edge(n, s): sw.results[n] for s, sw in sweeps.items() for n in mode.ends(g)}
+    g.check_total(forms, "the closed-form Jacobian")  # all sweeps' forms, measured once
+    # the entry ∂child/∂parent, by the edge (output, input) between a seed and a result;
+    # each sweep's closed forms, not its .results, which would measure them again
+    entries = {mode.edge(n, s): sw.closed_form(n) for s, sw in sweeps.items() for n in mode.ends(g)}
     matrix = sympy.Matrix(
         len(g.outputs), len(g.inputs), lambda i, j: entries[(g.outputs[i], g.inputs[j])]
     )
@@ -93,9 +92,9 @@ def hessian(g: Graph, output=None) -> sympy.Matrix:
     if not grads:  # a constant: no inputs, an empty Hessian
         reverse(g, output)  # still refuses a bad output
         return sympy.Matrix(0, 0, [])
-    with rules.using(g.rule_table):  # the gradient program keeps g's rules
-        program = build(Program(tuple(reverse(g, output).as_program()), grads[-1]))
-        return jacobian(replace(program, outputs=grads), "forward")
+    table = ops.snapshot() if g.rule_table is None else g.rule_table  # g's rules, kept
+    program = build_program(reverse(g, output).as_program(), grads, table)
+    return jacobian(program, "forward")
 
 
 # g.gradient(), g.jacobian(), g.hessian(): attached here, so graph.py imports no stage

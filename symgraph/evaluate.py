@@ -124,14 +124,15 @@ def _edge(g: Graph, here: Point, kinks, mode: Mode, node: Symbol, m: Symbol, car
     if _dead(env[child]) or _dead(env[parent]):
         return _zero(mode.accent(node))
     what = f"the derivative of {g.step[child]}"
-    if edge in g.partials:
+    record = g.edges[edge]
+    if record.partial is not None:  # a scalar edge: its map is a product by the partial
         slope = (
             kinks[child].partials[parent]
             if child in kinks and kinks[child].partials
-            else here.number(g.partials[edge], what)
+            else here.number(record.partial, what)
         )
         return slope * carried
-    linear = mode.linear(g)[edge]
+    linear = mode.linear(record)
     convention = kinks[child].convention if child in kinks else "split"
     return _array(linear, {**_local(linear, env), mode.accent(m): carried}, what, convention)
 

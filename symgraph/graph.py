@@ -19,12 +19,11 @@ f = t1*t2
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from functools import cached_property
 
 import networkx as nx
-import sympy
 from sympy import Basic, Expr, Lambda, Symbol
 from sympy.matrices.expressions import (
     Identity,
@@ -33,29 +32,12 @@ from sympy.matrices.expressions import (
     ZeroMatrix,
 )
 
-from . import naming, ops
+from . import naming
 from .errors import SymgraphError
-from .ops import local_partial, pullback, pushforward
-from .parse.domain import replaced
-from .simplify import CLOSED_FORM_MAX_NODES, CLOSED_FORMS_MAX_TOTAL, tree_size
 
 
 class GraphError(SymgraphError):
     """A request that does not fit the graph (an unknown node name, a bad seed)."""
-
-
-class ClosedFormTooLarge(GraphError):
-    """A closed form in the inputs would exceed :data:`~symgraph.simplify.CLOSED_FORM_MAX_NODES`."""
-
-
-def too_large(what: str, limit: int = CLOSED_FORM_MAX_NODES) -> ClosedFormTooLarge:
-    """The error for a closed form beyond the budget, pointing to the step form."""
-    return ClosedFormTooLarge(
-        f"{what} would have more than {limit} nodes written out in the "
-        "inputs (the expansion repeats shared subexpressions); use the step form instead: "
-        "g.steps, rv.adjoints or rv.as_program() (fw.tangents for forward mode), and "
-        "rv.evaluate(at) for numbers"
-    )
 
 
 @dataclass(frozen=True)
@@ -87,11 +69,11 @@ class Graph:
     inputs: tuple[Symbol, ...]
     steps: tuple[Step, ...]
     outputs: tuple[Symbol, ...]
-
-    def __post_init__(self) -> None:
-        # the rule table in force when the graph is built: later registrations never
-        # change this graph's partials (its Hessian stays symmetric)
-        object.__setattr__(self, "rule_table", ops.snapshot())
+    #: The rule table the graph's partials are computed with: the builders pass the one
+    #: in force when the graph is built (``ops.snapshot()``), so later registrations never
+    #: change this graph's partials (its Hessian stays symmetric). None: the table in
+    #: force when they are computed.
+    rule_table: Mapping | None = field(default=None, repr=False)
 
     def __str__(self) -> str:
         return "\n".join(map(str, self.steps))
@@ -116,41 +98,6 @@ class Graph:
                 kids[p].append(s.name)
         return naming.NameDict({n: tuple(k) for n, k in kids.items()})
 
-    @cached_property
-    def partials(self) -> dict[tuple[Symbol, Symbol], Expr]:
-        """Local partial ``∂child/∂parent`` of every scalar edge, in step names.
-
-        A partial that recomputes a step's expression names that step instead
-        (``∂cos(a)/∂a = -t4`` where ``t4 = sin(a)``): the graph's sharing reaches the
-        derivatives too, and the gradient program does not compute ``sin(a)`` twice.
-        """
-        named: dict[Basic, Symbol] = {}
-        for s in self.steps:
-            if not _is_leaf(s.expr) and not isinstance(s.name, MatrixSymbol):
-                named.setdefault(s.expr, s.name)
-        with ops.using(self.rule_table):
-            return {edge: d.xreplace(named) for s in self.steps for edge, d in _scalar_partials(s)}
-
-    @cached_property
-    def pullbacks(self) -> dict[tuple[Symbol, Symbol], Expr]:
-        """Adjoint contribution of every matrix edge, written with the child's ``tbar``."""
-        with ops.using(self.rule_table):
-            return self._matrix_edges(lambda s, p: pullback(s.expr, p, naming.bar(s.name)))
-
-    @cached_property
-    def pushforwards(self) -> dict[tuple[Symbol, Symbol], Expr]:
-        """Tangent contribution of every matrix edge, written with the parent's ``tdot``."""
-        with ops.using(self.rule_table):
-            return self._matrix_edges(lambda s, p: pushforward(s.expr, {p: naming.dot(p)}))
-
-    def _matrix_edges(self, linear) -> dict[tuple[Symbol, Symbol], Expr]:
-        return {
-            (s.name, p): linear(s, p).xreplace({s.expr: s.name})
-            for s in self.steps
-            for p in s.parents
-            if is_matrix_edge(s, p)
-        }
-
     def symbol(self, key: str | Basic) -> Symbol:
         """The node called ``key`` (a name or a symbol); a clear error if there is none."""
         names = self._names
@@ -174,68 +121,12 @@ class Graph:
             kind = "output" if s.name in self.outputs else "step"
             view.add_node(s.name, expr=s.expr, op=s.op, kind=kind)
             for p in s.parents:
-                edge = (s.name, p)
-                if edge in self.partials:
-                    view.add_edge(p, s.name, partial=self.partials[edge])
+                edge = self.edges[(s.name, p)]
+                if edge.partial is not None:
+                    view.add_edge(p, s.name, partial=edge.partial)
                 else:
-                    view.add_edge(p, s.name, pullback=self.pullbacks[edge])
+                    view.add_edge(p, s.name, pullback=edge.pull)
         return view
-
-    @cached_property
-    def sizes(self) -> dict[Symbol, int]:
-        """Tree size of every node's expansion in the inputs (capped, see ``tree_size``).
-
-        Found from the steps alone, in one pass: an expansion that doubles at every line is
-        measured without being built.
-        """
-        sizes: dict[Basic, int] = dict.fromkeys(self.inputs, 1)
-        for s in self.steps:
-            sizes[s.name] = tree_size(s.expr, weights={p: sizes[p] for p in s.parents})
-        return sizes
-
-    def expand(self, node: str | Symbol) -> Expr:
-        """The node's expression in terms of the inputs.
-
-        Raises :class:`ClosedFormTooLarge` beyond ``CLOSED_FORM_MAX_NODES`` nodes.
-        """
-        target = self.symbol(node)
-        if self.sizes[target] > CLOSED_FORM_MAX_NODES:
-            raise too_large(f"the expression of {target}")
-        closed = self._closed
-        if target not in closed:
-            # only the ancestors not yet expanded, in order: expanding every node one
-            # by one stays linear in the graph (a scan of all steps each time was not)
-            missing, stack = {target}, [target]
-            while stack:
-                for p in self.step[stack.pop()].parents:
-                    if p not in closed and p not in missing:
-                        missing.add(p)
-                        stack.append(p)
-            for name in sorted(missing, key=self.order.__getitem__):
-                s = self.step[name]
-                # rebuilt without re-evaluation: xreplace's assumption queries are
-                # exponential in a deep expansion (to_latex of sinh(…)**2 8 deep: 47 s)
-                closed[name] = replaced(s.expr, {p: closed[p] for p in s.parents})
-        return closed[target]
-
-    def in_inputs(self, expr: Basic, what: str = "the expression") -> Basic:
-        """``expr``, written in step names, rewritten in the inputs (within the budget)."""
-        if tree_size(expr, weights=self.sizes) > CLOSED_FORM_MAX_NODES:
-            raise too_large(what)
-        return replaced(expr, {s: self.expand(s) for s in expr.free_symbols if s in self.step})
-
-    def check_total(self, exprs: Iterable[Basic], what: str) -> None:
-        """Refuse closed forms (in step names) that together exceed
-        :data:`~symgraph.simplify.CLOSED_FORMS_MAX_TOTAL` nodes in the inputs."""
-        total = 0
-        for e in exprs:
-            total += tree_size(e, CLOSED_FORMS_MAX_TOTAL, weights=self.sizes)
-            if total > CLOSED_FORMS_MAX_TOTAL:
-                raise too_large(what, CLOSED_FORMS_MAX_TOTAL)
-
-    @cached_property
-    def _closed(self) -> dict[Basic, Expr]:
-        return {x: x for x in self.inputs}
 
     def ancestors(self, node: Symbol) -> set[Symbol]:
         """``node`` and every node it depends on."""
@@ -249,31 +140,23 @@ class Graph:
         return seen
 
     # The stages attach their own methods, so this module imports none of them:
-    # g.forward, g.reverse (sweep.py), g.gradient, g.jacobian, g.hessian
-    # (derivatives.py), g.evaluate (evaluate.py); the Jupyter displays come from
-    # export/jupyter.py. ``import symgraph`` imports them all.
+    # g.edges and g.partials (edges.py, the differentiation of each edge), g.sizes,
+    # g.expand, g.in_inputs and g.check_total (closed.py), g.forward, g.reverse
+    # (sweep.py), g.gradient, g.jacobian, g.hessian (derivatives.py), g.evaluate
+    # (evaluate.py); the Jupyter displays come from export/jupyter.py. ``import
+    # symgraph`` imports them all.
 
 
 # ---------------------------------------------------------------- helpers
 
 
-def _scalar_partials(s: Step):
-    """``((s, p), ∂s/∂p)`` for each scalar parent ``p`` of the step.
-
-    A sum is linear, so only its terms holding ``p`` are differentiated; they are found in
-    one pass, and a sum of n terms costs O(n) rather than O(n) for each of its n parents.
-    """
-    parents = [p for p in s.parents if not is_matrix_edge(s, p)]
-    if s.expr.is_Add and len(s.expr.args) > 2:
-        holding: dict[Basic, list[Basic]] = {p: [] for p in parents}
-        for a in s.expr.args:
-            for p in a.free_symbols & holding.keys():
-                holding[p].append(a)
-        parts = {p: sympy.Add(*terms) for p, terms in holding.items()}
-    else:
-        parts = dict.fromkeys(parents, s.expr)
-    for p in parents:
-        yield (s.name, p), local_partial(parts[p], p)
+def attach_cached(name: str, compute: Callable[[Graph], object]) -> None:
+    """Give :class:`Graph` the cached property ``g.<name>`` = ``compute(g)``: how a stage
+    adds what it derives from a graph (computed once per graph) without graph.py
+    importing it."""
+    prop = cached_property(compute)
+    prop.__set_name__(Graph, name)
+    setattr(Graph, name, prop)
 
 
 def is_matrix_edge(step: Step, parent: Basic) -> bool:

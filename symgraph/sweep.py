@@ -39,7 +39,8 @@ from typing import ClassVar
 import numpy as np
 from sympy import Basic, Expr, S, Symbol, sympify
 
-from . import naming
+from . import closed, naming  # noqa: F401  (closed attaches g.expand, g.in_inputs, ...)
+from .edges import Edge
 from .graph import Graph, GraphError
 from .rules import total
 from .simplify import resolve, tidy
@@ -80,9 +81,11 @@ class Mode(Enum):
     neighbours: Callable[[Graph, Basic], tuple]
     #: ``edge(node, neighbour)``: the graph's edge key ``(child, parent)`` between them.
     edge: Callable[[Basic, Basic], tuple]
-    #: ``linear(g)``: the matrix edges' linear maps (pushforwards or pullbacks), written
-    #: with the neighbour's accented symbol.
-    linear: Callable[[Graph], Mapping]
+    #: ``linear(edge)``: the edge's map this way (its push or pull), written with the
+    #: neighbour's accented symbol; ``along(edge, v)``: that map applied to the
+    #: neighbour's quantity ``v`` (a scalar edge multiplies by its partial).
+    linear: Callable[[Edge], Expr]
+    along: Callable[[Edge, Expr], Expr]
     #: ``starts(g)``: the nodes a sweep is seeded at; ``ends(g)``: those whose quantities
     #: are its results (the inputs and the outputs, or the other way round).
     starts: Callable[[Graph], tuple]
@@ -101,7 +104,8 @@ class Mode(Enum):
             "order": lambda g: tuple(g.order),
             "neighbours": _parents,
             "edge": lambda node, parent: (node, parent),
-            "linear": attrgetter("pushforwards"),
+            "linear": attrgetter("push"),
+            "along": Edge.pushed,
             "starts": attrgetter("inputs"),
             "ends": attrgetter("outputs"),
             "prunes": False,
@@ -117,7 +121,8 @@ class Mode(Enum):
             "order": lambda g: tuple(reversed(g.order)),
             "neighbours": lambda g, node: g.children[node],
             "edge": lambda node, child: (child, node),
-            "linear": attrgetter("pullbacks"),
+            "linear": attrgetter("pull"),
+            "along": Edge.pulled,
             "starts": attrgetter("outputs"),
             "ends": attrgetter("inputs"),
             "prunes": True,
@@ -207,7 +212,7 @@ class Sweep(_ModeNames):
     def closed_form(self, node) -> Expr:
         """The quantity of ``node`` in the inputs, tidied cheaply.
 
-        Raises :class:`~symgraph.graph.ClosedFormTooLarge` beyond the size budget.
+        Raises :class:`~symgraph.closed.ClosedFormTooLarge` beyond the size budget.
         """
         node = self.graph.symbol(node)
         what = f"the closed form of {self.mode.accent(node)}"
@@ -250,23 +255,24 @@ def propagate(g: Graph, mode: Mode, seed: Mapping[Symbol, Expr]) -> tuple[dict, 
     carried: dict[Symbol, Expr] = {}
     terms: dict[Symbol, tuple] = {}
     named = {mode.accent(n) for n in g.order}
-    partials, linear, edge = g.partials, mode.linear(g), mode.edge
+    edges, edge, along = g.edges, mode.edge, mode.along
 
     def accented(m: Symbol) -> Expr:  # a number or another quantity is folded in, else named
         v = carried[m]
         return v if v.is_Number or v in named else mode.accent(m)
 
-    def contribution(e: tuple, m: Symbol) -> Expr:  # ∂child/∂parent times the carried, or the map
-        if e in partials:
-            return partials[e] * accented(m)
-        return linear[e].xreplace({mode.accent(m): accented(m)})
-
     for node in mode.order(g):
-        live = [(m, edge(node, m)) for m in mode.neighbours(g, node) if carried[m] != 0]
-        terms[node] = tuple((m, partials.get(e, linear.get(e))) for m, e in live)
+        live = [(m, edges[edge(node, m)]) for m in mode.neighbours(g, node) if carried[m] != 0]
+        terms[node] = tuple((m, term(e, mode)) for m, e in live)
         start = seed.get(node, S.Zero)  # alone, it needs no sum: most nodes of a wide graph
-        carried[node] = total([start, *(contribution(e, m) for m, e in live)]) if live else start
+        carried[node] = total([start, *(along(e, accented(m)) for m, e in live)]) if live else start
     return naming.NameDict(carried), terms
+
+
+def term(edge: Edge, mode: Mode) -> Expr:
+    """What a sweep lists for an edge: its partial ∂child/∂parent (a scalar edge), or
+    its map in the mode's direction (a matrix edge: a push or a pull)."""
+    return edge.partial if edge.partial is not None else mode.linear(edge)
 
 
 # ---------------------------------------------------------------- seeds and entry points

@@ -17,8 +17,8 @@ from hypothesis import strategies as st
 import symgraph as sg
 from symgraph.bridge import ENTRYWISE_MAX_OPS
 from symgraph.cli import main
+from symgraph.closed import ClosedFormTooLarge
 from symgraph.functions import msum
-from symgraph.graph import ClosedFormTooLarge
 from symgraph.simplify import CLOSED_FORM_MAX_NODES, tree_size
 
 from .conftest import central_gradient, expressions

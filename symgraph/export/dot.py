@@ -204,7 +204,8 @@ def to_dot(
 
 
 def _edge(g: Graph, ev, child: Symbol, parent: Symbol, digits: int) -> str:
-    partial = g.partials.get((child, parent), "linear map (matrix)")
+    partial = g.edges[(child, parent)].partial
+    partial = "linear map (matrix)" if partial is None else partial
     label = html(short(partial))
     constant = getattr(partial, "is_Number", False)
     value = _partial_value(g, ev, child, parent) if ev is not None and not constant else None

@@ -27,6 +27,7 @@ import numpy
 import sympy
 from sympy import Expr, Symbol
 
+from .. import ops
 from ..evaluate import SweepEvaluation
 from ..graph import Graph, Step
 from ..sweep import SWEEPS, Forward, Mode, Reverse, Sweep
@@ -66,7 +67,7 @@ def graph_data(g: Graph) -> dict:
         view.add_node(s.name.name, kind=kind, op=s.op, symbol=encode(s.name), parents=parents)
         view.nodes[s.name.name].update(expr=encode(s.expr), text=str(s.expr))
         for p in s.parents:
-            partial = g.partials.get((s.name, p))  # none for a matrix edge
+            partial = g.edges[(s.name, p)].partial  # none for a matrix edge
             view.add_edge(p.name, s.name.name, partial=None if partial is None else encode(partial))
     return _node_link(view)
 
@@ -227,7 +228,7 @@ def read_graph(data: Any, ctx: _Reader, path: str = "graph") -> Graph:
     if attrs.get("inputs") != [x.name for x in inputs] or not {s.name for s in steps} >= {*outputs}:
         raise JSONFormatError(f"{path}.graph: the inputs and outputs do not match its nodes")
     try:
-        return Graph(tuple(inputs), tuple(steps), tuple(outputs))
+        return Graph(tuple(inputs), tuple(steps), tuple(outputs), ops.snapshot())
     except (ValueError, TypeError) as exc:  # the graph's own checks
         raise JSONFormatError(f"{path}: not a graph symgraph can build: {exc}") from None
 

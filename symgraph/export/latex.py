@@ -197,7 +197,7 @@ def primal(g: Graph, ev=None, digits: int = 5) -> Section:
 def _term(g: Graph, child: Symbol, parent: Symbol, d: Expr, forward: bool) -> tuple[Token, Token]:
     r"""One term of a tangent (``∂c/∂p \dot{p}``) or adjoint (``\bar{c} ∂c/∂p``), first
     with the partial named, then written out; a matrix edge's term is its linear map."""
-    if (child, parent) not in g.partials:  # a matrix edge: d pushes ṗ or pulls c̄ already
+    if g.edges[(child, parent)].partial is None:  # a matrix edge: d pushes ṗ or pulls c̄
         return ("+", tex(d)), ("+", tex(d))
     if forward:
         dot = tex(naming.dot(parent))
