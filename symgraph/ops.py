@@ -186,9 +186,10 @@ def snapshot() -> Mapping[type, Op]:
 
 
 @contextmanager
-def using(table: Mapping[type, Op]):
-    """Look rules up in ``table`` (a graph's snapshot) inside the block (thread-safe)."""
-    token = _active.set(table)
+def using(table: Mapping[type, Op] | None):
+    """Look rules up in ``table`` (a graph's snapshot) inside the block (thread-safe);
+    None (a graph built without one) keeps the table in force."""
+    token = _active.set(table if table is not None else _active.get())
     try:
         yield table
     finally:
