@@ -12,25 +12,12 @@
 
 from .bridge import entrywise
 from .build import build, graph
-from .check import CheckReport, ClaimResult, Counterexample, check
 from .closed import ClosedFormTooLarge
 from .codegen import CompiledFunction, compile
 from .derivatives import ModeChoice, choose_mode
 from .errors import SymgraphError
-from .evaluate import (
-    CONVENTIONS,
-    EvaluationError,
-    Kink,
-    KinkError,
-    KinkWarning,
-)
+from .evaluation.evaluate import CONVENTIONS, EvaluationError, Kink, KinkError, KinkWarning
 from .export import JSONFormatError, RenderError, from_json, render, to_dot, to_json, to_latex
-from .finite import (
-    FiniteDifference,
-    FiniteDifferenceSweep,
-    finite_difference,
-    finite_difference_sweep,
-)
 from .functions import relu, sigmoid, softplus
 from .graph import Graph, GraphError, Step
 from .parse import ParseError, parse
@@ -38,6 +25,13 @@ from .register import register_function
 from .rules import UnsupportedOperationError, register_partial
 from .simplify import thorough, tidy
 from .sweep import Forward, Reverse, forward, reverse
+from .verify.check import CheckReport, ClaimResult, Counterexample, check
+from .verify.finite import (
+    FiniteDifference,
+    FiniteDifferenceSweep,
+    finite_difference,
+    finite_difference_sweep,
+)
 
 __version__ = "0.1.0"
 

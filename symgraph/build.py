@@ -22,13 +22,7 @@ from . import naming, ops
 from .graph import Graph, Step, _is_leaf
 from .parse import ParseError, Program, parse, parse_expr_text
 from .parse.domain import replaced, unevaluated
-from .parse.guards import (
-    MAX_NAME_CHARS,
-    MAX_PROGRAM_LINES,
-    MAX_TEXT_CHARS,
-    SPLIT,
-    check_tree,
-)
+from .parse.guards import MAX_NAME_CHARS, MAX_PROGRAM_LINES, MAX_TEXT_CHARS, SPLIT, check_tree
 from .parse.names import reserved
 
 Source = str | Expr | Sequence | Mapping | Program

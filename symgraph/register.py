@@ -33,7 +33,8 @@ import sympy
 from sympy import Expr, Function, Lambda, Symbol
 from sympy.core.function import FunctionClass
 
-from . import numeric, ops, rules
+from . import ops, rules
+from .evaluation import numeric
 from .ops import Op, RuleError
 from .parse.names import reserved
 from .safety import admit, valid_name

@@ -513,6 +513,8 @@ for _cls, _f in [
     define(Op(_cls, numpy=_f, arity=(1, None)))
 
 
-from . import rules_matrix  # noqa: E402, F401  (registers the matrix rows)
+from . import (  # noqa: E402, F401  (registers the matrix rows)
+    rules_matrix,
+)
 
 BUILTIN.update(RULES)  # the rows registered here and in rules_matrix

@@ -171,7 +171,7 @@ _matrix(
     "inverse",
 )
 _matrix(msum, _msum, _msum_pull, lambda a: float(np.sum(a)), "sum")
-# the interpreter applies an elementwise step's Lambda itself (see symgraph.numeric)
+# the interpreter applies an elementwise step's Lambda itself (see symgraph.evaluation.numeric)
 register_partial(ElementwiseApplyFunction, _elementwise, pull=_elementwise_pull)
 # a matrix power has no derivative rule (the parser does not build one); it evaluates
 define(Op(MatPow, numpy=lambda base, k: np.linalg.matrix_power(base, int(k)), arity=(2, 2)))

@@ -31,7 +31,11 @@ from sympy import Basic, S
 from sympy.logic.boolalg import BooleanFalse, BooleanTrue
 from sympy.matrices.expressions.applyfunc import ElementwiseApplyFunction
 
-from . import functions, ops, rules  # noqa: F401  (rules: the records admitted)
+from . import (  # noqa: F401  (rules: the records admitted)
+    functions,
+    ops,
+    rules,
+)
 from .parse.guards import MAX_CONST_BITS, MAX_NAME_CHARS
 from .parse.source import ParseError
 

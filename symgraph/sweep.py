@@ -39,7 +39,10 @@ from typing import ClassVar
 import numpy as np
 from sympy import Basic, Expr, S, Symbol, sympify
 
-from . import closed, naming  # noqa: F401  (closed attaches g.expand, g.in_inputs, ...)
+from . import (  # noqa: F401  (closed attaches g.expand, g.in_inputs, ...)
+    closed,
+    naming,
+)
 from .edges import Edge
 from .graph import Graph, GraphError
 from .rules import total
@@ -232,7 +235,7 @@ class Sweep(_ModeNames):
         """Straight-line program computing the values, then the tangents or adjoints."""
         return [(s.name, s.expr) for s in self.graph.steps] + self.steps
 
-    # .evaluate(at, kink, kink_tol): attached by symgraph.evaluate, the numbers' stage
+    # .evaluate(at, kink, kink_tol): attached by symgraph.evaluation.evaluate, the numbers' stage
 
 
 class Forward(Sweep):

@@ -17,7 +17,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import symgraph as sg
-from symgraph.evaluate import EvaluationError
+from symgraph.evaluation.evaluate import EvaluationError
 from symgraph.parse import (
     MAX_PIECES,
     MAX_PROGRAM_LINES,

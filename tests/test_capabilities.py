@@ -22,7 +22,8 @@ import sympy
 from sympy import Symbol
 
 import symgraph as sg
-from symgraph import numeric, ops
+from symgraph import ops
+from symgraph.evaluation import numeric
 from symgraph.functions import elementwise, msum, relu, sigmoid, softplus
 
 x, y = Symbol("x", real=True), Symbol("y", real=True)

@@ -423,7 +423,7 @@ def test_samples_stay_inside_the_domain(src, claim, inside):
 
 
 def _samples(src, claim):
-    from symgraph import sampling
+    from symgraph.verify import sampling
 
     drawn, _ = sampling.samples(sg.graph(src).reverse(), {}, None, 5)
     return drawn
@@ -442,7 +442,7 @@ def test_matrix_inputs_are_a_clear_error():
 
 
 def test_a_large_graph_is_compared_at_fewer_random_points_and_says_so(monkeypatch):
-    from symgraph import sampling
+    from symgraph.verify import sampling
 
     assert sampling.random_count(10) == 24 and sampling.random_count(10**6) == 8
     src = "sin(x)*cos(y) + x*y"

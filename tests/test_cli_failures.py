@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 
 import symgraph as sg
-from symgraph import cli_io
+from symgraph.cli import io as cli_io
 from symgraph.cli import main
 from symgraph.parse import MAX_TEXT_CHARS
 

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 import symgraph as sg
 from symgraph import codegen
 from symgraph.codegen import compile as compile_sweep
-from symgraph.evaluate import EvaluationError
+from symgraph.evaluation.evaluate import EvaluationError
 
 # smooth almost everywhere: random points miss the kinks
 EXPRESSIONS = [

@@ -13,9 +13,10 @@ import sympy
 from sympy import MatrixSymbol, Symbol
 
 import symgraph as sg
-from symgraph import naming, numeric
+from symgraph import naming
 from symgraph.build import build_program
 from symgraph.edges import Edge
+from symgraph.evaluation import numeric
 from symgraph.graph import Graph, is_matrix_edge
 
 SHAPES = {"W": (3, 2), "x": (2, 1), "b": (3, 1), "A": (2, 2)}

@@ -12,10 +12,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import symgraph as sg
-from symgraph import interpret
-from symgraph.exact import EvaluationError, Point, Undefined
+from symgraph.evaluation import interpret
+from symgraph.evaluation.exact import EvaluationError, Point, Undefined
+from symgraph.evaluation.kinks import KinkError
 from symgraph.functions import msum, sigmoid
-from symgraph.kinks import KinkError
 
 from .conftest import X, Y, Z, expressions, points
 

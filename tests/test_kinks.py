@@ -195,7 +195,7 @@ def test_elementwise_kinks_of_sympy_built_bodies_are_found_at_the_right_entries(
 
 
 def test_a_new_kink_convention_works_on_every_path():
-    from symgraph.conventions import CONVENTIONS, Convention
+    from symgraph.evaluation.conventions import CONVENTIONS, Convention
 
     CONVENTIONS["right"] = Convention(
         "right", "right-hand derivative", "the last piece", lambda s: s[-1], 1.0, 1.0, False

@@ -11,7 +11,7 @@ import pytest
 import sympy
 
 import symgraph as sg
-from symgraph.evaluate import NotEvaluatedError
+from symgraph.evaluation.evaluate import NotEvaluatedError
 from symgraph.naming import NameDict
 
 u1, u2 = sympy.symbols("u1 u2", real=True)

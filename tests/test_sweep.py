@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 
 import symgraph as sg
 from symgraph import naming
-from symgraph.evaluate import SweepEvaluation
+from symgraph.evaluation.evaluate import SweepEvaluation
 from symgraph.sweep import SWEEPS, Mode, Sweep
 
 from .conftest import X, Y, Z, expressions, points

@@ -28,9 +28,9 @@ from pathlib import Path
 import sympy
 from sympy import Symbol
 
-from .. import interpret
 from ..errors import SymgraphError
-from ..evaluate import CONVENTIONS, EvaluationError
+from ..evaluation import interpret
+from ..evaluation.evaluate import CONVENTIONS, EvaluationError
 from ..graph import Graph
 from ..sweep import Forward, Mode, Reverse, Sweep
 from .latex import evaluate_quietly

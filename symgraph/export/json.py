@@ -28,7 +28,7 @@ import sympy
 from sympy import Expr, Symbol
 
 from .. import ops
-from ..evaluate import SweepEvaluation
+from ..evaluation.evaluate import SweepEvaluation
 from ..graph import Graph, Step
 from ..sweep import SWEEPS, Forward, Mode, Reverse, Sweep
 from .latex import evaluate_quietly

@@ -31,7 +31,7 @@ from sympy.printing.latex import LatexPrinter, greek_letters_set, tex_greek_dict
 from sympy.printing.precedence import PRECEDENCE
 
 from .. import naming
-from ..evaluate import CONVENTIONS, evaluate_graph, evaluate_sweep
+from ..evaluation.evaluate import CONVENTIONS, evaluate_graph, evaluate_sweep
 from ..graph import Graph
 from ..sweep import Forward, Mode, Reverse, Sweep
 from .typeset import Row, Section, Token, document, fragment, joined, notebook

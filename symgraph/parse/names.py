@@ -15,7 +15,10 @@ from typing import Any, NamedTuple
 
 import sympy
 
-from .. import ops, rules  # noqa: F401  (rules: the records the names come from)
+from .. import (  # noqa: F401  (rules: the records the names come from)
+    ops,
+    rules,
+)
 from .domain import applying
 from .guards import logarithm, minmax, power
 from .matrices import MATRIX_BUILDERS

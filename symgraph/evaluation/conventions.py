@@ -1,6 +1,6 @@
 """Kink conventions: how the derivative through a non-smooth step is taken at a kink.
 
-One record per convention, read by every path: evaluation (:mod:`symgraph.kinks`), the
+One record per convention, read by every path: evaluation (:mod:`symgraph.evaluation.kinks`), the
 numeric interpreter (Heaviside(0) and sign(0) inside elementwise derivatives), compiled
 code (which supports only the conventions that need no kink detection), the CLI and the
 exports (the description).
@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from .errors import SymgraphError
+from ..errors import SymgraphError
 
 
 class ConventionError(SymgraphError):

@@ -23,10 +23,10 @@ from typing import NamedTuple
 
 import symgraph as sg
 
-from . import cli_io as io
-from .cli_io import Once, UsageError
-from .evaluate import CONVENTIONS, SweepEvaluation
-from .sweep import Mode
+from ..evaluation.evaluate import CONVENTIONS, SweepEvaluation
+from ..sweep import Mode
+from . import io
+from .io import Once, UsageError
 
 EXIT_WRONG, EXIT_USAGE, EXIT_BUG, EXIT_INTERRUPTED, EXIT_PIPE = 1, 2, 70, 130, 141
 

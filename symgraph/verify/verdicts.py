@@ -1,4 +1,4 @@
-"""Verdicts of :func:`symgraph.check.check`: one per claim, and the report on them all.
+"""Verdicts of :func:`symgraph.verify.check.check`: one per claim, and the report on them all.
 
 A report says what was sampled (``report.sampling``) when a verdict rests on numbers.
 """
@@ -12,9 +12,9 @@ from typing import NamedTuple
 import sympy
 from sympy import Expr
 
+from ..simplify import TIDY_MAX_OPS, thorough, tree_size
 from .finite import _fmt, _fmt_point
 from .sampling import Sampling
-from .simplify import TIDY_MAX_OPS, thorough, tree_size
 
 #: Time budget of a symbolic proof of equivalence, in seconds; the largest pair tried.
 PROOF_SECONDS, PROOF_MAX_NODES = 2.0, 2000

@@ -11,7 +11,7 @@ Two functions are generated from the same lines: one over NumPy-compatible array
 over plain floats with the ``math`` module (one point, without NumPy's per-call cost).
 Calling the compiled function picks the float one when every argument is a Python
 number (ints are taken as floats); there, like :meth:`evaluate`, a point outside the
-domain raises :class:`~symgraph.evaluate.EvaluationError`: a math domain error, an
+domain raises :class:`~symgraph.evaluation.evaluate.EvaluationError`: a math domain error, an
 overflow, or an output that is infinite or NaN (``math.pow`` raises where ``**`` would
 return a complex number). Over arrays (NumPy scalars included) such entries are NumPy's
 ``nan``/``inf`` with a RuntimeWarning. Only the outputs are checked: an intermediate
@@ -46,10 +46,11 @@ from sympy import Basic, Expr, Symbol
 from sympy.matrices.expressions import MatrixSymbol
 from sympy.printing.codeprinter import PrintMethodNotImplementedError
 
-from . import conventions, naming, ops
-from .evaluate import EvaluationError
+from .. import naming, ops
+from ..evaluation import conventions
+from ..evaluation.evaluate import EvaluationError
+from ..safety import admit
 from .printers import SCALAR_HELPERS, ArrayPrinter, ScalarPrinter, entrywise, identifier
-from .safety import admit
 
 #: Argument types that take the ``math`` path (ints converted to floats first).
 _SCALARS = frozenset({float, int})
@@ -247,7 +248,7 @@ def compile(sweep, kink: str = "split") -> CompiledFunction:
 
     Every line is first walked against :mod:`symgraph.safety`'s whitelist, so only
     admitted arithmetic is ever printed into the code that is ``exec``'d, and every
-    name in it is an escaped identifier (:func:`~symgraph.printers.identifier`). A
+    name in it is an escaped identifier (:func:`~symgraph.codegen.printers.identifier`). A
     forward sweep of a matrix direction takes the direction's value as one more
     argument (``Ẋ`` after the inputs), unless the sweep holds its numbers
     (``g.forward({"W": array})``).

@@ -11,8 +11,8 @@ import numpy as np
 import sympy
 from sympy import Basic
 
+from ..graph import Graph
 from .exact import EvaluationError
-from .graph import Graph
 
 
 def _real_number(x: Basic, v) -> float:

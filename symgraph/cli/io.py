@@ -15,8 +15,8 @@ import stat
 import sys
 from collections.abc import Iterable
 
-from .errors import SymgraphError
-from .parse import MAX_TEXT_CHARS
+from ..errors import SymgraphError
+from ..parse import MAX_TEXT_CHARS
 
 MAX_BYTES = 4 * MAX_TEXT_CHARS  # UTF-8 takes at most 4 bytes a character
 _ASCII = str.maketrans(

@@ -3,10 +3,10 @@
 A program is a list of ``(name, expr)`` lines (a graph's steps, or a sweep's); running
 it stores each line's value in the environment under its name. How an expression
 becomes a number is an :class:`Implementation`: :data:`EXACT` (SymPy floats with
-exact decisions and domain checks, :meth:`symgraph.exact.Point.number`), :data:`ARRAYS`
-(NumPy, by :mod:`symgraph.numeric`'s interpreter over the whitelist) or :data:`MIXED`
+exact decisions and domain checks, :meth:`symgraph.evaluation.exact.Point.number`), :data:`ARRAYS`
+(NumPy, by :mod:`symgraph.evaluation.numeric`'s interpreter over the whitelist) or :data:`MIXED`
 (evaluation's choice: EXACT for scalars, ARRAYS for lines that involve matrices).
-A line whose value fails is marked :class:`~symgraph.exact.Undefined`: its failure is
+A line whose value fails is marked :class:`~symgraph.evaluation.exact.Undefined`: its failure is
 raised only where the value is used, so a Piecewise branch not taken is never an error.
 
 >>> import sympy
@@ -17,7 +17,7 @@ raised only where the value is used, so a Piecewise branch not taken is never an
 >>> value(sympy.log(x), {x: -1.0})
 Traceback (most recent call last):
     ...
-symgraph.exact.EvaluationError: log(x) is outside its real domain here: it evaluates to ...
+symgraph.evaluation.exact.EvaluationError: log(x) is outside its real domain here...
 """
 
 from __future__ import annotations
@@ -115,7 +115,7 @@ def run(
     ``describe(name, expr, env)`` names a line in its errors; ``after(name, expr)`` is
     called once a line's value is stored (to find kinks, say). A line whose value (or
     ``after``) fails with an EvaluationError is marked :class:`Undefined`; a
-    :class:`~symgraph.kinks.KinkError` is raised. Returns the environment ``at.env``.
+    :class:`~symgraph.evaluation.kinks.KinkError` is raised. Returns the environment ``at.env``.
     """
     rules, env = conventions.named(convention), at.env
     for name, expr in program:

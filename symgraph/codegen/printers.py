@@ -24,9 +24,9 @@ from sympy.printing.numpy import NumPyPrinter
 from sympy.printing.precedence import PRECEDENCE
 from sympy.printing.pycode import PythonCodePrinter
 
-from . import ops
-from .conventions import Convention
-from .numeric import implementation
+from .. import ops
+from ..evaluation.conventions import Convention
+from ..evaluation.numeric import implementation
 
 #: Names the generated code uses as globals; a user symbol called so is renamed.
 _RESERVED = frozenset(dir(math)) | frozenset(dir(builtins)) | {"numpy", "functools"}

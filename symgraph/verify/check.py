@@ -20,20 +20,20 @@ import numpy
 import sympy
 from sympy import Add, Expr, Symbol
 
-from . import naming
-from .closed import ClosedFormTooLarge
-from .evaluate import EvaluationError
+from .. import naming
+from ..closed import ClosedFormTooLarge
+from ..evaluation.evaluate import EvaluationError
+from ..graph import Graph, GraphError
+from ..parse import ParseError, parse_expr_text
+from ..simplify import tidy, tree_size
+from ..sweep import Forward, Mode, Reverse
 from .finite import NAN, SCHEMES, _as_graph, _barred, _fmt, _Numeric, _output_label
-from .graph import Graph, GraphError
-from .parse import ParseError, parse_expr_text
 from .sampling import Sample, Sampling, at_samples, fresh_seed, samples
-from .simplify import tidy, tree_size
-from .sweep import Forward, Mode, Reverse
 from .verdicts import CheckReport, ClaimResult, Counterexample, cheaply_equal, proven_equal
 
 #: The steps tried when a wrong number may be a finite difference.
 SUSPECT_HS = (1e-1, 1e-2, 1e-3)
-#: How many sample points (see :mod:`symgraph.sampling`) must agree when there is no proof.
+#: How many sample points (see :mod:`symgraph.verify.sampling`) must agree when there is no proof.
 MIN_AGREEING = 10
 #: The largest expression written into a message, in tree nodes; beyond it, its name.
 SHOWN_MAX_NODES = 2000
@@ -354,7 +354,7 @@ def check(
     rng
         Seed of the random points symbolic claims are compared at; None (the default)
         draws fresh ones every call. ``report.sampling`` says what was drawn and the seed
-        that draws it again (see :mod:`symgraph.sampling`).
+        that draws it again (see :mod:`symgraph.verify.sampling`).
 
     A claim proven equal to the derivative is ``right``; otherwise it is compared at
     points inside the domain (where the function and the claim are defined, off kinks),

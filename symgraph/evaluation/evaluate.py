@@ -24,9 +24,11 @@ from dataclasses import dataclass
 import numpy as np
 from sympy import Basic, Symbol
 
-from . import interpret, naming, rules
+from .. import naming, rules
+from ..graph import Graph, Step
+from ..sweep import Mode, Sweep, _ModeNames
+from . import interpret
 from .exact import EvaluationError, Point, Undefined
-from .graph import Graph, Step
 from .kinks import (
     CONVENTIONS,
     Kink,
@@ -37,7 +39,6 @@ from .kinks import (
     step_kink,
 )
 from .points import _input_value, check_tol, point
-from .sweep import Mode, Sweep, _ModeNames
 
 
 class NotEvaluatedError(EvaluationError, KeyError):
@@ -282,8 +283,8 @@ def _zero(node: Basic):
 
 
 def _evaluate(self: Sweep, at: Mapping, kink: str = "split", kink_tol: float = 0.0):
-    """Numbers at a point; see :func:`symgraph.evaluate.evaluate_sweep` (``kink_tol``: how
-    close counts as a tie; 0, the default, means exactly equal)."""
+    """Numbers at a point; see :func:`evaluate_sweep` (``kink_tol``: how close counts as a
+    tie; 0, the default, means exactly equal)."""
     return evaluate_sweep(self, at, kink, kink_tol)
 
 

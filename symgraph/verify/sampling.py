@@ -28,8 +28,9 @@ from typing import NamedTuple
 import numpy
 from sympy import Expr
 
-from . import interpret, naming
-from .exact import EvaluationError
+from .. import naming
+from ..evaluation import interpret
+from ..evaluation.exact import EvaluationError
 
 #: Readable and random points a symbolic claim is compared at.
 READABLE_POINTS, RANDOM_POINTS = 8, 24

@@ -1,9 +1,10 @@
 """NumPy values of matrix expressions, one class at a time.
 
-The :data:`~symgraph.interpret.ARRAYS` implementation of :mod:`symgraph.interpret`: steps
-that involve matrices are evaluated here, with NumPy arrays for the matrices and floats
-for the scalars, and so are finite differences (scalar steps are evaluated in SymPy
-floating point, :data:`~symgraph.interpret.EXACT`). A plain interpreter over
+The :data:`~symgraph.evaluation.interpret.ARRAYS` implementation of
+:mod:`symgraph.evaluation.interpret`: steps that involve matrices are evaluated here, with
+NumPy arrays for the matrices and floats for the scalars, and so are finite differences
+(scalar steps are evaluated in SymPy floating point,
+:data:`~symgraph.evaluation.interpret.EXACT`). A plain interpreter over
 the whitelist of :mod:`symgraph.safety`: each admitted class has a NumPy rule, and no
 source is generated. Elementwise functions run their Lambda's body on the array of
 entries, with ``Heaviside(0)`` and ``sign(0)`` set by the kink convention.
@@ -26,9 +27,10 @@ from sympy.logic.boolalg import BooleanFalse, BooleanTrue
 from sympy.matrices.expressions import Identity, MatrixSymbol, OneMatrix, ZeroMatrix
 from sympy.matrices.expressions.applyfunc import ElementwiseApplyFunction
 
-from . import conventions, ops
+from .. import ops
+from ..safety import admit
+from . import conventions
 from .conventions import Convention
-from .safety import admit
 
 
 def _elementwise(e: ElementwiseApplyFunction, arg, convention: Convention):

@@ -38,9 +38,9 @@ from sympy import Basic, Expr, Float, Rational, S
 from sympy.core.evalf import PrecisionExhausted
 from sympy.core.relational import Relational
 
-from .errors import SymgraphError
-from .functions import relu
-from .rules import tied
+from ..errors import SymgraphError
+from ..functions import relu
+from ..rules import tied
 
 #: Largest exact value (in tree nodes, and in bits of its rationals) carried step by step.
 BUDGET = 400

@@ -1,6 +1,6 @@
 """Kinks: where a step is not differentiable, what kind of kink it is, the conventions.
 
-The test is the rule table's kink rules, decided exactly by :class:`symgraph.exact.Point`
+The test is the rule table's kink rules, decided exactly by :class:`symgraph.evaluation.exact.Point`
 (elementwise matrix steps use :func:`symgraph.rules.tied` on their entries, the same
 test on floats).
 """
@@ -15,11 +15,14 @@ import sympy
 from sympy import Expr, Symbol
 from sympy.matrices.expressions.applyfunc import ElementwiseApplyFunction
 
+from ..graph import Step
+from ..rules import UnsupportedOperationError, kink_pieces, local_partial, lookup, tied
 from . import numeric
-from .conventions import CONVENTIONS, named  # noqa: F401  (re-exported)
+from .conventions import (  # noqa: F401  (re-exported)
+    CONVENTIONS,
+    named,
+)
 from .exact import EvaluationError, Point, Undefined
-from .graph import Step
-from .rules import UnsupportedOperationError, kink_pieces, local_partial, lookup, tied
 
 
 class KinkError(EvaluationError):

@@ -21,11 +21,12 @@ from typing import NamedTuple
 import numpy
 from sympy import Add, Expr, Symbol
 
-from . import interpret, naming
-from .build import graph
-from .evaluate import EvaluationError
-from .exact import Point, Undefined
-from .graph import Graph, GraphError
+from .. import naming
+from ..build import graph
+from ..evaluation import interpret
+from ..evaluation.evaluate import EvaluationError
+from ..evaluation.exact import Point, Undefined
+from ..graph import Graph, GraphError
 
 #: Schemes: the offsets of the two evaluations and the divisor, in units of h.
 SCHEMES = {"forward": (0, 1, 1), "backward": (-1, 0, 1), "central": (-1, 1, 2)}

@@ -1,0 +1,1 @@
+"""Numbers at a point: evaluation, the one interpreter, exact decisions, kinks."""

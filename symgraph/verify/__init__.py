@@ -1,0 +1,1 @@
+"""Checking derivatives: hand derivations (check) and finite differences."""
