@@ -21,8 +21,8 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 from contextlib import nullcontext
-from dataclasses import dataclass
 from types import MappingProxyType
+from typing import NamedTuple
 
 import sympy
 from sympy import Basic, Expr, Symbol
@@ -34,8 +34,7 @@ from .graph import Graph, Step, _is_leaf, attach_cached, is_matrix_edge
 Key = tuple[Basic, Basic]
 
 
-@dataclass(frozen=True)
-class Edge:
+class Edge(NamedTuple):
     """The edge ``child ← parent``: the child step's linear map in the parent's direction.
 
     ``partial`` is ``∂child/∂parent`` for a scalar edge (None for a matrix edge, where the
@@ -100,12 +99,10 @@ def edges(g: Graph) -> Mapping[Key, Edge]:
     rules = nullcontext() if g.rule_table is None else ops.using(g.rule_table)
     with rules:
         for s in g.steps:
-            scalar = dict(_scalar_partials(s))
+            scalar = {p: d.xreplace(named) for p, d in _scalar_partials(s)}
             for p in s.parents:  # in the step's order, its scalar and matrix edges mixed
                 d = scalar.get(p)
-                found[(s.name, p)] = (
-                    _matrix_edge(s, p) if d is None else Edge(s.name, p, partial=d.xreplace(named))
-                )
+                found[s.name, p] = _matrix_edge(s, p) if d is None else Edge(s.name, p, d)
     return MappingProxyType(found)
 
 

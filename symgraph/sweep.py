@@ -49,9 +49,8 @@ from .rules import total
 from .simplify import resolve, tidy
 
 
-def _parents(g: Graph, node: Symbol) -> tuple[Symbol, ...]:
-    step = g.step.get(node)
-    return step.parents if step is not None else ()
+def _parents(g: Graph) -> dict[Symbol, tuple[Symbol, ...]]:
+    return {**dict.fromkeys(g.inputs, ()), **{s.name: s.parents for s in g.steps}}
 
 
 class Mode(Enum):
@@ -79,9 +78,9 @@ class Mode(Enum):
     function: str
     #: ``order(g)``: the nodes in sweep order (topological, or its reverse).
     order: Callable[[Graph], tuple]
-    #: ``neighbours(g, node)``: the nodes a node's quantity is made from (its parents,
+    #: ``neighbours(g)[node]``: the nodes a node's quantity is made from (its parents,
     #: or its children).
-    neighbours: Callable[[Graph, Basic], tuple]
+    neighbours: Callable[[Graph], Mapping[Basic, tuple]]
     #: ``edge(node, neighbour)``: the graph's edge key ``(child, parent)`` between them.
     edge: Callable[[Basic, Basic], tuple]
     #: ``linear(edge)``: the edge's map this way (its push or pull), written with the
@@ -122,7 +121,7 @@ class Mode(Enum):
             "results": "gradient",
             "function": "gradient",
             "order": lambda g: tuple(reversed(g.order)),
-            "neighbours": lambda g, node: g.children[node],
+            "neighbours": lambda g: dict(g.children),
             "edge": lambda node, child: (child, node),
             "linear": attrgetter("pull"),
             "along": Edge.pulled,
@@ -264,8 +263,9 @@ def propagate(g: Graph, mode: Mode, seed: Mapping[Symbol, Expr]) -> tuple[dict, 
         v = carried[m]
         return v if v.is_Number or v in named else mode.accent(m)
 
+    around = mode.neighbours(g)  # a plain dict: looked up once per node
     for node in mode.order(g):
-        live = [(m, edges[edge(node, m)]) for m in mode.neighbours(g, node) if carried[m] != 0]
+        live = [(m, edges[edge(node, m)]) for m in around[node] if carried[m] != 0]
         terms[node] = tuple((m, term(e, mode)) for m, e in live)
         start = seed.get(node, S.Zero)  # alone, it needs no sum: most nodes of a wide graph
         carried[node] = total([start, *(along(e, accented(m)) for m, e in live)]) if live else start

@@ -49,9 +49,9 @@ def test_reverse_is_forward_on_the_transposed_graph():
     assert (fw.starts(g), fw.ends(g)) == (rv.ends(g), rv.starts(g)) == (g.inputs, g.outputs)
     for s in g.steps:
         for p in s.parents:
-            assert p in fw.neighbours(g, s.name) and s.name in rv.neighbours(g, p)
+            assert p in fw.neighbours(g)[s.name] and s.name in rv.neighbours(g)[p]
             assert fw.edge(s.name, p) == rv.edge(p, s.name) == (s.name, p)
-    assert fw.neighbours(g, g.inputs[0]) == () and rv.neighbours(g, g.outputs[0]) == ()
+    assert fw.neighbours(g)[g.inputs[0]] == () and rv.neighbours(g)[g.outputs[0]] == ()
 
 
 # ---------------------------------------------------------------- one type, two names

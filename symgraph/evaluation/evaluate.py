@@ -130,7 +130,7 @@ def _edge(g: Graph, here: Point, kinks, mode: Mode, node: Symbol, m: Symbol, car
         slope = (
             kinks[child].partials[parent]
             if child in kinks and kinks[child].partials
-            else here.number(record.partial, what)
+            else interpret.EXACT.number(record.partial, here, what, CONVENTIONS["split"])
         )
         return slope * carried
     linear = mode.linear(record)
