@@ -513,8 +513,6 @@ for _cls, _f in [
     define(Op(_cls, numpy=_f, arity=(1, None)))
 
 
-from . import (  # noqa: E402, F401  (registers the matrix rows)
-    rules_matrix,
-)
+from . import rules_matrix  # noqa: E402, F401  (registers the matrix rows)
 
 BUILTIN.update(RULES)  # the rows registered here and in rules_matrix

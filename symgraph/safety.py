@@ -31,11 +31,7 @@ from sympy import Basic, S
 from sympy.logic.boolalg import BooleanFalse, BooleanTrue
 from sympy.matrices.expressions.applyfunc import ElementwiseApplyFunction
 
-from . import (  # noqa: F401  (rules: the records admitted)
-    functions,
-    ops,
-    rules,
-)
+from . import functions, ops, rules  # noqa: F401  (rules: the records admitted)
 from .parse.guards import MAX_CONST_BITS, MAX_NAME_CHARS
 from .parse.source import ParseError
 

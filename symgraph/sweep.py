@@ -39,10 +39,7 @@ from typing import ClassVar
 import numpy as np
 from sympy import Basic, Expr, S, Symbol, sympify
 
-from . import (  # noqa: F401  (closed attaches g.expand, g.in_inputs, ...)
-    closed,
-    naming,
-)
+from . import closed, naming  # noqa: F401  (closed attaches g.expand, g.in_inputs, ...)
 from .edges import Edge
 from .graph import Graph, GraphError
 from .rules import total

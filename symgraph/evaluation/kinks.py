@@ -18,10 +18,7 @@ from sympy.matrices.expressions.applyfunc import ElementwiseApplyFunction
 from ..graph import Step
 from ..rules import UnsupportedOperationError, kink_pieces, local_partial, lookup, tied
 from . import numeric
-from .conventions import (  # noqa: F401  (re-exported)
-    CONVENTIONS,
-    named,
-)
+from .conventions import CONVENTIONS, named  # noqa: F401  (re-exported)
 from .exact import EvaluationError, Point, Undefined
 
 

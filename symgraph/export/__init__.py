@@ -6,9 +6,7 @@
 tbar_1 + tbar_2
 """
 
-from . import (  # noqa: F401  (registers the notebook displays on the core classes)
-    jupyter,
-)
+from . import jupyter  # noqa: F401  (registers the notebook displays on the core classes)
 from .dot import RenderError, render, to_dot
 from .json import JSONFormatError, from_json, to_json
 from .latex import to_latex

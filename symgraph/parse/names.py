@@ -15,14 +15,14 @@ from typing import Any, NamedTuple
 
 import sympy
 
-from .. import (  # noqa: F401  (rules: the records the names come from)
-    ops,
-    rules,
-)
+from .. import ops, rules  # noqa: F401  (rules: the records the names come from)
 from .domain import applying
 from .guards import logarithm, minmax, power
 from .matrices import MATRIX_BUILDERS
 
+CONSTANTS = {"pi": sympy.pi, "π": sympy.pi, "e": sympy.E, "E": sympy.E}
+#: The parser's own forms (built by the walk, not from a record).
+SPECIAL = ("where", "piecewise")
 Signature = tuple[Callable[..., Any], int, "int | None"]
 #: Builders that add the parser's guards (or a second argument) to a record's class.
 _BUILDERS: dict[type, Callable[..., sympy.Expr]] = {
@@ -44,6 +44,7 @@ class Spellings(NamedTuple):
     scalar: dict[str, Signature]
     matrix: dict[str, Signature]
     elementwise: frozenset[str]
+    reserved: frozenset[str]  # the names no variable may take
 
 
 def _spellings(table) -> Spellings:
@@ -56,7 +57,8 @@ def _spellings(table) -> Spellings:
             scalar[name] = (_BUILDERS.get(cls) or applying(cls), *op.arity)
             if op.elementwise:
                 elementwise.add(name)
-    return Spellings(scalar, matrix, frozenset(elementwise))
+    taken = frozenset({*scalar, *SPECIAL, *matrix, *CONSTANTS})
+    return Spellings(scalar, matrix, frozenset(elementwise), taken)
 
 
 _cached: list = [None, None]
@@ -72,10 +74,4 @@ def spellings() -> Spellings:
 
 def reserved() -> frozenset[str]:
     """Names that cannot be variables (nor be given a shape)."""
-    known = spellings()
-    return frozenset({*known.scalar, *SPECIAL, *known.matrix, *CONSTANTS})
-
-
-CONSTANTS = {"pi": sympy.pi, "π": sympy.pi, "e": sympy.E, "E": sympy.E}
-#: The parser's own forms (built by the walk, not from a record).
-SPECIAL = ("where", "piecewise")
+    return spellings().reserved
