@@ -83,7 +83,7 @@ def register_function(
 
     ``symgraph.rules.unregister_partial(cls)`` takes the registration back.
     """
-    _check_name(name, value, override)
+    previous = _check_name(name, value, override)
     if isinstance(value, FunctionClass):
         cls, arity, definition = _existing(value, latex), _arity_of(value), None
     elif callable(value):
@@ -107,25 +107,27 @@ def register_function(
         bound=_bound_of(cls),
         **(_kink_of(name, kink, arity) if kink else {}),
     )
+    if previous is not None and previous is not cls:  # the name moves to the new function
+        ops.define(replace(ops.record(previous), names=()))
     ops.define(op)
     return cls
 
 
-def _check_name(name: str, value, override: bool) -> None:
+def _check_name(name: str, value, override: bool) -> type | None:
     """Refuse a name formulas already use, unless ``override`` replaces an earlier
-    registration of it (symgraph's own functions and keywords cannot be replaced)."""
+    registration of it (symgraph's own functions and keywords cannot be replaced);
+    the class that has the name now, if any."""
     if not valid_name(name):
         raise RuleError(f"cannot register {name!r}: a function's name must be an identifier")
     if name not in reserved():
-        return
+        return None
     owner = next((c for c, op in ops.records().items() if name in op.names), None)
     ours = owner is not None and (owner is value or owner.__module__ == __name__)
     if not ours:
         raise RuleError(f"cannot register {name!r}: formulas already use it (choose another name)")
     if not override:
         raise RuleError(f"{name!r} is already registered; pass override=True to replace it")
-    if owner is not value:  # the name moves to the new function
-        ops.define(replace(ops.record(owner), names=()))
+    return owner
 
 
 def _existing(cls: FunctionClass, latex: str | None) -> FunctionClass:

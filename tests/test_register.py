@@ -171,3 +171,17 @@ def test_a_graph_keeps_the_function_it_was_built_with(softsign):
     fn = sg.compile(g.reverse())
     assert fn(1.0)[1][0] == pytest.approx(0.25)
     assert g.reverse().evaluate({"x": 1}).gradient["x"] == pytest.approx(0.25)
+
+
+def test_a_refused_override_leaves_the_earlier_function_in_place():
+    first = sg.register_function("kept", lambda x: 2 * x)
+    with pytest.raises(RuleError, match="its own arguments"):
+        sg.register_function("kept", lambda x: x + sympy.Symbol("stray"), override=True)
+    assert sg.graph("kept(x)").gradient()[x] == 2
+    unregister_partial(first)
+
+
+def test_compiled_float_code_returns_python_floats_for_a_numpy_only_function(softsign):
+    value, (grad,) = sg.compile(sg.graph("softsign(x)*x").reverse())(2.0)
+    assert type(value) is float and type(grad) is float
+    assert grad == pytest.approx(2 / 3 + 2 / 9)

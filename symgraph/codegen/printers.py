@@ -50,8 +50,7 @@ class _Common:
                 f"symgraph.register_function({cls.__name__!r}, ..., numpy=...)"
             )
         if isinstance(expr, Function) and f"_print_{cls.__name__}" not in vars(type(self)):
-            args = ", ".join(self._print(a) for a in expr.args)
-            return f"{self._function(cls)}({args})"
+            return self._call(cls, ", ".join(self._print(a) for a in expr.args))
         return super()._print(expr, **kwargs)
 
     def _helper(self, prefix: str, cls: type, f) -> str:
@@ -110,9 +109,10 @@ class ArrayPrinter(_Common, NumPyPrinter):
     def __init__(self, convention: Convention):
         super().__init__(convention, {"fully_qualified_modules": True})
 
-    def _function(self, cls: type) -> str:
+    def _call(self, cls: type, args: str) -> str:
         f = implementation(cls, self.convention)
-        return f"numpy.{f.__name__}" if isinstance(f, numpy.ufunc) else self._helper("f", cls, f)
+        name = f"numpy.{f.__name__}" if isinstance(f, numpy.ufunc) else self._helper("f", cls, f)
+        return f"{name}({args})"
 
     def _print_Heaviside(self, e):
         return f"numpy.heaviside({self._print(e.args[0])}, {self.h0})"
@@ -157,15 +157,15 @@ class ScalarPrinter(_Common, PythonCodePrinter):
     def __init__(self, convention: Convention):
         super().__init__(convention, {"fully_qualified_modules": False})
 
-    def _function(self, cls: type) -> str:
+    def _call(self, cls: type, args: str) -> str:
         op = next((op for k in cls.__mro__ if (op := ops.record(k)) and op.math), None)
-        if op is None:  # no float implementation: the NumPy one works on floats too
-            return self._helper("f", cls, implementation(cls, self.convention))
+        if op is None:  # no float implementation: the NumPy one, its result a Python float
+            return f"float({self._helper('f', cls, implementation(cls, self.convention))}({args}))"
         f = op.math
         name = getattr(f, "__name__", "")
         if getattr(math, name, None) is f or getattr(builtins, name, None) is f:
-            return name  # the generated code's globals: math's functions, the builtins
-        return self._helper("s", cls, f)
+            return f"{name}({args})"  # the generated code's globals: math's, the builtins
+        return f"{self._helper('s', cls, f)}({args})"
 
     def _print_Heaviside(self, e):
         return f"_heaviside_scalar({self._print(e.args[0])}, {self.h0!r})"
