@@ -60,6 +60,13 @@ def _check_mode(mode: str) -> None:
 def jacobian(g: Graph, mode: str = "auto") -> sympy.Matrix:
     """The Jacobian (outputs × inputs) in closed form; ``.mode_choice`` says how it was made."""
     _check_mode(mode)
+    matrices = [str(n) for n in (*g.outputs, *g.inputs) if _is_matrix(n)]
+    if matrices:
+        raise GraphError(
+            f"jacobian() is for scalar inputs and outputs, and {', '.join(matrices)} "
+            "is a matrix: use gradient() for a scalar output, g.reverse({output: Y}) for "
+            "a vector-Jacobian product or g.forward({input: V}) for a Jacobian-vector product"
+        )
     choice = choose_mode(g) if mode == "auto" else ModeChoice(mode, 0, "requested")
     log.info("jacobian: %s (%s)", choice.mode, choice.reason)
     mode = Mode(choice.mode)
@@ -82,8 +89,20 @@ def gradient(g: Graph, mode: str = "reverse") -> dict[Symbol, Expr]:
     if Mode(mode) is Mode.FORWARD:
         if len(g.outputs) != 1:
             raise GraphError("gradient needs a scalar function; use jacobian() for several outputs")
+        matrices = [str(x) for x in g.inputs if _is_matrix(x)]
+        if matrices:  # a forward sweep gives a directional derivative (in Ẋ), not a gradient
+            raise GraphError(
+                f"{', '.join(matrices)} is a matrix: forward mode gives directional "
+                "derivatives for it (g.forward({input: V})), not a gradient; use "
+                "gradient(mode='reverse')"
+            )
         return naming.NameDict({x: forward(g, x).derivative[g.outputs[0]] for x in g.inputs})
     return reverse(g).gradient
+
+
+def _is_matrix(node) -> bool:
+    shape = getattr(node, "shape", None)
+    return shape is not None and tuple(shape) != (1, 1)
 
 
 def hessian(g: Graph, output=None) -> sympy.Matrix:

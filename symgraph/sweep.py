@@ -179,7 +179,8 @@ class Sweep(_ModeNames):
     ``ṫ = Σ ∂t/∂p · ṗ`` or ``ā = Σ t̄_k · ∂t_k/∂a``, written with the step names and
     the neighbours' accented symbols (numbers folded in); ``terms[n]`` lists its
     ``(neighbour, ∂child/∂parent)`` pairs (a matrix edge's push or pull instead).
-    ``directions`` holds the numbers given for matrix input directions.
+    ``directions`` holds the numbers given for matrix seeds: input directions (forward)
+    or output weights (reverse, a vector-Jacobian product).
     """
 
     mode: ClassVar[Mode]
@@ -299,8 +300,9 @@ def _seed_inputs(g: Graph, wrt) -> tuple[dict[Symbol, Expr], dict]:
     return seed, directions
 
 
-def _seed_outputs(g: Graph, seed) -> dict[Symbol, Expr]:
-    """Seed adjoints of the outputs: one output (the only one by default) or weights."""
+def _seed_outputs(g: Graph, seed) -> tuple[dict[Symbol, Expr], dict]:
+    """Seed adjoints of the outputs (one output, the only one by default, or weights),
+    and the numbers given for matrix-valued outputs (a vector-Jacobian product)."""
     if seed is None:
         if len(g.outputs) != 1:
             names = ", ".join(map(str, g.outputs))
@@ -309,12 +311,35 @@ def _seed_outputs(g: Graph, seed) -> dict[Symbol, Expr]:
                 'reverse("f1"), or give weights, reverse({"f1": 1, "f2": 0.5})'
             )
         seed = g.outputs[0]
-    weights = seed if isinstance(seed, Mapping) else {seed: S.One}
-    out = {g.symbol(k): sympify(v) for k, v in weights.items()}
-    stray = [str(k) for k in out if k not in g.outputs]
+    weights = dict(seed.items()) if isinstance(seed, Mapping) else {seed: S.One}
+    given = {g.symbol(k): v for k, v in weights.items()}
+    stray = [str(k) for k in given if k not in g.outputs]
     if stray:
         raise GraphError(f"reverse mode is seeded at outputs, not at {', '.join(stray)}")
-    return out
+    seeds, numbers = {}, {}
+    for o, v in given.items():
+        shape = getattr(o, "shape", None)
+        if shape is None or tuple(shape) == (1, 1):  # a 1×1 matrix's adjoint is a scalar
+            seeds[o] = sympify(float(v) if isinstance(v, np.ndarray) else v)
+        elif isinstance(v, Basic) and getattr(v, "shape", None) == shape:
+            seeds[o] = v  # a symbolic matrix seed, such as a MatrixSymbol Y
+        elif isinstance(v, Basic) and v == 0:
+            seeds[o] = S.Zero
+        elif not isinstance(v, Basic) and np.shape(v) == tuple(shape):
+            seeds[o], numbers[o] = naming.bar(o), v  # named ō, its numbers kept
+        else:
+            raise _matrix_seed_error(o, v)
+    return seeds, numbers
+
+
+def _matrix_seed_error(o: Symbol, v) -> GraphError:
+    m, n = o.shape
+    what = f"shape {np.shape(v)}" if not isinstance(v, Basic) else f"{v}"
+    return GraphError(
+        f"{o} is a {m}×{n} matrix: reverse mode needs a seed of its shape, not {what}: "
+        f"g.reverse({{'{o}': numpy.ones(({m}, {n}))}}) for the vector-Jacobian product with "
+        f"those weights, a MatrixSymbol of shape ({m}, {n}), or a scalar output such as sum({o})"
+    )
 
 
 def forward(g: Graph, wrt) -> Forward:
@@ -325,8 +350,8 @@ def forward(g: Graph, wrt) -> Forward:
 
 def reverse(g: Graph, seed=None) -> Reverse:
     """Propagate adjoints back from an output (or a weighting of the outputs: a VJP)."""
-    seeds = _seed_outputs(g, seed)
-    return Reverse(g, seeds, *propagate(g, Mode.REVERSE, seeds))
+    seeds, numbers = _seed_outputs(g, seed)
+    return Reverse(g, seeds, *propagate(g, Mode.REVERSE, seeds), numbers)
 
 
 #: The sweep of each mode, for callers holding a mode: ``SWEEPS[mode](g, seed)``.

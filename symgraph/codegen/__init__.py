@@ -46,7 +46,7 @@ from sympy import Basic, Expr, Symbol
 from sympy.matrices.expressions import MatrixSymbol
 from sympy.printing.codeprinter import PrintMethodNotImplementedError
 
-from .. import naming, ops
+from .. import ops
 from ..evaluation import conventions
 from ..evaluation.evaluate import EvaluationError
 from ..safety import admit
@@ -296,7 +296,7 @@ def _directions(sweep, lines, held) -> tuple[list, tuple]:
     made = {s for s, _ in lines} | set(g.inputs)
     used = {s for _, e in lines for s in e.free_symbols} | {s for r in held for s in r.free_symbols}
     free = sorted((s for s in used - made if isinstance(s, MatrixSymbol)), key=str)
-    by_dot = {naming.dot(x): v for x, v in sweep.directions.items()}
+    by_dot = {sweep.mode.accent(x): v for x, v in sweep.directions.items()}
     numbered = [d for d in free if d in by_dot]
     params = (*g.inputs, *(d for d in free if d not in by_dot), *numbered)
     return [numpy.asarray(by_dot[d], dtype=float) for d in numbered], params

@@ -251,14 +251,14 @@ def read_sweep(g: Graph, data: dict, mode: Mode, ctx: _Reader):
     for n, pairs, p in _entries(data.get("terms"), "terms"):
         terms[node(n, p)] = [(node(m, q), ctx.decode(d, q)) for m, d, q in _entries(pairs, p)]
     stored = {n: (tuple(t), f"terms[{n}]") for n, t in terms.items()}
-    given = need(data.get("directions", {}), dict, "directions")  # matrix directions
+    given = need(data.get("directions", {}), dict, "directions")  # matrix seeds' numbers
     try:
         directions = {node(n, "directions"): numpy.array(v, dtype=float) for n, v in given.items()}
         for x, v in directions.items():
             if v.shape != tuple(getattr(x, "shape", ())) or not numpy.all(numpy.isfinite(v)):
                 raise JSONFormatError(f"directions.{x}: finite numbers of the shape of {x}")
-        if mode is Mode.FORWARD:  # the numbers of the matrix directions Ẋ seed it too
-            seed = {x: directions.get(x, v) for x, v in seed.items()}
+        # the numbers of the matrix seeds (directions Ẋ, output weights ō) seed it too
+        seed = {x: directions.get(x, v) for x, v in seed.items()}
         sweep = SWEEPS[mode](g, seed)
     except JSONFormatError:
         raise
