@@ -36,7 +36,8 @@ EXAMPLES = """examples:
   symgraph grad "(x + y)*(y + 1)"
   symgraph grad "exp(exp(u1) + exp(2*u2)) + sigmoid(exp(u1) + exp(2*u2))" --at u1=1,u2=-1
   symgraph grad "u1*u2 + max(u1, u2)" --at u1=1,u2=1 --kink first --json
-  symgraph grad "sum(sigmoid(W*x + b))" --shapes W=3x2,x=2x1,b=3x1
+  symgraph grad "sum(sigmoid(W*x + b))" --shapes W=3x2,x=2x1,b=3x1 \\
+      --at "W=[[1,2],[3,4],[5,6]],x=[1,2],b=[0,0,0]"   # or --at @point.json / @point.npz
   symgraph check "x**2*sin(x)" --claim "x=2*x*sin(x) + x**2*cos(x)"
   symgraph check "exp(exp(u1) + exp(2*u2)) + sigmoid(exp(u1) + exp(2*u2))" \\
       --claim u1=47.3 --claim u2=4.71 --at u1=1,u2=-1 --tol 0.01
