@@ -169,9 +169,9 @@ def _value_pair(item: str) -> tuple[str, Value]:
     wants = "--at wants name=value pieces (a value: a number or [..] list) or @FILE"
     name, value = _assignment(item, wants)
     where = f"--at {name}"
-    return name, _nested(_json(value, where), where) if value.startswith("[") else number(
-        value, where
-    )
+    if value.startswith("["):  # a list: JSON, never eval
+        return name, _nested(_json(value, where), where)
+    return name, number(value, where)
 
 
 def _json(text: str, where: str):
