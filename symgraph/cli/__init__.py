@@ -21,6 +21,8 @@ import warnings
 from pathlib import Path
 from typing import NamedTuple
 
+import numpy as np
+
 import symgraph as sg
 
 from ..evaluation.evaluate import CONVENTIONS, SweepEvaluation
@@ -34,7 +36,8 @@ EXAMPLES = """examples:
   symgraph grad "(x + y)*(y + 1)"
   symgraph grad "exp(exp(u1) + exp(2*u2)) + sigmoid(exp(u1) + exp(2*u2))" --at u1=1,u2=-1
   symgraph grad "u1*u2 + max(u1, u2)" --at u1=1,u2=1 --kink first --json
-  symgraph grad "sum(sigmoid(W*x + b))" --shapes W=3x2,x=2x1,b=3x1
+  symgraph grad "sum(sigmoid(W*x + b))" --shapes W=3x2,x=2x1,b=3x1 \\
+      --at "W=[[1,2],[3,4],[5,6]],x=[1,2],b=[0,0,0]"   # or --at @point.json / @point.npz
   symgraph check "x**2*sin(x)" --claim "x=2*x*sin(x) + x**2*cos(x)"
   symgraph check "exp(exp(u1) + exp(2*u2)) + sigmoid(exp(u1) + exp(2*u2))" \\
       --claim u1=47.3 --claim u2=4.71 --at u1=1,u2=-1 --tol 0.01
@@ -97,8 +100,18 @@ def _kink(args) -> str:
     return args.kink or "split"
 
 
-def _fmt(v) -> str:
+def _fmt(v, prefix: str = "") -> str:
+    """A number as 10 digits; an array as NumPy prints it, its rows aligned after ``prefix``."""
+    if isinstance(v, np.ndarray):
+        return np.array2string(v, precision=8, prefix=prefix, max_line_width=100)
     return f"{v:.10g}" if isinstance(v, float) else str(v)
+
+
+def _point(args, g: sg.Graph):
+    """``--at`` as values of the inputs' shapes (a flat list fills a column or a row)."""
+    shapes = {x.name: getattr(x, "shape", None) for x in g.inputs}
+    shapes = {n: s and (int(s[0]), int(s[1])) for n, s in shapes.items()}
+    return io.fit(io.point(args.at), shapes)
 
 
 def _sweep_lines(sweep) -> list[str]:
@@ -128,13 +141,13 @@ def cmd_grad(args) -> Result:
         "closed form:",
         *(f"  {label.format(k)} = {v}" for k, v in data["closed_form"].items()),
     ]
-    point = io.point(args.at)
+    point = _point(args, g)
     if point is not None:
         ev = sweep.evaluate(point, kink=_kink(args))  # a kink warns: a note of the output
         numbers = ev.results
         data.update(values=dict(ev.values), at=dict(numbers), kink_convention=_kink(args))
         data["kinks"] = [str(k) for k in ev.kinks]
-        lines += ["at the point:", *(f"  {k}: {_fmt(v)}" for k, v in numbers.items())]
+        lines += ["at the point:", *(f"  {k}: {_fmt(v, f'  {k}: ')}" for k, v in numbers.items())]
     return Result(data, "\n".join(lines))
 
 
@@ -144,8 +157,9 @@ def cmd_check(args) -> Result:
     if (args.tol is not None or args.rtol is not None) and args.at is None:
         raise UsageError("--tol and --rtol judge numbers claimed at a point: give --at too")
     tolerance = {"tol": args.tol} if args.tol is not None else {}
+    g = _graph(args)
     report = sg.check(
-        _graph(args), io.claims(args.claim), at=io.point(args.at), rtol=args.rtol,
+        g, io.claims(args.claim), at=_point(args, g), rtol=args.rtol,
         mode=args.mode, **tolerance,
     )  # fmt: skip
     results = [
@@ -157,12 +171,12 @@ def cmd_check(args) -> Result:
 
 
 def cmd_fd(args) -> Result:
-    point = io.point(args.at)
-    if point is None:
+    if args.at is None:
         raise UsageError("fd needs a point: --at name=value,...")
     if args.sweep and args.h is not None:
         raise UsageError("--sweep tries every h from 1e-1 to 1e-12: drop --h, or drop --sweep")
     g = _graph(args)
+    point = _point(args, g)
     options = {"scheme": args.scheme, "wrt": args.wrt}
     if args.sweep:
         sweep = sg.finite_difference_sweep(g, point, **options)
@@ -182,16 +196,17 @@ def cmd_fd(args) -> Result:
 def _at_point_lines(obj, point, kink: str) -> list[str]:
     """Every node's value (and tangent or adjoint) at the point, for ``graph``'s text."""
     ev = obj.evaluate(point, kink)
-    lines = ["at the point:", *(f"  {n} = {_fmt(v)}" for n, v in ev.values.items())]
+    lines = ["at the point:", *(f"  {n} = {_fmt(v, f'  {n} = ')}" for n, v in ev.values.items())]
     if isinstance(ev, SweepEvaluation):
-        lines += [f"  {ev.mode.accent(n)} = {_fmt(v)}" for n, v in ev.carried.items()]
+        for n, v in ev.carried.items():
+            lines.append(f"  {ev.mode.accent(n)} = {_fmt(v, f'  {ev.mode.accent(n)} = ')}")
     return lines
 
 
 def cmd_graph(args) -> Result:
     g = _graph(args)
     obj = g if args.mode == "none" else _sweep(args, g)
-    point, kink = io.point(args.at), _kink(args)
+    point, kink = _point(args, g), _kink(args)
     dot = sg.to_dot(obj, at=point, kink=kink)
     written = []
     for path, fmt in ((args.png, "png"), (args.svg, "svg"), (args.pdf, "pdf")):
@@ -210,7 +225,7 @@ def cmd_graph(args) -> Result:
 def cmd_latex(args) -> Result:
     g = _graph(args)
     obj = g if args.mode == "none" else _sweep(args, g)
-    tex = sg.to_latex(obj, at=io.point(args.at), standalone=args.standalone, kink=_kink(args))
+    tex = sg.to_latex(obj, at=_point(args, g), standalone=args.standalone, kink=_kink(args))
     if args.out is None:
         return Result({"latex": tex}, tex.rstrip("\n"), document=True)
     try:

@@ -13,7 +13,11 @@ import math
 import os
 import stat
 import sys
+import zipfile
 from collections.abc import Iterable
+from io import BytesIO
+
+import numpy as np
 
 from ..errors import SymgraphError
 from ..parse import MAX_TEXT_CHARS
@@ -85,13 +89,6 @@ def number(text: str, what: str) -> float:
     return value
 
 
-def point(text: str | None) -> dict[str, float] | None:
-    """``u1=1,u2=-1`` -> {"u1": 1.0, "u2": -1.0}."""
-    if text is None:
-        return None
-    return {name: number(value, f"--at {name}") for name, value in pairs(text, "--at")}
-
-
 def shapes(text: str | None) -> dict[str, tuple[int, int]] | None:
     """``W=3x2,x=2x1`` -> {"W": (3, 2), "x": (2, 1)}."""
     if text is None:
@@ -126,6 +123,172 @@ def claims(items: list[str] | None) -> dict[str, object]:
     return out
 
 
+# ---------------------------------------------------------------- the point (--at)
+
+#: One value of ``--at``: a number, or an array (a flat list is 1-d until fitted).
+Value = float | np.ndarray
+
+
+def point(text: str | None) -> dict[str, Value] | None:
+    """``u1=1,W=[[1,2],[3,4]],@p.json`` -> names and values (numbers or arrays).
+
+    Pieces are separated by the commas outside brackets; ``@FILE`` reads a JSON object
+    (name -> number or nested list) or a NumPy ``.npz`` archive.
+
+    >>> point("u=1,x=[1,2]")
+    {'u': 1.0, 'x': array([1., 2.])}
+    """
+    if text is None:
+        return None
+    out: dict[str, Value] = {}
+    for piece in _top_level(text):
+        found = _file_point(piece[1:]) if piece.startswith("@") else [_value_pair(piece)]
+        for name, value in found:
+            if name in out:
+                raise UsageError(f"--at gives {name} twice")
+            out[name] = value
+    return out
+
+
+def _top_level(text: str) -> list[str]:
+    """``text`` cut at the commas outside brackets (a matrix has commas of its own)."""
+    pieces, depth, start = [], 0, 0
+    for i, char in enumerate(text):
+        depth += {"[": 1, "]": -1}.get(char, 0)
+        if depth < 0:
+            raise UsageError(f"--at: a ']' without its '[' in {text!r}")
+        if char == "," and depth == 0:
+            pieces.append(text[start:i])
+            start = i + 1
+    if depth:
+        raise UsageError(f"--at: a '[' without its ']' in {text!r}")
+    return [*pieces, text[start:]]
+
+
+def _value_pair(item: str) -> tuple[str, Value]:
+    wants = "--at wants name=value pieces (a value: a number or [..] list) or @FILE"
+    name, value = _assignment(item, wants)
+    where = f"--at {name}"
+    if value.startswith("["):  # a list: JSON, never eval
+        return name, _nested(_json(value, where), where)
+    return name, number(value, where)
+
+
+def _json(text: str, where: str):
+    """JSON data, never NaN or infinity; deep nesting and huge integers are errors too."""
+
+    def refuse(constant: str):
+        raise UsageError(f"{where}: {constant} is not a finite number")
+
+    try:
+        return json.loads(text, parse_constant=refuse)
+    except (ValueError, RecursionError) as err:
+        if isinstance(err, UsageError):
+            raise
+        raise UsageError(f"{where}: not a number or a [..] list of numbers ({err})") from None
+
+
+def _nested(data, where: str) -> Value:
+    """A number, a list of numbers, or a list of equally long rows, as floats."""
+    if _is_number(data):
+        return number(repr(data), where)
+    if not isinstance(data, list) or not data:
+        raise UsageError(f"{where}: want a number, [..] of numbers or [[..], ..] rows")
+    if all(_is_number(v) for v in data):
+        return _finite(data, where)
+    if not all(isinstance(r, list) and r and all(map(_is_number, r)) for r in data):
+        raise UsageError(f"{where}: a matrix is a list of rows of numbers, e.g. [[1,2],[3,4]]")
+    if len({len(r) for r in data}) > 1:
+        lengths = ", ".join(str(len(r)) for r in data)
+        raise UsageError(f"{where}: rows of different lengths ({lengths}); a matrix is rectangular")
+    return _finite(data, where)
+
+
+def _is_number(v) -> bool:
+    return isinstance(v, int | float) and not isinstance(v, bool)
+
+
+def _finite(data, where: str) -> np.ndarray:
+    try:
+        array = np.array(data, dtype=float)
+    except OverflowError:  # an integer beyond any float
+        array = np.array([math.inf])
+    if not np.isfinite(array).all():
+        raise UsageError(f"{where}: every entry must be a finite number")
+    return array
+
+
+def _file_point(path: str) -> list[tuple[str, Value]]:
+    """The names and values in a ``.json`` object or a ``.npz`` archive."""
+    data = read_bytes(path, "a point")
+    if len(data) > MAX_BYTES:
+        raise UsageError(f"{path}: more than {MAX_BYTES:,} bytes, too long for a point")
+    if data.startswith(b"PK"):  # a zip archive: NumPy's .npz
+        return _npz_point(data, path)
+    found = _json(_decode(data, path), f"--at @{path}")
+    if not isinstance(found, dict):
+        raise UsageError(f'--at @{path}: want a JSON object of names, e.g. {{"x": [1, 2]}}')
+    return [(name, _nested(v, f"--at @{path}: {name}")) for name, v in found.items()]
+
+
+def _npz_point(data: bytes, path: str) -> list[tuple[str, Value]]:
+    """A NumPy archive's arrays, each checked unpacked size first (no zip bomb, no pickle)."""
+    try:
+        archive = zipfile.ZipFile(BytesIO(data))
+        if sum(info.file_size for info in archive.infolist()) > 8 * MAX_BYTES:
+            raise UsageError(f"--at @{path}: its arrays unpack to too many bytes")
+        with np.load(BytesIO(data), allow_pickle=False) as npz:
+            arrays = {name: npz[name] for name in npz.files}
+    except (OSError, ValueError, zipfile.BadZipFile, EOFError) as err:
+        if isinstance(err, UsageError):
+            raise
+        raise UsageError(f"--at @{path}: not a NumPy .npz archive ({err})") from None
+    return [(name, _npz_value(a, f"--at @{path}: {name}")) for name, a in arrays.items()]
+
+
+def _npz_value(array: np.ndarray, where: str) -> Value:
+    if array.dtype.kind not in "iuf" or array.ndim > 2 or array.size == 0:
+        raise UsageError(f"{where}: want real numbers in at most 2 dimensions, not {array.dtype}"
+                         f" of shape {array.shape}")  # fmt: skip
+    array = _finite(array, where)
+    return float(array) if array.ndim == 0 else array
+
+
+def fit(values: dict[str, Value] | None, shapes: dict[str, tuple[int, int] | None]):
+    """Each value in its input's shape (a flat list as a column or a row), or a UsageError.
+
+    ``shapes`` maps an input to its shape, ``None`` for a scalar input; other names pass.
+
+    >>> fit({"x": np.array([1.0, 2.0])}, {"x": (2, 1)})["x"].shape
+    (2, 1)
+    """
+    if values is None:
+        return None
+    return {n: _fitted(n, v, shapes[n]) if n in shapes else v for n, v in values.items()}
+
+
+def _fitted(name: str, value: Value, shape: tuple[int, int] | None) -> Value:
+    given = {0: "a number", 1: f"a flat list of {np.size(value)}"}.get(
+        np.ndim(value), f"a {_dims(np.shape(value))} value"
+    )
+    if shape is None:
+        if np.ndim(value) == 0:
+            return value
+        raise UsageError(f"--at {name}: {given}, but {name} is a number (a scalar input)")
+    if np.ndim(value) == 0 and shape == (1, 1):
+        return np.full(shape, value)
+    if np.ndim(value) == 1 and 1 in shape and np.size(value) == shape[0] * shape[1]:
+        return np.reshape(value, shape)  # a flat list: the column or the row it fills
+    if np.shape(value) == shape:
+        return value
+    hint = f"; write its {shape[0]} rows, e.g. [[1,2],[3,4]]" if np.ndim(value) == 1 else ""
+    raise UsageError(f"--at {name}: {given}, but {name} has shape {shape} ({_dims(shape)}){hint}")
+
+
+def _dims(shape) -> str:
+    return "x".join(map(str, shape))
+
+
 # ---------------------------------------------------------------- reading EXPR
 
 
@@ -147,6 +310,11 @@ def read_file(path: str) -> str:
     Opened without blocking, so a FIFO cannot hang the open; devices (``/dev/zero``,
     ``/dev/urandom``), directories and FIFOs are refused, so nothing reads forever.
     """
+    return _decode(read_bytes(path), path)
+
+
+def read_bytes(path: str, what: str = "a formula") -> bytes:
+    """A regular file's bytes (at most ``MAX_BYTES + 1``), as :func:`read_file` reads them."""
     try:
         fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
     except OSError as err:
@@ -156,13 +324,13 @@ def read_file(path: str) -> str:
         if not stat.S_ISREG(info.st_mode):
             raise UsageError(f"cannot read {path}: not a regular file (@FILE reads a file)")
         if info.st_size > MAX_BYTES:
-            raise UsageError(f"cannot read {path}: {info.st_size:,} bytes, too long for a formula")
+            raise UsageError(f"cannot read {path}: {info.st_size:,} bytes, too long for {what}")
         data = _read(fd, MAX_BYTES + 1)
     except OSError as err:
         raise UsageError(f"cannot read {path}: {err.strerror}") from None
     finally:
         os.close(fd)
-    return _decode(data, path)
+    return data
 
 
 def _read(fd: int, limit: int) -> bytes:

@@ -1,0 +1,177 @@
+"""The command line at a matrix point: ``--at`` rows, columns and files; arrays out.
+
+Oracles: the library's own ``g.reverse().evaluate(...)`` (the CLI must only carry the
+numbers) and NumPy central differences of the network written out by hand.
+"""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+import symgraph as sg
+from symgraph.cli import main
+
+NET = "sum(sigmoid(W*x + b))"
+SHAPES = {"W": (3, 2), "x": (2, 1), "b": (3, 1)}
+SHAPES_ARG = ["--shapes", "W=3x2,x=2x1,b=3x1"]
+W = np.array([[0.1, -0.2], [0.3, 0.4], [-0.5, 0.6]])
+X = np.array([[1.0], [2.0]])
+B = np.array([[0.1], [-0.2], [0.3]])
+AT = "W=[[0.1,-0.2],[0.3,0.4],[-0.5,0.6]],x=[1,2],b=[0.1,-0.2,0.3]"
+
+
+def run(argv, capsys, code=0):
+    assert main(argv) == code
+    return capsys.readouterr()
+
+
+def failing(argv, capsys) -> str:
+    """Exit 2, exactly one line on stderr, no traceback; that line."""
+    err = run(argv, capsys, code=2).err
+    assert "Traceback" not in err and err.count("\n") == 1 and err.startswith("symgraph: ")
+    return err
+
+
+def network(w, x, b) -> float:
+    return float(np.sum(1 / (1 + np.exp(-(w @ x + b)))))
+
+
+def central(values: dict, name: str, h: float = 1e-6) -> np.ndarray:
+    """NumPy central differences of the network in every entry of ``name``."""
+    out = np.zeros_like(values[name])
+    for index in np.ndindex(*out.shape):
+        up = {k: v.copy() for k, v in values.items()}
+        down = {k: v.copy() for k, v in values.items()}
+        up[name][index] += h
+        down[name][index] -= h
+        out[index] = (network(**up) - network(**down)) / (2 * h)
+    return out
+
+
+def library_gradient() -> dict[str, np.ndarray]:
+    g = sg.graph(NET, shapes=SHAPES)
+    ev = g.reverse().evaluate({"W": W, "x": X, "b": B})
+    return {str(k): np.asarray(v, dtype=float) for k, v in ev.results.items()}
+
+
+def assert_gradient(at: dict) -> None:
+    values = {"w": W, "x": X, "b": B}
+    expected = library_gradient()
+    for name in ("W", "x", "b"):
+        got = np.array(at[name])
+        assert got.shape == SHAPES[name]
+        np.testing.assert_allclose(got, expected[name], rtol=1e-12)
+        np.testing.assert_allclose(got, central(values, name.lower()), atol=1e-8)
+
+
+def grad_json(at: str, capsys) -> dict:
+    return json.loads(run(["grad", NET, *SHAPES_ARG, "--at", at, "--json"], capsys).out)
+
+
+def test_the_network_at_a_matrix_point(capsys):
+    data = grad_json(AT, capsys)
+    assert_gradient(data["at"])
+    assert data["values"]["f"] == pytest.approx(network(W, X, B), rel=1e-12)
+    assert np.array(data["values"]["t1"]).shape == (3, 1)
+
+
+def test_a_json_file_and_an_npz_file(tmp_path, capsys):
+    point = tmp_path / "point.json"
+    point.write_text(json.dumps({"W": W.tolist(), "x": [1, 2], "b": B.ravel().tolist()}))
+    assert_gradient(grad_json(f"@{point}", capsys)["at"])
+    archive = tmp_path / "point.npz"
+    np.savez(archive, W=W, x=X, b=B.ravel())
+    assert_gradient(grad_json(f"@{archive}", capsys)["at"])
+    partial = tmp_path / "wx.npz"
+    np.savez_compressed(partial, W=W, x=X)  # mixed with a name=value piece
+    assert_gradient(grad_json(f"@{partial},b=[0.1,-0.2,0.3]", capsys)["at"])
+
+
+def test_a_flat_list_is_a_row_for_a_row_input(capsys):
+    argv = ["grad", "sum(x*W)", "--shapes", "x=1x3,W=3x2", "--at"]
+    argv += ["x=[1,2,3],W=[[1,0],[0,1],[1,1]]", "--json"]
+    at = json.loads(run(argv, capsys).out)["at"]
+    assert at["x"] == [[1.0, 1.0, 2.0]] and at["W"] == [[1.0] * 2, [2.0] * 2, [3.0] * 2]
+
+
+def test_text_output_prints_aligned_arrays(capsys):
+    out = run(["grad", NET, *SHAPES_ARG, "--at", AT], capsys).out
+    rows = out[out.index("at the point:") :].splitlines()
+    at_w = rows.index(next(r for r in rows if r.startswith("  W: [[")))
+    assert rows[at_w + 1].startswith("      [") and rows[at_w + 2].endswith("]]")
+    graph = run(["graph", NET, *SHAPES_ARG, "--at", AT], capsys).out
+    assert "  Wbar = [[" in graph and "\n          [" in graph
+    tex = run(["latex", NET, *SHAPES_ARG, "--at", AT], capsys).out
+    assert r"\begin{bmatrix}0.1 & -0.2 \\" in tex
+
+
+def test_graph_json_at_a_matrix_point_is_strict(capsys):
+    out = run(["graph", NET, *SHAPES_ARG, "--at", AT, "--json"], capsys).out
+    data = json.loads(out, parse_constant=pytest.fail)
+    assert_gradient(data["evaluation"]["gradient"])
+
+
+@pytest.mark.parametrize(
+    ("at", "says"),
+    [
+        ("W=[[1,2],[3,4],[5,6]],x=[1,2],b=[1,2,3", "'[' without its ']'"),
+        ("W=[[1,2],[3,4]]],x=[1,2],b=[1,2,3]", "']' without its '['"),
+        ("W=[[1,2],[3],[5,6]],x=[1,2],b=[1,2,3]", "rows of different lengths"),
+        ("W=[[1,2],[3,4]],x=[1,2],b=[1,2,3]", "a 2x2 value, but W has shape (3, 2)"),
+        ("W=[1,2,3,4,5,6],x=[1,2],b=[1,2,3]", "write its 3 rows"),
+        ("W=[[1,2],[3,4],[5,6]],x=[1,2,3],b=[1,2,3]", "x has shape (2, 1)"),
+        ("W=[[1,2],[3,4],[5,six]],x=[1,2],b=[1,2,3]", "not a number or a [..] list"),
+        ("W=[[1,2],[3,4],[5,'6']],x=[1,2],b=[1,2,3]", "not a number or a [..] list"),
+        ('W=[[1,2],[3,4],[5,"6"]],x=[1,2],b=[1,2,3]', "rows of numbers"),
+        ("W=[[1,2],[3,4],[5,true]],x=[1,2],b=[1,2,3]", "rows of numbers"),
+        ("W=[[1,2],[3,4],[5,NaN]],x=[1,2],b=[1,2,3]", "not a finite number"),
+        ("W=[[1,2],[3,4],[5,1e999]],x=[1,2],b=[1,2,3]", "finite"),
+        ("W=[[1,2],[3,4],[5,1" + "0" * 400 + "]],x=[1,2],b=[1,2,3]", "finite"),
+        ("W=[[[1]]],x=[1,2],b=[1,2,3]", "rows of numbers"),
+        ("W=[],x=[1,2],b=[1,2,3]", "want a number"),
+        ("W=" + "[" * 100_000 + "]" * 100_000 + ",x=[1,2],b=[1,2,3]", "not a number"),
+        ("W=[[1,2],[3,4],[5,6]],x=[1,2],b=[1,2,3],x=[1,2]", "gives x twice"),
+        ("W=[[1,2],[3,4],[5,6]],x=[1,2],b=__import__('os')", "not a number"),
+    ],
+)
+def test_malformed_values_exit_2_with_one_line(at, says, capsys):
+    assert says in failing(["grad", NET, *SHAPES_ARG, "--at", at], capsys)
+
+
+def test_a_matrix_for_a_scalar_input_is_refused(capsys):
+    says = failing(["grad", "x*y", "--at", "x=[1,2],y=1"], capsys)
+    assert "x is a number (a scalar input)" in says
+
+
+def test_malformed_files_exit_2_with_one_line(tmp_path, capsys):
+    files = {
+        "list.json": ("[1, 2]", "want a JSON object"),
+        "nan.json": ('{"W": NaN}', "not a finite number"),
+        "ragged.json": ('{"W": [[1, 2], [3]]}', "rows of different lengths"),
+        "broken.json": ('{"W": [[1, 2]', "not a number or a [..] list"),
+        "huge.json": ('{"W": [' + "1, " * 2_000_000 + "1]}", "too long for a point"),
+    }
+    for name, (text, says) in files.items():
+        (tmp_path / name).write_text(text)
+        assert says in failing(["grad", NET, *SHAPES_ARG, "--at", f"@{tmp_path / name}"], capsys)
+    np.savez(tmp_path / "text.npz", W=np.array(["a", "b"]))
+    np.savez(tmp_path / "cube.npz", W=np.ones((2, 2, 2)))
+    np.savez(tmp_path / "objects.npz", W=np.array([{}, 1], dtype=object))
+    np.savez(tmp_path / "inf.npz", W=np.full((3, 2), np.inf))
+    np.savez_compressed(tmp_path / "bomb.npz", W=np.zeros(10_000_000))
+    (tmp_path / "fake.npz").write_bytes(b"PK\x03\x04 not really a zip")
+    cases = {"text": "real numbers", "cube": "at most 2 dimensions", "objects": "not a NumPy",
+             "inf": "finite", "bomb": "too many bytes", "fake": "not a NumPy"}  # fmt: skip
+    for name, says in cases.items():
+        at = f"@{tmp_path / name}.npz"
+        assert says in failing(["grad", NET, *SHAPES_ARG, "--at", at], capsys)
+
+
+def test_fd_and_check_at_a_matrix_point_refuse_or_work_cleanly(capsys):
+    for argv in (["fd", NET], ["check", NET, "--claim", "x=W.T*sigmoid'(W*x + b)"]):
+        code = main([*argv, *SHAPES_ARG, "--at", AT])
+        err = capsys.readouterr().err
+        assert code in (0, 1, 2) and "Traceback" not in err and err.count("\n") <= 1
