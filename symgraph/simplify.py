@@ -27,9 +27,9 @@ import threading
 from collections.abc import Mapping
 
 import sympy
-from sympy import Basic, Expr, Symbol
+from sympy import Basic, Expr, S, Symbol
 from sympy.matrices import MatrixBase
-from sympy.matrices.expressions import MatrixExpr
+from sympy.matrices.expressions import HadamardProduct, MatMul, MatrixExpr, OneMatrix
 
 log = logging.getLogger("symgraph")
 
@@ -131,13 +131,55 @@ def tidy(expr: Expr) -> Expr:
     if tree_size(expr, 4 * TIDY_MAX_OPS) > 4 * TIDY_MAX_OPS or sympy.count_ops(expr) > TIDY_MAX_OPS:
         return expr
     if _has_matrices(expr):
-        return expr
+        return _without_ones(expr)
     try:
         if expr.has(sympy.Piecewise):  # one Piecewise of the pieces' derivatives, not a sum
             expr = sympy.piecewise_fold(expr)
         return sympy.factor_terms(expr)
     except (TypeError, AttributeError):  # a SymPy class that refuses the rewriting: as built
         return expr
+
+
+def _without_ones(expr: Expr) -> Expr:
+    """A matrix expression with Hadamard factors of ones dropped: ``(c 1) ∘ M`` is
+    ``c M`` (the adjoint of ``sum`` is the ones matrix, ``c`` a scalar factor of it).
+
+    >>> from sympy import MatrixSymbol, OneMatrix, HadamardProduct, Rational
+    >>> M = MatrixSymbol("M", 2, 1)
+    >>> _without_ones(HadamardProduct(Rational(1, 2) * OneMatrix(2, 1), M))
+    (1/2)*M
+    """
+
+    def scaled_ones(a) -> Expr | None:  # c when a is c·1 (the ones matrix), else None
+        if isinstance(a, OneMatrix):
+            return S.One
+        if isinstance(a, MatMul):
+            matrices = [f for f in a.args if isinstance(f, MatrixExpr)]
+            if len(matrices) == 1 and isinstance(matrices[0], OneMatrix):
+                return sympy.Mul(*[f for f in a.args if not isinstance(f, MatrixExpr)])
+        return None
+
+    def rule(h: HadamardProduct) -> Expr:
+        scales = [scaled_ones(a) for a in h.args]
+        rest = [a for a, c in zip(h.args, scales, strict=True) if c is None]
+        if not rest or len(rest) == len(h.args):
+            return h
+        core = rest[0] if len(rest) == 1 else HadamardProduct(*rest)
+        factor = sympy.Mul(*[c for c in scales if c is not None])
+        return core if factor == 1 else MatMul(factor, core)
+
+    def flat(m: MatMul) -> Expr:  # c (M) N as c M N: scalars first, no nested products
+        args = [a for arg in m.args for a in (arg.args if isinstance(arg, MatMul) else (arg,))]
+        coefficient = sympy.Mul(*[a for a in args if not isinstance(a, MatrixExpr)])
+        matrices = [a for a in args if isinstance(a, MatrixExpr)]
+        if coefficient == 1:
+            return matrices[0] if len(matrices) == 1 else MatMul(*matrices)
+        return MatMul(coefficient, *matrices)
+
+    dropped = expr.replace(lambda e: isinstance(e, HadamardProduct), rule)
+    if dropped == expr:
+        return expr
+    return dropped.replace(lambda e: isinstance(e, MatMul), flat)
 
 
 def _check_seconds(seconds) -> float:

@@ -14,6 +14,7 @@ from sympy import HadamardProduct, Identity, Inverse, MatMul, MatrixSymbol, Trac
 from sympy.matrices.expressions.applyfunc import ElementwiseApplyFunction
 
 import symgraph as sg
+from symgraph.evaluation import numeric
 from symgraph.functions import msum, sigmoid
 
 from .conftest import central_gradient, random_point
@@ -300,10 +301,16 @@ def test_matrix_closed_forms_are_built_and_right(src, shapes):
         assert sg.tidy(rv.closed_form(node)) is not None
 
 
-def test_tidy_leaves_matrix_expressions_as_built():
+def test_tidy_drops_hadamard_factors_of_ones_and_keeps_the_rest_as_built():
     one_half = sympy.MatMul(sympy.Rational(1, 2), sympy.OneMatrix(3, 1))
-    e = HadamardProduct(one_half, (W * x + b).applyfunc(sigmoid))
-    assert sg.tidy(e) == e
+    s = (W * x + b).applyfunc(sigmoid)
+    e = HadamardProduct(one_half, s)
+    tidied = sg.tidy(e)  # (½ 1) ∘ σ(z) is ½ σ(z): a matrix expression of the same shape
+    assert tidied == sympy.MatMul(sympy.Rational(1, 2), s) and tidied.shape == e.shape
+    at = {W: np.arange(6.0).reshape(3, 2) / 5, x: np.array([[1.0], [-1.0]]), b: np.ones((3, 1))}
+    np.testing.assert_allclose(numeric.value(tidied, at), numeric.value(e, at))
+    both = HadamardProduct(s, s)
+    assert sg.tidy(both) == both
     scalar_with_matrices = Trace(Transpose(W) * W) + 2 * c + 4 * c
     assert sg.tidy(scalar_with_matrices) == scalar_with_matrices
 
