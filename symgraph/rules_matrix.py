@@ -6,7 +6,7 @@ from collections.abc import Callable
 from functools import reduce
 
 import numpy as np
-from sympy import Basic, Expr, Lambda, Mul, S
+from sympy import Basic, Determinant, Expr, Lambda, Mul, S
 from sympy.matrices.expressions import (
     HadamardProduct,
     Identity,
@@ -171,6 +171,20 @@ _matrix(
     "inverse",
 )
 _matrix(msum, _msum, _msum_pull, lambda a: float(np.sum(a)), "sum")
+
+
+def _det(expr: Expr, d: Differential) -> Expr:
+    # d det(X) = det(X) tr(X⁻¹ dX) (the Matrix Cookbook, eq. 46)
+    da = d(expr.arg)
+    return expr * Trace(MatMul(Inverse(expr.arg), da)) if da != 0 else S.Zero
+
+
+def _det_pull(expr, i, adjoint):
+    # X̄ = Ḡ det(X) X⁻ᵀ (the Matrix Cookbook, eq. 49)
+    return adjoint * expr * Transpose(Inverse(expr.arg))
+
+
+_matrix(Determinant, _det, _det_pull, lambda a: float(np.linalg.det(a)), "det")
 # the interpreter applies an elementwise step's Lambda itself (see symgraph.evaluation.numeric)
 register_partial(ElementwiseApplyFunction, _elementwise, pull=_elementwise_pull)
 # a matrix power has no derivative rule (the parser does not build one); it evaluates

@@ -286,18 +286,7 @@ def _seed_inputs(g: Graph, wrt) -> tuple[dict[Symbol, Expr], dict]:
     not_inputs = [str(k) for k in given if k not in g.inputs]
     if not_inputs:
         raise GraphError(f"forward mode is seeded at inputs, not at {', '.join(not_inputs)}")
-    seed, directions = {}, {}
-    for x in g.inputs:
-        v = given.get(x, S.Zero)
-        if getattr(x, "shape", None) is None:
-            seed[x] = sympify(float(v) if isinstance(v, np.ndarray) else v)
-        elif isinstance(v, Basic) and v == 0:
-            seed[x] = S.Zero
-        else:  # a matrix direction: named Ẋ, its numbers (if given) kept for evaluation
-            seed[x] = naming.dot(x)
-            if not isinstance(v, Basic):
-                directions[x] = v
-    return seed, directions
+    return _seeds(g.inputs, given, Mode.FORWARD)
 
 
 def _seed_outputs(g: Graph, seed) -> tuple[dict[Symbol, Expr], dict]:
@@ -316,19 +305,30 @@ def _seed_outputs(g: Graph, seed) -> tuple[dict[Symbol, Expr], dict]:
     stray = [str(k) for k in given if k not in g.outputs]
     if stray:
         raise GraphError(f"reverse mode is seeded at outputs, not at {', '.join(stray)}")
+    return _seeds(tuple(given), given, Mode.REVERSE)
+
+
+def _seeds(nodes, given: Mapping, mode: Mode) -> tuple[dict[Symbol, Expr], dict]:
+    """Each node's seed, and the numbers of its matrix seeds (kept for evaluation).
+
+    A scalar node (and, in reverse mode, a 1×1 output) takes a number; a matrix node a
+    MatrixSymbol or an array of its shape, named ``Ẋ``/``ō`` in the sweep. Forward mode
+    also takes a bare ``1`` for a matrix input: a direction ``Ẋ`` whose numbers come later
+    (an argument of the compiled function)."""
     seeds, numbers = {}, {}
-    for o, v in given.items():
-        shape = getattr(o, "shape", None)
-        if shape is None or tuple(shape) == (1, 1):  # a 1×1 matrix's adjoint is a scalar
-            seeds[o] = sympify(float(v) if isinstance(v, np.ndarray) else v)
+    for n in nodes:
+        v = given.get(n, S.Zero)
+        shape = getattr(n, "shape", None)
+        if shape is None or (mode is Mode.REVERSE and tuple(shape) == (1, 1)):
+            seeds[n] = sympify(float(v) if isinstance(v, np.ndarray) else v)
         elif isinstance(v, Basic) and getattr(v, "shape", None) == shape:
-            seeds[o] = v  # a symbolic matrix seed, such as a MatrixSymbol Y
-        elif isinstance(v, Basic) and v == 0:
-            seeds[o] = S.Zero
-        elif not isinstance(v, Basic) and np.shape(v) == tuple(shape):
-            seeds[o], numbers[o] = naming.bar(o), v  # named ō, its numbers kept
+            seeds[n] = v  # a symbolic matrix seed, such as a MatrixSymbol Y
+        elif isinstance(v, Basic) and (v == 0 or mode is Mode.FORWARD):
+            seeds[n] = S.Zero if v == 0 else mode.accent(n)
+        elif not isinstance(v, Basic) and (mode is Mode.FORWARD or np.shape(v) == shape):
+            seeds[n], numbers[n] = mode.accent(n), v  # named Ẋ or ō, its numbers kept
         else:
-            raise _matrix_seed_error(o, v)
+            raise _matrix_seed_error(n, v)
     return seeds, numbers
 
 

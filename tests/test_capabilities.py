@@ -102,6 +102,7 @@ OPT_OUTS: dict[type, dict[str, str]] = {
     **{
         cls: {"all": "a matrix operation: checked on every path in test_matrices.py"}
         for cls in (
+            sympy.Determinant,
             sympy.MatMul,
             sympy.MatAdd,
             sympy.Transpose,

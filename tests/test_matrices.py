@@ -37,6 +37,7 @@ MATRIX_SAMPLES = {
     Trace: [Trace(MatMul(Transpose(W), W))],
     Inverse: [Inverse(MatMul(Transpose(A), A) + Identity(2)) * x],
     msum: [msum(W)],
+    sympy.Determinant: [sympy.Determinant(MatMul(Transpose(A), A) + Identity(2))],
 }
 
 

@@ -117,6 +117,9 @@ class ArrayPrinter(_Common, NumPyPrinter):
     def _print_Heaviside(self, e):
         return f"numpy.heaviside({self._print(e.args[0])}, {self.h0})"
 
+    def _print_Determinant(self, e):
+        return f"numpy.linalg.det({self._print(e.arg)})"
+
     def _print_msum(self, e):
         return f"numpy.sum({self._print(e.args[0])})"
 

@@ -22,7 +22,7 @@ from collections.abc import Callable, Collection, Mapping, Sequence
 from typing import Any
 
 import sympy
-from sympy import HadamardProduct, Inverse, Lambda, MatAdd, MatMul, Trace, Transpose
+from sympy import Determinant, HadamardProduct, Inverse, Lambda, MatAdd, MatMul, Trace, Transpose
 from sympy.matrices.expressions import MatrixExpr, ZeroMatrix
 
 from .. import functions
@@ -226,6 +226,7 @@ MATRIX_BUILDERS: dict[type, Callable[..., Any]] = {
     msum: lambda v, n: msum(_one_matrix("sum", v, n)),
     Trace: lambda v, n: Trace(_one_matrix("trace", v, n, square=True)),
     Inverse: lambda v, n: Inverse(_one_matrix("inverse", v, n, square=True)),
+    Determinant: lambda v, n: Determinant(_one_matrix("det", v, n, square=True)),
     Transpose: lambda v, n: transpose(_one_matrix("transpose", v, n), n[0]),
     HadamardProduct: _hadamard,
 }

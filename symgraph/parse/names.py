@@ -16,7 +16,7 @@ from typing import Any, NamedTuple
 import sympy
 
 from .. import ops, rules  # noqa: F401  (rules: the records the names come from)
-from .domain import applying
+from .domain import applying, construct
 from .guards import logarithm, minmax, power
 from .matrices import MATRIX_BUILDERS
 
@@ -47,8 +47,13 @@ class Spellings(NamedTuple):
     reserved: frozenset[str]  # the names no variable may take
 
 
+def _logdet(values, labels):
+    """``logdet(X)``: log det X of a square matrix, as ``log(det(X))``."""
+    return construct(sympy.log, MATRIX_BUILDERS[sympy.Determinant](values, labels))
+
+
 def _spellings(table) -> Spellings:
-    scalar, matrix, elementwise = dict(_SUGAR), {}, {"sqrt", "ln"}
+    scalar, matrix, elementwise = dict(_SUGAR), {"logdet": (_logdet, 1, 1)}, {"sqrt", "ln"}
     for cls, op in table.items():
         for name in op.names:
             if cls in MATRIX_BUILDERS:
