@@ -44,18 +44,24 @@ BINARY = [
 ]
 
 
+def grown(draw, pool, unary, binary, max_ops: int) -> sympy.Expr:
+    """The last expression of ``pool`` grown by 1..``max_ops`` random operations on its
+    members, so subexpressions repeat (each test module brings its own operations)."""
+    pool = list(pool)
+    for _ in range(draw(st.integers(1, max_ops))):
+        if draw(st.booleans()):
+            op = draw(st.sampled_from(unary))
+            pool.append(op(draw(st.sampled_from(pool))))
+        else:
+            op = draw(st.sampled_from(binary))
+            pool.append(op(draw(st.sampled_from(pool)), draw(st.sampled_from(pool))))
+    return pool[-1]
+
+
 @st.composite
 def expressions(draw, max_ops: int = 7):
     """A random expression over x, y, z built from a pool, so subexpressions repeat."""
-    pool = [X, Y, Z]
-    for _ in range(draw(st.integers(1, max_ops))):
-        if draw(st.booleans()):
-            op = draw(st.sampled_from(UNARY))
-            pool.append(op(draw(st.sampled_from(pool))))
-        else:
-            op = draw(st.sampled_from(BINARY))
-            pool.append(op(draw(st.sampled_from(pool)), draw(st.sampled_from(pool))))
-    expr = pool[-1]
+    expr = grown(draw, [X, Y, Z], UNARY, BINARY, max_ops)
     if expr.is_Atom or not expr.free_symbols:
         expr = expr + X * Y
     return expr

@@ -14,6 +14,8 @@ from symgraph import codegen
 from symgraph.codegen import compile as compile_sweep
 from symgraph.evaluation.evaluate import EvaluationError
 
+from .conftest import grown
+
 # smooth almost everywhere: random points miss the kinks
 EXPRESSIONS = [
     "exp(exp(u1) + exp(2*u2)) + sigmoid(exp(u1) + exp(2*u2))",
@@ -253,14 +255,7 @@ _COORDINATE = st.floats(-3, 3).filter(lambda v: v == 0 or abs(v) > 1e-3)
 
 @st.composite
 def _risky(draw):
-    pool = [_X, _Y]
-    for _ in range(draw(st.integers(1, 5))):
-        if draw(st.booleans()):
-            pool.append(draw(st.sampled_from(_UNARY))(draw(st.sampled_from(pool))))
-        else:
-            a, b = draw(st.sampled_from(pool)), draw(st.sampled_from(pool))
-            pool.append(draw(st.sampled_from(_BINARY))(a, b))
-    return pool[-1] + _X * _Y
+    return grown(draw, [_X, _Y], _UNARY, _BINARY, 5) + _X * _Y
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])

@@ -18,6 +18,8 @@ from hypothesis import strategies as st
 import symgraph as sg
 from symgraph.functions import relu, sigmoid, softplus
 
+from .conftest import grown
+
 X, Y = sympy.symbols("x y", real=True)
 
 
@@ -247,14 +249,7 @@ EXTREME = [0.0, -0.0, 1e-300, -1e-300, 1e300, -1e300, 1.0, -1.0, 0.5, 1e-13, 10*
 
 @st.composite
 def hostile(draw):
-    pool = [X, Y]
-    for _ in range(draw(st.integers(1, 5))):
-        if draw(st.booleans()):
-            pool.append(draw(st.sampled_from(UNARY))(draw(st.sampled_from(pool))))
-        else:
-            op = draw(st.sampled_from(BINARY))
-            pool.append(op(draw(st.sampled_from(pool)), draw(st.sampled_from(pool))))
-    expr = pool[-1]
+    expr = grown(draw, [X, Y], UNARY, BINARY, 5)
     return expr if expr.free_symbols and not expr.is_Atom else expr + X * Y
 
 
