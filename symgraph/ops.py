@@ -238,6 +238,27 @@ def records() -> Mapping[type, Op]:
 BUILTIN: set[type] = set()
 
 
+# ---------------------------------------------------------------- building blocks of records
+
+
+def size_bound(*values):
+    """A bound on the size of a bounded function's value (max, abs, sigmoid, ...): the
+    ``bound`` of records whose value the parser's constant guards need not compute."""
+    return 1 + max(abs(v) for v in values)
+
+
+def folded(pair: Callable) -> Callable:
+    """``pair`` (a binary ufunc) folded over any number of arguments."""
+
+    def values(*args):
+        out = args[0]
+        for a in args[1:]:
+            out = pair(out, a)
+        return out
+
+    return values
+
+
 # ---------------------------------------------------------------- reading the table
 
 

@@ -45,7 +45,6 @@ from sympy import (
     Max,
     Min,
     Mul,
-    Piecewise,
     Pow,
     S,
     acos,
@@ -63,8 +62,6 @@ from sympy import (
     tanh,
 )
 from sympy.core.function import ArgumentIndexError
-from sympy.core.relational import Relational
-from sympy.functions.elementary.piecewise import ExprCondPair
 
 from .functions import relu, sigmoid, softplus
 from .ops import (  # noqa: F401  (the table's API, re-exported where rules live)
@@ -81,12 +78,14 @@ from .ops import (  # noqa: F401  (the table's API, re-exported where rules live
     UnsupportedOperationError,
     define,
     differential,
+    folded,
     kink_pieces,
     local_partial,
     lookup,
     pullback,
     pushforward,
     register_partial,
+    size_bound,
     snapshot,
     tied,
     total,
@@ -227,11 +226,6 @@ _unparsed(sympy.erf, np.vectorize(math.erf, otypes=[float]), math.erf)
 # ---------------------------------------------------------------- activations
 
 
-def _size(*values):
-    """A bound on the size of a bounded function's value (max, abs, sigmoid, ...)."""
-    return 1 + max(abs(v) for v in values)
-
-
 def _sigmoid_values(x):
     return 1 / (1 + np.exp(-x))
 
@@ -257,7 +251,7 @@ def _relu_float(x: float) -> float:
 
 def activation(cls: type, rule: Rule, numpy: Callable, scalar: Callable, **kink) -> None:
     """The record of an activation: parsed by its class name, entry by entry on matrices."""
-    names, common = (cls.__name__,), {"elementwise": True, "bound": _size}
+    names, common = (cls.__name__,), {"elementwise": True, "bound": size_bound}
     define(Op(cls, rule, names=names, numpy=numpy, math=scalar, **common, **kink))
 
 
@@ -363,19 +357,7 @@ def _heaviside_at(convention):
     return heaviside_values
 
 
-def _folded(pair: Callable) -> Callable:
-    """``pair`` (a binary ufunc) folded over any number of arguments."""
-
-    def values(*args):
-        out = args[0]
-        for a in args[1:]:
-            out = pair(out, a)
-        return out
-
-    return values
-
-
-_ZERO = {"elementwise": True, "bound": _size}
+_ZERO = {"elementwise": True, "bound": size_bound}
 define(
     Op(
         Abs,
@@ -427,92 +409,16 @@ for _cls, _sense, _pick in ((Max, 1, np.maximum), (Min, -1, np.minimum)):
             f"a tie of {_cls.__name__.lower()}",
             names=(_cls.__name__.lower(),),
             arity=(2, None),
-            numpy=_folded(_pick),
-            bound=_size,
+            numpy=folded(_pick),
+            bound=size_bound,
         )
     )
 register_partial(Function, _via_fdiff)
 
 
-# ---------------------------------------------------------------- Piecewise
-
-
-def _piecewise(expr: Expr, d: Differential) -> Expr:
-    return Piecewise(*[(d(e), c) for e, c in expr.args])
-
-
-def _chosen(expr: Piecewise, truth: dict) -> int:
-    """Index of the first piece whose condition holds under the given truth values."""
-    for i, (_, cond) in enumerate(expr.args):
-        if cond.xreplace(truth) == sympy.true:
-            return i
-    return -1
-
-
-def _piecewise_kink(expr, at):
-    """The pieces met at a boundary: a condition whose sides are exactly equal here and
-    do not agree on a neighbourhood (``max(x, y) <= x`` at x > y is no boundary)."""
-    relations = set().union(*(c.atoms(Relational) for _, c in expr.args))
-    fixed, boundary = {}, []
-    for r in relations:
-        try:
-            s = at.compare(r.lhs, r.rhs)
-        except ValueError:  # a side undefined here: that condition is never reached
-            continue
-        if s == 0 and not at.locally_constant(r):
-            boundary.append(r)
-        else:
-            fixed[r] = sympy.true if at.truth(r) else sympy.false
-    if not boundary or len(boundary) > 3:
-        return None
-    chosen = set()
-    for mask in range(2 ** len(boundary)):
-        truth = {r: sympy.true if mask >> k & 1 else sympy.false for k, r in enumerate(boundary)}
-        chosen.add(_chosen(expr, {**fixed, **truth}))
-    chosen.discard(-1)
-    return tuple(expr.args[i].expr for i in sorted(chosen)) if len(chosen) > 1 else None
-
-
-def _piecewise_values(*pairs):
-    """The first piece whose condition holds, entry by entry (NaN where none does)."""
-    out = np.nan
-    for expr, cond in reversed(pairs):
-        out = np.where(cond, expr, out)
-    return out[()] if np.ndim(out) == 0 else out
-
-
-define(
-    Op(
-        Piecewise,
-        _piecewise,
-        _piecewise_kink,
-        "a Piecewise boundary",
-        arity=(1, None),
-        numpy=_piecewise_values,
-        bound=_size,
-    )
-)
 define(Op(DiracDelta, _via_fdiff, numpy=lambda x, *k: np.zeros_like(x, dtype=float)))
 
 
-# ---------------------------------------------------------------- conditions (no derivative)
+from . import rules_matrix, rules_piecewise  # noqa: E402, F401  (register their records)
 
-
-for _cls, _f in [
-    (ExprCondPair, lambda expr, cond: (expr, cond)),
-    (sympy.StrictLessThan, np.less),
-    (sympy.LessThan, np.less_equal),
-    (sympy.StrictGreaterThan, np.greater),
-    (sympy.GreaterThan, np.greater_equal),
-    (sympy.Equality, np.equal),
-    (sympy.Unequality, np.not_equal),
-    (sympy.And, _folded(np.logical_and)),
-    (sympy.Or, _folded(np.logical_or)),
-    (sympy.Not, np.logical_not),
-]:
-    define(Op(_cls, numpy=_f, arity=(1, None)))
-
-
-from . import rules_matrix  # noqa: E402, F401  (registers the matrix rows)
-
-BUILTIN.update(RULES)  # the rows registered here and in rules_matrix
+BUILTIN.update(RULES)  # the rows registered here, in rules_matrix and in rules_piecewise
