@@ -30,6 +30,7 @@ the fallback, and other classes raise :class:`UnsupportedOperationError`.
 from __future__ import annotations
 
 import math
+import operator
 from collections.abc import Callable
 
 import mpmath
@@ -128,23 +129,13 @@ def _pow(expr: Expr, d: Differential) -> Expr:
     return expr * (de * log(base) + e * db / base)
 
 
-def _add_values(*args):
-    return sum(args[1:], args[0])
-
-
-def _mul_values(*args):
-    out = args[0]
-    for a in args[1:]:
-        out = np.multiply(out, a)  # entry by entry, never @
-    return out
-
-
 def _pow_values(base, exponent):
     return np.power(np.asarray(base, dtype=float), exponent)
 
 
-define(Op(Add, _add, arity=(2, None), numpy=_add_values, bound=lambda *a: mpmath.fsum(a)))
-define(Op(Mul, _mul, arity=(2, None), numpy=_mul_values, bound=lambda *a: mpmath.fprod(a)))
+define(Op(Add, _add, arity=(2, None), numpy=folded(operator.add), bound=lambda *a: mpmath.fsum(a)))
+# a product entry by entry, never @ (a MatMul's record multiplies matrices)
+define(Op(Mul, _mul, arity=(2, None), numpy=folded(np.multiply), bound=lambda *a: mpmath.fprod(a)))
 define(Op(Pow, _pow, arity=(2, 2), numpy=_pow_values, bound=mpmath.power))
 
 

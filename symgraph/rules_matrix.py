@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import operator
 from collections.abc import Callable
 from functools import reduce
 
@@ -22,7 +23,7 @@ from sympy.matrices.expressions import (
 from sympy.matrices.expressions.applyfunc import ElementwiseApplyFunction
 
 from .functions import elementwise, msum
-from .ops import Differential, Op, define, local_partial, register_partial, total
+from .ops import Differential, Op, define, folded, local_partial, register_partial, total
 
 # ---------------------------------------------------------------- matrices
 #
@@ -130,10 +131,6 @@ def _product_values(*values):
     return reduce(times, values)
 
 
-def _sum_values(*values):
-    return sum(values[1:], values[0])
-
-
 def _trace_pull(expr, i, adjoint):
     return _scalar_to_matrix(adjoint, expr.arg.shape, _eye)
 
@@ -150,7 +147,7 @@ def _matrix(cls: type, rule, pull, numpy: Callable, name: str = "", arity=(1, 1)
 
 
 _matrix(MatMul, _matmul, _matmul_pull, _product_values, arity=(2, None))
-_matrix(MatAdd, _matadd, lambda expr, i, adjoint: adjoint, _sum_values, arity=(2, None))
+_matrix(MatAdd, _matadd, lambda expr, i, adjoint: adjoint, folded(operator.add), arity=(2, None))
 _matrix(
     Transpose, _transpose, lambda expr, i, adjoint: _transposed(adjoint), np.transpose, "transpose"
 )
@@ -158,7 +155,7 @@ _matrix(
     HadamardProduct,
     _hadamard,
     _hadamard_pull,
-    lambda *v: reduce(np.multiply, v),
+    folded(np.multiply),
     "hadamard",
     arity=(2, None),
 )
