@@ -18,12 +18,14 @@ from __future__ import annotations
 import logging
 from typing import NamedTuple
 
+import numpy as np
 import sympy
-from sympy import Expr, Symbol
+from sympy import BlockMatrix, Expr, MatrixExpr, Symbol
 
-from . import naming, ops
+from . import linear_maps, naming, ops
 from .build import build_program
 from .graph import Graph, GraphError
+from .functions import msum
 from .sweep import SWEEPS, Mode, forward, reverse
 
 log = logging.getLogger("symgraph")
@@ -57,15 +59,48 @@ def _check_mode(mode: str) -> None:
         raise GraphError(f"mode must be 'forward', 'reverse' or 'auto', not {mode!r}")
 
 
-def jacobian(g: Graph, mode: str = "auto") -> sympy.Matrix:
-    """The Jacobian (outputs × inputs) in closed form; ``.mode_choice`` says how it was made."""
+def jacobian(g: Graph, mode: str = "auto", wrt=None):
+    """The Jacobian in closed form: of every output, by every input (or those in ``wrt``).
+
+    Parameters
+    ----------
+    mode
+        ``"forward"``, ``"reverse"`` or ``"auto"`` (the cheaper); ``.mode_choice`` on the
+        result says which was used and why. Without ``wrt``, for scalar inputs and outputs.
+    wrt
+        An input (a name or symbol) or a list of them, scalars, vectors or matrices:
+        the Jacobian in matrix form, made of forward sweeps along a symbolic direction.
+        Numerator layout: ``J[i, j] = ∂F_i/∂x_j``, so a column output ``F`` (m×1) of a
+        column input ``x`` (n×1) gives the m×n matrix, and a scalar output the 1×n row
+        (the gradient, transposed). A matrix ``F`` or ``X`` stands for ``vec F`` or
+        ``vec X``, its columns stacked (column-major): ``J = ∂vec(F)/∂vec(X)``, with
+        Kronecker products (``vec(A Ẋ B) = (Bᵀ ⊗ A) vec Ẋ``). Several outputs or
+        inputs give a block matrix, outputs down, inputs across; all scalars, a Matrix.
+
+    Raises :class:`~symgraph.linear_maps.NotALinearMap` for a tangent outside the rules
+    of :mod:`symgraph.linear_maps` (then use ``g.forward({x: V})``, the product J V).
+
+    Examples
+    --------
+    >>> import symgraph as sg
+    >>> g = sg.graph("tanh(A*x)", shapes={"A": (3, 2), "x": (2, 1)})
+    >>> J = g.jacobian(wrt="x")
+    >>> J, J.shape
+    (DiagMatrix(tanh'(A*x))*A, (3, 2))
+    >>> sg.graph("sum(A*x)", shapes={"A": (3, 2), "x": (2, 1)}).jacobian(wrt="x")
+    1*A
+    """
     _check_mode(mode)
+    if wrt is not None:
+        return _in_matrix_form(g, _inputs(g, wrt), g.outputs)
     matrices = [str(n) for n in (*g.outputs, *g.inputs) if _is_matrix(n)]
     if matrices:
         raise GraphError(
             f"jacobian() is for scalar inputs and outputs, and {', '.join(matrices)} "
-            "is a matrix: use gradient() for a scalar output, g.reverse({output: Y}) for "
-            "a vector-Jacobian product or g.forward({input: V}) for a Jacobian-vector product"
+            "is a matrix: pass wrt= for the Jacobian in matrix form (numerator layout, "
+            "vec for matrices), use gradient() for a scalar output, g.reverse({output: Y}) "
+            "for a vector-Jacobian product or g.forward({input: V}) for a Jacobian-vector "
+            "product"
         )
     choice = choose_mode(g) if mode == "auto" else ModeChoice(mode, 0, "requested")
     log.info("jacobian: %s (%s)", choice.mode, choice.reason)
@@ -81,6 +116,41 @@ def jacobian(g: Graph, mode: str = "auto") -> sympy.Matrix:
     )
     matrix.mode_choice = choice
     return matrix
+
+
+def _inputs(g: Graph, wrt) -> tuple[Symbol, ...]:
+    """The inputs named by ``wrt`` (one, or a list), refusing anything else."""
+    names = list(wrt) if isinstance(wrt, list | tuple) else [wrt]
+    found = tuple(g.symbol(n) for n in names)
+    stray = [str(x) for x in found if x not in g.inputs]
+    if stray or not found:
+        raise GraphError(
+            f"wrt= names inputs ({', '.join(map(str, g.inputs))}), not "
+            f"{', '.join(stray) or 'nothing'}"
+        )
+    return found
+
+
+def _in_matrix_form(g: Graph, xs: tuple, outputs: tuple):
+    """∂vec(output)/∂vec(x) for every output and x in ``xs``, one forward sweep per x."""
+    blocks = [[None] * len(xs) for _ in outputs]
+    for j, x in enumerate(xs):
+        sweep = forward(g, x)  # a matrix x: along the symbolic direction ẋ of its shape
+        for i, o in enumerate(outputs):
+            tangent = sweep.closed_form(o)
+            if _is_matrix(x):
+                blocks[i][j] = linear_maps.coefficient(tangent, sweep.seed[x])
+            else:  # the tangent along x = 1 is ∂o/∂x itself
+                blocks[i][j] = linear_maps.vec(tangent) if _is_matrix(o) else tangent
+    if all(not isinstance(b, MatrixExpr) for row in blocks for b in row):
+        return sympy.Matrix(blocks)
+    if len(xs) == len(outputs) == 1:
+        return blocks[0][0]
+    return BlockMatrix([[_as_matrix(b) for b in row] for row in blocks])
+
+
+def _as_matrix(block) -> MatrixExpr:
+    return block if isinstance(block, MatrixExpr) else sympy.ImmutableMatrix([[block]])
 
 
 def gradient(g: Graph, mode: str = "reverse") -> dict[Symbol, Expr]:
@@ -105,15 +175,94 @@ def _is_matrix(node) -> bool:
     return shape is not None and tuple(shape) != (1, 1)
 
 
-def hessian(g: Graph, output=None) -> sympy.Matrix:
-    """Hessian of a scalar output: forward mode over the reverse-mode gradient program."""
-    grads = tuple(naming.bar(x) for x in g.inputs)
-    if not grads:  # a constant: no inputs, an empty Hessian
+def hessian(g: Graph, output=None, wrt=None, direction=None):
+    """The Hessian of a scalar output: forward mode over the reverse-mode gradient program.
+
+    Parameters
+    ----------
+    output
+        The output, for a function of several (a name or symbol).
+    wrt
+        None: every input, all scalars (a sympy Matrix, as ``sympy.hessian``). An input
+        or a list of them: the Hessian in matrix form, the other inputs held as
+        parameters. For a column vector ``w`` (n×1) the n×n matrix expression
+        ``∂²f/∂w∂wᵀ``; for a matrix ``W`` (m×n) the mn×mn Hessian of ``vec W`` (the
+        columns stacked, column-major: ``H = ∂vec(W̄)/∂vec(W)``, with Kronecker products).
+        A list gives the block matrix (``H[i][j] = ∂x̄_i/∂x_j``). A tangent outside the
+        rules of :mod:`symgraph.linear_maps` raises ``NotALinearMap``: use ``direction``.
+    direction
+        A Hessian-vector product instead: ``H[V]``, of ``wrt``'s shape, the tangent of
+        its adjoint along ``V`` (a MatrixSymbol, a name, or an array of that shape).
+
+    Examples
+    --------
+    >>> import symgraph as sg
+    >>> g = sg.graph("sum(hadamard(A*w - y, A*w - y))", shapes={"A": (3, 2), "w": (2, 1), "y": (3, 1)})
+    >>> H = g.hessian(wrt="w")
+    >>> H, H.shape
+    (2*A.T*A, (2, 2))
+    >>> g.hessian(wrt="A", direction="V")
+    2*V*w*w.T
+    """
+    if wrt is None:
+        if direction is not None:
+            raise GraphError("a Hessian-vector product needs wrt=: the input V is a direction of")
+        return _scalar_hessian(g, output)
+    xs = _inputs(g, wrt)
+    program = gradient_program(g, output, xs)
+    if direction is None:
+        return _in_matrix_form(program, xs, program.outputs)
+    if len(xs) != 1:
+        raise GraphError("a Hessian-vector product takes one input in wrt= and its direction")
+    (x,) = xs
+    sweep = forward(program, {x: _direction(x, direction)})
+    product = sweep.closed_form(program.outputs[0])
+    numbers = sweep.directions.get(x)  # an array: named ẋ in the sweep, its numbers put in
+    if numbers is None:
+        return product
+    return product.xreplace({sweep.seed[x]: sympy.ImmutableMatrix(np.asarray(numbers))})
+
+
+def _direction(x: Symbol, v):
+    """A direction for ``x``: a MatrixSymbol named so for a name, else as given."""
+    if isinstance(v, str):
+        return sympy.MatrixSymbol(v, *x.shape) if _is_matrix(x) else sympy.Symbol(v, real=True)
+    shape = getattr(x, "shape", None)
+    if _is_matrix(x) and tuple(getattr(v, "shape", None) or np.shape(v)) != tuple(shape):
+        raise GraphError(f"the direction for {x} needs its shape {tuple(shape)}")
+    return v
+
+
+def _scalar_hessian(g: Graph, output) -> sympy.Matrix:
+    matrices = [str(x) for x in g.inputs if _is_matrix(x)]
+    if matrices:
+        raise GraphError(
+            f"{', '.join(matrices)} is a matrix input: pass wrt= for the Hessian in "
+            f'matrix form (g.hessian(wrt="{matrices[0]}"), vec for a matrix), or '
+            f'g.hessian(wrt="{matrices[0]}", direction=V) for a Hessian-vector product'
+        )
+    if not g.inputs:  # a constant: no inputs, an empty Hessian
         reverse(g, output)  # still refuses a bad output
         return sympy.Matrix(0, 0, [])
+    return jacobian(gradient_program(g, output, g.inputs), "forward")
+
+
+def gradient_program(g: Graph, output, xs: tuple) -> Graph:
+    """The graph of the reverse sweep's program, its outputs the adjoints of ``xs``.
+
+    A 1×1 matrix's adjoint is a scalar (its one entry) whose line may be a 1×1 matrix
+    expression: it is written ``sum(...)``, so the program keeps one symbol per name.
+    """
     table = ops.snapshot() if g.rule_table is None else g.rule_table  # g's rules, kept
-    program = build_program(reverse(g, output).as_program(), grads, table)
-    return jacobian(program, "forward")
+    lines = [
+        (name, msum(rhs) if isinstance(rhs, MatrixExpr) and not _is_matrix_name(name) else rhs)
+        for name, rhs in reverse(g, output).as_program()
+    ]
+    return build_program(lines, tuple(naming.bar(x) for x in xs), table)
+
+
+def _is_matrix_name(name) -> bool:
+    return isinstance(name, MatrixExpr)
 
 
 # g.gradient(), g.jacobian(), g.hessian(): attached here, so graph.py imports no stage
