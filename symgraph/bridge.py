@@ -87,7 +87,9 @@ def _write_out(s: Step, parents: dict):
     """The step's value, given its parents' values (explicit matrices for matrices)."""
     e = s.expr
     if isinstance(e, ElementwiseApplyFunction):
-        m = parents.get(e.expr, e.expr)
+        m = parents.get(e.expr)
+        if m is None:  # a folded argument (sigmoid(-t2)): written out here
+            m = e.expr.xreplace(parents).doit()
         return ImmutableMatrix(*m.shape, [_unevaluated(e.function, v) for v in m])
     if isinstance(e, sympy.Function) and not s.shape and not any(map(_is_matrix, parents)):
         return e.func(*(parents.get(a, a) for a in e.args), evaluate=False)

@@ -24,8 +24,8 @@ from sympy import BlockMatrix, Expr, MatrixExpr, Symbol
 
 from . import linear_maps, naming, ops
 from .build import build_program
-from .graph import Graph, GraphError
 from .functions import msum
+from .graph import Graph, GraphError
 from .sweep import SWEEPS, Mode, forward, reverse
 
 log = logging.getLogger("symgraph")
@@ -197,7 +197,8 @@ def hessian(g: Graph, output=None, wrt=None, direction=None):
     Examples
     --------
     >>> import symgraph as sg
-    >>> g = sg.graph("sum(hadamard(A*w - y, A*w - y))", shapes={"A": (3, 2), "w": (2, 1), "y": (3, 1)})
+    >>> shapes = {"A": (3, 2), "w": (2, 1), "y": (3, 1)}
+    >>> g = sg.graph("sum(hadamard(A*w - y, A*w - y))", shapes=shapes)
     >>> H = g.hessian(wrt="w")
     >>> H, H.shape
     (2*A.T*A, (2, 2))

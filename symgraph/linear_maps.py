@@ -38,6 +38,8 @@ import numpy as np
 import sympy
 from sympy import Add, Basic, ImmutableMatrix, Mul
 from sympy.matrices.expressions import (
+    BlockMatrix,
+    HadamardPower,
     HadamardProduct,
     Identity,
     MatAdd,
@@ -299,17 +301,21 @@ def value(expr: Basic, at: Mapping) -> np.ndarray | float:
     missing = sorted(str(s) for s in expr.free_symbols if s not in env)
     if missing:
         raise GraphError(f"no value for {', '.join(missing)} in the point")
-    table = {
-        **ops.records(),
-        KroneckerProduct: ops.Op(KroneckerProduct, numpy=ops.folded(np.kron), arity=(2, None)),
-        DiagMatrix: ops.Op(DiagMatrix, numpy=lambda v: np.diagflat(np.ravel(v))),
-    }
-    with ops.using(table):
+    if isinstance(expr, BlockMatrix):
+        return np.block([[value(b, at) for b in row] for row in expr.blocks.tolist()])
+    with ops.using({**ops.records(), **_NUMBERS}):
         return numeric.value(expr, env)
+
+
+#: NumPy values of the classes the maps are written with, beyond the table's operations:
+#: used inside :func:`value` only (they have no derivative rules, and no parser spelling).
+_NUMBERS = {
+    KroneckerProduct: ops.Op(KroneckerProduct, numpy=ops.folded(np.kron), arity=(2, None)),
+    DiagMatrix: ops.Op(DiagMatrix, numpy=lambda v: np.diagflat(np.ravel(v))),
+    HadamardPower: ops.Op(HadamardPower, numpy=np.power, arity=(2, 2)),
+}
 
 
 def _as_value(s: Basic, v):
     shape = getattr(s, "shape", None)
     return np.asarray(v, dtype=float).reshape(tuple(map(int, shape))) if shape else float(v)
-
-
