@@ -1,5 +1,10 @@
 """Derived quantities: gradients, Jacobians (with the choice of mode) and Hessians.
 
+Over matrix inputs, ``g.jacobian(wrt=...)`` and ``g.hessian(wrt=...)`` give them in
+matrix form (numerator layout, ``vec`` stacking a matrix's columns), read off a forward
+sweep along a symbolic direction by :mod:`symgraph.linear_maps`;
+``g.hessian(wrt=..., direction=V)`` gives the Hessian-vector product ``H[V]``.
+
 Each is made of forward or reverse sweeps (:mod:`symgraph.sweep`) and attached to
 :class:`~symgraph.graph.Graph` as ``g.gradient()``, ``g.jacobian()`` and ``g.hessian()``.
 
@@ -133,20 +138,24 @@ def _inputs(g: Graph, wrt) -> tuple[Symbol, ...]:
 
 def _in_matrix_form(g: Graph, xs: tuple, outputs: tuple):
     """∂vec(output)/∂vec(x) for every output and x in ``xs``, one forward sweep per x."""
-    blocks = [[None] * len(xs) for _ in outputs]
-    for j, x in enumerate(xs):
-        sweep = forward(g, x)  # a matrix x: along the symbolic direction ẋ of its shape
-        for i, o in enumerate(outputs):
-            tangent = sweep.closed_form(o)
-            if _is_matrix(x):
-                blocks[i][j] = linear_maps.coefficient(tangent, sweep.seed[x])
-            else:  # the tangent along x = 1 is ∂o/∂x itself
-                blocks[i][j] = linear_maps.vec(tangent) if _is_matrix(o) else tangent
+    sweeps = [forward(g, x) for x in xs]  # a matrix x: along a symbolic ẋ of its shape
+    blocks = [[_block(sweep, o, x) for x, sweep in zip(xs, sweeps, strict=True)] for o in outputs]
     if all(not isinstance(b, MatrixExpr) for row in blocks for b in row):
         return sympy.Matrix(blocks)
     if len(xs) == len(outputs) == 1:
         return blocks[0][0]
     return BlockMatrix([[_as_matrix(b) for b in row] for row in blocks])
+
+
+def _block(sweep, o: Symbol, x: Symbol):
+    """∂vec(o)/∂vec(x) from the sweep along x: a scalar for scalars, else a matrix."""
+    tangent, direction = sweep.closed_form(o), sweep.seed[x]
+    rows, cols = linear_maps.size(o), linear_maps.size(x)
+    if tangent == 0 and (rows, cols) != (1, 1):
+        return sympy.ZeroMatrix(rows, cols)
+    if isinstance(direction, MatrixExpr):  # the tangent is linear in the direction ẋ
+        return linear_maps.coefficient(tangent, direction)
+    return linear_maps.vec(tangent) if rows > 1 else tangent  # along x = 1: ∂o/∂x
 
 
 def _as_matrix(block) -> MatrixExpr:
@@ -216,7 +225,7 @@ def hessian(g: Graph, output=None, wrt=None, direction=None):
     if len(xs) != 1:
         raise GraphError("a Hessian-vector product takes one input in wrt= and its direction")
     (x,) = xs
-    sweep = forward(program, {x: _direction(x, direction)})
+    sweep = forward(program, {x: _direction(g, x, direction)})
     product = sweep.closed_form(program.outputs[0])
     numbers = sweep.directions.get(x)  # an array: named ẋ in the sweep, its numbers put in
     if numbers is None:
@@ -224,11 +233,14 @@ def hessian(g: Graph, output=None, wrt=None, direction=None):
     return product.xreplace({sweep.seed[x]: sympy.ImmutableMatrix(np.asarray(numbers))})
 
 
-def _direction(x: Symbol, v):
-    """A direction for ``x``: a MatrixSymbol named so for a name, else as given."""
-    if isinstance(v, str):
-        return sympy.MatrixSymbol(v, *x.shape) if _is_matrix(x) else sympy.Symbol(v, real=True)
+def _direction(g: Graph, x: Symbol, v):
+    """A direction for ``x``: a name is a symbol of x's shape (an input's, if it names one)."""
     shape = getattr(x, "shape", None)
+    if isinstance(v, str):
+        v = sympy.MatrixSymbol(v, *shape) if shape else sympy.Symbol(v, real=True)
+        clash = [i for i in g.inputs if str(i) == str(v) and i != v]
+        if clash:
+            raise GraphError(f"the direction {v} names the input {v}, whose shape is not {x}'s")
     if _is_matrix(x) and tuple(getattr(v, "shape", None) or np.shape(v)) != tuple(shape):
         raise GraphError(f"the direction for {x} needs its shape {tuple(shape)}")
     return v
@@ -237,8 +249,9 @@ def _direction(x: Symbol, v):
 def _scalar_hessian(g: Graph, output) -> sympy.Matrix:
     matrices = [str(x) for x in g.inputs if _is_matrix(x)]
     if matrices:
+        are = "is a matrix input" if len(matrices) == 1 else "are matrix inputs"
         raise GraphError(
-            f"{', '.join(matrices)} is a matrix input: pass wrt= for the Hessian in "
+            f"{', '.join(matrices)} {are}: pass wrt= for the Hessian in "
             f'matrix form (g.hessian(wrt="{matrices[0]}"), vec for a matrix), or '
             f'g.hessian(wrt="{matrices[0]}", direction=V) for a Hessian-vector product'
         )

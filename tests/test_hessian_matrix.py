@@ -29,7 +29,7 @@ def _graph(text: str, **shapes) -> sg.Graph:
 
 def _point(g: sg.Graph, seed: int = 0) -> dict:
     rng = np.random.default_rng(seed)
-    return {x.name: rng.normal(size=x.shape) * 0.7 for x in g.inputs}
+    return {x.name: rng.normal(size=getattr(x, "shape", ())) * 0.7 for x in g.inputs}
 
 
 def _entries(x) -> list[str]:
@@ -295,12 +295,14 @@ def test_without_wrt_the_scalar_jacobian_is_todays():
 
 def test_matrix_inputs_without_wrt_are_refused_with_the_way_out():
     g = _graph("sum(hadamard(A*w - y, A*w - y))")
-    with pytest.raises(sg.GraphError, match=r"A, w, y is a matrix input: pass wrt="):
+    with pytest.raises(sg.GraphError, match=r"A, w, y are matrix inputs: pass wrt="):
         g.hessian()
     with pytest.raises(sg.GraphError, match=r"jacobian\(\) is for scalar inputs.*pass wrt="):
         _graph("W*x").jacobian()
     with pytest.raises(sg.GraphError, match="needs wrt="):
         g.hessian(direction="V")
+    with pytest.raises(sg.GraphError, match=r"W is a matrix input: .*direction=V"):
+        sg.graph("sum(exp(W))", shapes={"W": (2, 2)}).hessian()
 
 
 def test_bad_wrt_and_directions_are_refused():
@@ -334,3 +336,23 @@ def test_vec_and_the_commutation_matrix_by_numbers():
     np.testing.assert_allclose(value(vec(G), {"G": M}).ravel(), M.ravel(order="F"))
     K = np.asarray(commutation(3, 2), dtype=float)
     np.testing.assert_allclose(K @ M.ravel(order="F"), M.T.ravel(order="F"))
+
+
+def test_zero_blocks_keep_their_shapes():
+    g = sg.graph("sum(A*w) + c**2", shapes={"A": (3, 2), "w": (2, 1)})
+    H = g.hessian(wrt=["w", "c"])
+    assert H.shape == (3, 3)
+    np.testing.assert_allclose(
+        np.asarray(value(H, _point(g)), dtype=float), np.diag([0.0, 0.0, 2.0])
+    )
+    g = sg.graph({"F": "W*x", "s": "c**2"}, shapes={"W": (3, 2), "x": (2, 1)})
+    J = g.jacobian(wrt=["x", "c"])  # outputs down, inputs across: ∂F/∂c and ∂s/∂x are 0
+    at = _point(g, 15)
+    expected = np.block([[at["W"], np.zeros((3, 1))], [np.zeros((1, 2)), 2 * at["c"]]])
+    np.testing.assert_allclose(np.asarray(value(J, at), dtype=float), expected)
+
+
+def test_a_direction_named_as_an_input_of_another_shape_is_refused():
+    g = _graph(MLP)
+    with pytest.raises(sg.GraphError, match="names the input V"):
+        g.hessian(wrt="W", direction="V")
