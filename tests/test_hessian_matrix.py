@@ -55,7 +55,9 @@ def _numbers(m: sympy.Matrix, at: dict) -> np.ndarray:
 def entrywise_hessian(g: sg.Graph, wrt: str, at: dict) -> np.ndarray:
     """The scalar graph's Hessian over the entries of ``wrt``, in vec order, at ``at``."""
     s = sg.entrywise(g)
-    return _numbers(s.hessian(wrt=_entries(g.symbol(wrt))), _scalar_point(at))
+    names = [str(x) for x in s.inputs]
+    picked = [names.index(n) for n in _entries(g.symbol(wrt))]
+    return _numbers(s.hessian().extract(picked, picked), _scalar_point(at))  # today's path
 
 
 def gradient_at(g: sg.Graph, wrt: str, at: dict) -> np.ndarray:
