@@ -92,8 +92,9 @@ def jacobian(g: Graph, mode: str = "auto", wrt=None):
     >>> J = g.jacobian(wrt="x")
     >>> J, J.shape
     (DiagMatrix(tanh'(A*x))*A, (3, 2))
-    >>> sg.graph("sum(A*x)", shapes={"A": (3, 2), "x": (2, 1)}).jacobian(wrt="x")
-    1*A
+    >>> row = sg.graph("sum(A*x)", shapes={"A": (3, 2), "x": (2, 1)}).jacobian(wrt="x")
+    >>> row, row.shape  # 1ᵀ A, the ones row times A: the gradient Aᵀ 1, transposed
+    (1*A, (1, 2))
     """
     _check_mode(mode)
     if wrt is not None:
@@ -211,12 +212,15 @@ def hessian(g: Graph, output=None, wrt=None, direction=None):
     >>> H = g.hessian(wrt="w")
     >>> H, H.shape
     (2*A.T*A, (2, 2))
+    >>> sg.linear_maps.value(H, {"A": [[1, 0], [0, 1], [1, 1]]})  # numbers, by NumPy
+    array([[4., 2.],
+           [2., 4.]])
     >>> g.hessian(wrt="A", direction="V")
     2*V*w*w.T
     """
     if wrt is None:
         if direction is not None:
-            raise GraphError("a Hessian-vector product needs wrt=: the input V is a direction of")
+            raise GraphError("a Hessian-vector product needs wrt=: the input it is a direction of")
         return _scalar_hessian(g, output)
     xs = _inputs(g, wrt)
     program = gradient_program(g, output, xs)
