@@ -358,3 +358,14 @@ def test_a_direction_named_as_an_input_of_another_shape_is_refused():
     g = _graph(MLP)
     with pytest.raises(sg.GraphError, match="names the input V"):
         g.hessian(wrt="W", direction="V")
+
+
+def test_entrywise_writes_out_a_folded_argument():
+    """``softplus(-t2)``: the negation folds into the elementwise step (the oracle above
+    relies on the bridge writing it out entry by entry)."""
+    g = sg.graph("sum(softplus(-hadamard(y, x)))", shapes={"x": (2, 1), "y": (2, 1)})
+    s = sg.entrywise(g)
+    assert [x.name for x in s.inputs] == ["x_00", "x_10", "y_00", "y_10"]
+    at = {"x": np.array([[0.3], [-1.2]]), "y": np.array([[1.0], [-0.5]])}
+    expected = np.sum(np.log1p(np.exp(-at["x"] * at["y"])))
+    assert s.evaluate(_scalar_point(at)).outputs["f"] == pytest.approx(expected)
