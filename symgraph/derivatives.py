@@ -31,6 +31,7 @@ from . import linear_maps, naming, ops
 from .build import build_program
 from .functions import msum
 from .graph import Graph, GraphError
+from .simplify import shared_doit
 from .sweep import SWEEPS, Mode, forward, reverse
 
 log = logging.getLogger("symgraph")
@@ -155,7 +156,8 @@ def _block(sweep, o: Symbol, x: Symbol):
     if tangent == 0 and (rows, cols) != (1, 1):
         return sympy.ZeroMatrix(rows, cols)
     if isinstance(direction, MatrixExpr):  # the tangent is linear in the direction ẋ
-        return linear_maps.coefficient(tangent, direction)
+        # each node rebuilt once, evaluated: det(B) tr(B⁻¹Ḃ)/det(B) cancels to tr(B⁻¹Ḃ)
+        return linear_maps.coefficient(shared_doit(tangent), direction)
     return linear_maps.vec(tangent) if rows > 1 else tangent  # along x = 1: ∂o/∂x
 
 

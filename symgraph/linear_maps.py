@@ -195,13 +195,13 @@ def _product(factors: list) -> MatrixExpr:
 
 
 def times(*factors: Basic) -> Basic:
-    """The product, flat: scalars gathered in front, identities and ones dropped,
-    neighbouring diagonals merged (``diag(a) diag(b) = diag(a ∘ b)``).
+    """The product, flat: scalars gathered in front, identities dropped, neighbouring
+    diagonals merged (``diag(a) diag(b) = diag(a ∘ b)``, ``1ᵀ diag(a) = aᵀ``).
 
     >>> from sympy import MatrixSymbol, Identity
-    >>> A = MatrixSymbol("A", 2, 2)
-    >>> times(-1, A, Identity(2), times(-2, A.T))
-    2*A*A.T
+    >>> A, a = MatrixSymbol("A", 2, 2), MatrixSymbol("a", 2, 1)
+    >>> times(-1, A, Identity(2), times(-2, A.T)), times(OneMatrix(1, 2), DiagMatrix(a), A)
+    (2*A*A.T, a.T*A)
     """
     flat = [f for a in factors for f in (a.args if isinstance(a, MatMul) else (a,))]
     scalar = Mul(*[f for f in flat if not _is_matrix(f)])
@@ -209,17 +209,26 @@ def times(*factors: Basic) -> Basic:
     for f in (f for f in flat if _is_matrix(f)):
         if f.is_ZeroMatrix:
             return ZeroMatrix(*_shape(flat))
-        if isinstance(f, Identity):
+        if isinstance(f, Identity) or (isinstance(f, OneMatrix) and f.shape == (1, 1)):
             continue
-        if matrices and isinstance(f, DiagMatrix) and isinstance(matrices[-1], DiagMatrix):
-            f = DiagMatrix(HadamardProduct(*_factors(matrices.pop().args[0]), *_factors(f.args[0])))
-        matrices.append(f)
-    if not matrices:  # only identities: one of them, scaled
-        eye = next(f for f in flat if isinstance(f, Identity))
+        matrices.append(_merged(matrices.pop(), f) if matrices else f)
+        if isinstance(matrices[-1], tuple):
+            matrices.extend(matrices.pop())
+    if not matrices:  # only identities: the identity of their size, scaled
+        eye = Identity(_shape(flat)[0])
         return eye if scalar == 1 else MatMul(scalar, eye)
     if scalar == 1:
         return matrices[0] if len(matrices) == 1 else MatMul(*matrices)
     return MatMul(scalar, *matrices)
+
+
+def _merged(p: MatrixExpr, q: MatrixExpr) -> MatrixExpr | tuple:
+    """``p q`` as one factor where a rule of :func:`times` applies, else ``(p, q)``."""
+    if isinstance(p, DiagMatrix) and isinstance(q, DiagMatrix):
+        return DiagMatrix(HadamardProduct(*_factors(p.args[0]), *_factors(q.args[0])))
+    if isinstance(p, OneMatrix) and p.shape[0] == 1 and isinstance(q, DiagMatrix):
+        return Transpose(q.args[0]).doit()
+    return (p, q)
 
 
 def _factors(h: MatrixExpr) -> tuple:
