@@ -369,3 +369,28 @@ def test_entrywise_writes_out_a_folded_argument():
     at = {"x": np.array([[0.3], [-1.2]]), "y": np.array([[1.0], [-0.5]])}
     expected = np.sum(np.log1p(np.exp(-at["x"] * at["y"])))
     assert s.evaluate(_scalar_point(at)).outputs["f"] == pytest.approx(expected)
+
+
+@pytest.mark.parametrize(
+    ("text", "wrt"),
+    [
+        ("sum(sigmoid(W*x + b))/2", "x"),
+        ("sum(sigmoid(W*x + b))/2", "b"),
+        ("(A*w - y).T*(A*w - y)", "w"),
+        ("sum(exp(A*w))*sum(hadamard(w, w))", "w"),
+        ("sum(inverse(B + w*w.T)*w)", "w"),
+        ("trace(inverse(B + w*w.T))", "w"),
+        ("sum(hadamard(W*x, W*x))", "W"),
+        ("logdet(B + w*w.T)", "w"),
+    ],
+)
+def test_more_hessians_agree_with_the_oracles(text, wrt):
+    g = _graph(text)
+    at = _point(g, 16)
+    if "B" in text:  # B + w wᵀ stays invertible, with a positive determinant
+        at["B"] = at["B"] @ at["B"].T + np.eye(2)
+    H = g.hessian(wrt=wrt)
+    ours = np.asarray(value(H, at), dtype=float)
+    np.testing.assert_allclose(ours, ours.T, atol=1e-9)
+    np.testing.assert_allclose(ours, central_hessian(g, wrt, at), rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(ours, entrywise_hessian(g, wrt, at), rtol=1e-9, atol=1e-10)
