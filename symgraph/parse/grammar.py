@@ -165,10 +165,12 @@ def _chain(node: ast.BinOp, ctx: Context, depth: int) -> sympy.Expr:
     of terms neither recurses nor counts as deep nesting."""
     top, kind, pending = node, _SUM if isinstance(node.op, _SUM) else _PRODUCT, []
     while isinstance(node, ast.BinOp) and isinstance(node.op, kind):
-        pending.append((type(node.op), node.right))
+        pending.append((type(node.op), _unmarked(node.right, ctx)))
         node = node.left
     operands = [(None, node), *reversed(pending)]
     values = [walk(operand, ctx, depth) for _, operand in operands]
+    if kind is _SUM and mx.one_by_one_or_scalars(values):
+        values = [mx.as_scalar(v) for v in values]  # w.T*x + b: the 1×1 is a scalar
     if any(map(mx.is_matrix, values)):
         return (_matrix_sum if kind is _SUM else _matrix_product)(operands, values, top, ctx)
     if ast.MatMult in (op for op, _ in operands):
@@ -181,6 +183,18 @@ def _chain(node: ast.BinOp, ctx: Context, depth: int) -> sympy.Expr:
             value = build(power, (value, sympy.S.NegativeOne), operand, ctx)
         terms.append(value)
     return build(_FOLD[kind], terms, top, ctx)
+
+
+def _marked(node: ast.AST, ctx: Context) -> bool:
+    """The ``~`` that marks an entrywise ``.^`` or ``./`` (see :mod:`symgraph.parse.source`)."""
+    return isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.Invert) and (
+        ctx.source.entrywise(node)
+    )
+
+
+def _unmarked(node: ast.AST, ctx: Context) -> ast.AST:
+    """The divisor of ``A./B``: ``B`` (division by a matrix is entrywise anyway)."""
+    return node.operand if _marked(node, ctx) else node
 
 
 def _scalar_matmul(operands: list, ctx: Context) -> NoReturn:
@@ -201,9 +215,10 @@ def _matrix_product(operands: list, values: list, top: ast.AST, ctx: Context) ->
         if op is ast.MatMult:
             at = operand if factors else operands[0][1]  # the scalar side
             build(mx.check_matmul_operator, (*shapes, labels), at, ctx, check=False)
-        if op is ast.Div:
-            if mx.is_matrix(value):
-                build(mx.refuse_division, (labels[1], value.shape), operand, ctx)
+        if op is ast.Div and mx.is_matrix(value) and value.shape != (1, 1):
+            factors = _entrywise_division(factors, value, labels, operand, ctx)
+        elif op is ast.Div:
+            value = mx.as_scalar(value)  # dividing by a 1×1 is dividing by its entry
             scalars.append(build(power, (value, sympy.S.NegativeOne), operand, ctx))
         elif mx.is_matrix(value):
             build(mx.check_product, (*shapes, labels), operand, ctx, check=False)
@@ -213,7 +228,17 @@ def _matrix_product(operands: list, values: list, top: ast.AST, ctx: Context) ->
         else:
             scalars.append(value)
     coefficient = build(_FOLD[_PRODUCT], scalars, top, ctx)
+    if not factors:  # y/(w.T*x): every matrix was a 1×1 divisor
+        return coefficient
     return build(mx.product, (coefficient, factors), top, ctx, check=False)
+
+
+def _entrywise_division(factors: list, value, labels: tuple, operand, ctx: Context) -> list:
+    """The factors after ``/ value`` (a matrix): ``A/B`` and ``c/B`` entry by entry."""
+    if not factors:  # c/B: the scalars so far stay the coefficient of 1/B
+        return [build(mx.reciprocal, (labels[1], value), operand, ctx, check=False)]
+    left = build(mx.product, (sympy.S.One, factors), operand, ctx, check=False)
+    return [build(mx.divided, (left, value, labels), operand, ctx, check=False)]
 
 
 def _matrix_sum(operands: list, values: list, top: ast.AST, ctx: Context) -> sympy.Expr:
@@ -232,13 +257,25 @@ def _binop(node: ast.BinOp, ctx: Context, depth: int) -> sympy.Expr:
     if isinstance(node.op, _SUM + _PRODUCT):
         return _chain(node, ctx, depth)
     if isinstance(node.op, ast.Pow):
-        base, exponent = walk(node.left, ctx, depth), walk(node.right, ctx, depth)
-        if mx.is_matrix(base) or mx.is_matrix(exponent):
-            labels = ctx.source.label(node.left), ctx.source.label(node.right)
-            args = (mx.shape_of(base), mx.shape_of(exponent), labels)
-            build(mx.refuse_power, args, node, ctx)
-        return build(power, (base, exponent), node, ctx)
+        return _power(node, ctx, depth)
     fail(node, ctx, *_OPERATORS.get(type(node.op), ("unsupported operator", None)))
+
+
+def _power(node: ast.BinOp, ctx: Context, depth: int) -> sympy.Expr:
+    """``a**b``; ``A.^p`` entry by entry; a 1×1 base is a scalar; ``norm(X)**2`` is the
+    squared norm (smooth at 0)."""
+    entrywise, right = _marked(node.right, ctx), _unmarked(node.right, ctx)
+    base, exponent = walk(node.left, ctx, depth), walk(right, ctx, depth)
+    labels = ctx.source.label(node.left), ctx.source.label(right)
+    if entrywise and mx.is_matrix(base):
+        return build(mx.entrywise_power, (base, exponent, labels), node, ctx, check=False)
+    if not mx.is_matrix(exponent):
+        base = mx.as_scalar(base)
+    if mx.is_matrix(base) or mx.is_matrix(exponent):
+        args = (mx.shape_of(base), mx.shape_of(exponent), labels)
+        build(mx.refuse_power, args, node, ctx)
+    squared = mx.norm_power(base, exponent)
+    return squared if squared is not None else build(power, (base, exponent), node, ctx)
 
 
 def _unary(node: ast.UnaryOp, ctx: Context, depth: int) -> sympy.Expr:
@@ -269,6 +306,8 @@ def _call(node: ast.Call, ctx: Context, depth: int) -> sympy.Expr:
     labels = [ctx.source.label(a) for a in node.args]
     if name in spellings().matrix:
         return build(builder, (args, labels), node, ctx, check=False)
+    if name not in spellings().elementwise and mx.one_by_one_or_scalars(args):
+        args = [mx.as_scalar(a) for a in args]  # max(w.T*x, 0): the 1×1 is a scalar
     if any(map(mx.is_matrix, args)):
         if name not in spellings().elementwise:
             hint = _NOT_ELEMENTWISE if name in ("max", "min") else None
@@ -356,7 +395,7 @@ def _condition(node: ast.AST, ctx: Context, depth: int) -> sympy.Basic:
     if isinstance(node, ast.Compare):
         if not all(type(op) in _RELATIONS for op in node.ops):
             fail(node, ctx, "only <, <=, >, >= may compare", "== and != make no sense for reals")
-        sides = [argument(n, ctx, depth) for n in (node.left, *node.comparators)]
+        sides = [mx.as_scalar(argument(n, ctx, depth)) for n in (node.left, *node.comparators)]
         if any(map(mx.is_matrix, sides)):
             fail(node, ctx, "a condition cannot compare matrices", _NO_CONDITIONS)
         if any(side.has(sympy.Piecewise) for side in sides):  # SymPy would fold and solve it

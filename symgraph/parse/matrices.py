@@ -26,7 +26,7 @@ from sympy import Determinant, HadamardProduct, Inverse, Lambda, MatAdd, MatMul,
 from sympy.matrices.expressions import MatrixExpr, ZeroMatrix
 
 from .. import functions
-from ..functions import msum
+from ..functions import diag, diagonal, logsumexp, msum, norm, softmax, sqnorm
 from .guards import MAX_NAME_CHARS, check_shape
 from .source import ParseError
 
@@ -163,16 +163,57 @@ def matrix_sum(operands: Sequence[MatrixExpr]) -> MatrixExpr:
     return MatAdd(*flat)
 
 
-def refuse_division(label: object, shape: Shape) -> None:
-    hint = "inverse(M) for a square matrix" if shape[0] == shape[1] else None
-    raise ParseError(f"cannot divide by the matrix {described(label, shape)}", hint=hint)
+def as_scalar(value: Any) -> Any:
+    """A 1×1 matrix used as a scalar (added to one, compared, divided by): ``tr(M)``, its
+    one entry; anything else as it is."""
+    return Trace(value) if is_matrix(value) and value.shape == (1, 1) else value
+
+
+def one_by_one_or_scalars(values: Sequence[Any]) -> bool:
+    """A mix of scalars and 1×1 matrices (and no other matrix): a scalar context."""
+    shapes = {shape_of(v) for v in values}
+    return None in shapes and shapes - {None} == {(1, 1)}
+
+
+def entrywise_power(base: MatrixExpr, exponent: Any, labels: tuple) -> MatrixExpr:
+    """``A.^p``: every entry to the power ``p``, a number."""
+    if is_matrix(exponent):
+        hint = "exp(hadamard(B, log(A))) for positive A"
+        raise ParseError(f"an exponent of .^ must be a number, not {labels[1]}", hint=hint)
+    if not exponent.is_number or exponent.atoms(sympy.Function):
+        hint = f"write the number, or exp({labels[1]}*log(A)) entry by entry"
+        raise ParseError(f"an exponent of .^ must be a number, not {labels[1]}", hint=hint)
+    return functions.elementwise(Lambda(ENTRY, ENTRY**exponent), base)
+
+
+def reciprocal(label: object, m: MatrixExpr) -> MatrixExpr:
+    """``1/M`` entry by entry (division by a matrix is otherwise undefined)."""
+    return functions.elementwise(Lambda(ENTRY, 1 / ENTRY), m)
+
+
+def divided(left: MatrixExpr, right: MatrixExpr, labels: tuple) -> MatrixExpr:
+    """``A/B`` entry by entry, for matrices of the same shape."""
+    if left.shape != right.shape:
+        a, b = described(labels[0], left.shape), described(labels[1], right.shape)
+        hint = "inverse(B) for a matrix inverse" if right.rows == right.cols else None
+        raise ParseError(f"cannot divide {a} by {b} entry by entry: the shapes differ", hint=hint)
+    return HadamardProduct(left, reciprocal(labels[1], right))
 
 
 def refuse_power(base: Shape | None, exponent: Shape | None, labels: tuple) -> None:
     if exponent:
         raise ParseError(f"a matrix cannot be an exponent: {described(labels[1], exponent)}")
-    hint = "hadamard(M, M) squares each entry; M*M is a matrix product"
+    name = _grouped(labels[0])
+    hint = f"{name}.^2 squares each entry; {name}*{name} is a matrix product"
     raise ParseError(f"cannot raise the matrix {described(labels[0], base)} to a power", hint=hint)
+
+
+def norm_power(base: sympy.Expr, exponent: sympy.Expr) -> sympy.Expr | None:
+    """``norm(X)**(2k)`` as ``sqnorm(X)**k`` (smooth at 0, its gradient 2X for k = 1),
+    or None for any other power."""
+    if type(base) is norm and exponent.is_Integer and exponent > 0 and exponent % 2 == 0:
+        return sqnorm(base.args[0]) ** (exponent // 2)
+    return None
 
 
 # ---------------------------------------------------------------- transpose and functions
@@ -220,6 +261,25 @@ def _hadamard(values: Sequence[Any], labels: Sequence[str]) -> MatrixExpr:
     return HadamardProduct(*values)
 
 
+def _vector(name: str, values: Sequence[Any], labels: Sequence[str]) -> MatrixExpr:
+    m = _one_matrix(name, values, labels)
+    if m.cols != 1:
+        hint = f"{name}({_grouped(labels[0])}.T) for a row" if m.rows == 1 else None
+        raise ParseError(f"{name}() takes a column vector, not {described(labels[0], m.shape)}", hint=hint)
+    return m
+
+
+def _diag(values: Sequence[Any], labels: Sequence[str]) -> MatrixExpr:
+    """``diag(v)``: a vector's diagonal matrix; ``diag(M)``: a square matrix's diagonal."""
+    m = _one_matrix("diag", values, labels)
+    if 1 in m.shape:
+        return diag(m)
+    if m.rows == m.cols:
+        return diagonal(m)
+    shape = described(labels[0], m.shape)
+    raise ParseError(f"diag() takes a vector or a square matrix, not {shape}")
+
+
 #: The builders of the operations that take matrices, ``builder(values, labels)``, by
 #: class (their spellings are in their records, :mod:`symgraph.rules_matrix`).
 MATRIX_BUILDERS: dict[type, Callable[..., Any]] = {
@@ -229,4 +289,8 @@ MATRIX_BUILDERS: dict[type, Callable[..., Any]] = {
     Determinant: lambda v, n: Determinant(_one_matrix("det", v, n, square=True)),
     Transpose: lambda v, n: transpose(_one_matrix("transpose", v, n), n[0]),
     HadamardProduct: _hadamard,
+    norm: lambda v, n: norm(_one_matrix("norm", v, n)),
+    logsumexp: lambda v, n: logsumexp(_one_matrix("logsumexp", v, n)),
+    softmax: lambda v, n: softmax(_vector("softmax", v, n)),
+    diag: _diag,
 }
