@@ -188,20 +188,38 @@ class elementwise(ElementwiseApplyFunction):
                 return f, "'"
         return None
 
-    def _exponent(self):
-        """``p`` when the body is ``d**p`` for a number ``p`` (``A.^p``), else None."""
+    def _power(self):
+        """``(c, p)`` when the body is ``c*d**p`` for numbers ``c`` and ``p`` (``c A.^p``,
+        the derivatives of powers too), else None."""
         (v,) = self.function.variables
-        body = self.function.expr
-        if body.is_Pow and body.base == v and body.exp.is_number:
-            return body.exp
+        c, rest = self.function.expr.as_coeff_Mul()
+        base, p = rest.as_base_exp()
+        if base == v and p.is_number and not p.atoms(sympy.Function):
+            return c, p
         return None
 
+    @property
+    def precedence(self) -> int:
+        """A scaled power ``2*A`` prints as a product (parenthesised inside another)."""
+        power = self._power()
+        if power is not None and power[0] != 1:
+            return PRECEDENCE["Mul"]
+        return PRECEDENCE["Atom"] if power is None or power[1] == 1 else PRECEDENCE["Pow"]
+
+    def _powers(self, printer, hadamard) -> str:
+        c, p = self._power()
+        text = printer.parenthesize(self.expr, PRECEDENCE["Pow"], strict=False)
+        if p != 1:
+            text = hadamard(text, p)
+        if c == 1:
+            return text
+        sign, c = ("-", -c) if c < 0 else ("", c)
+        return sign + (text if c == 1 else f"{printer._print(c)}{printer._mul}{text}")
+
     def _sympystr(self, printer):
-        p = self._exponent()
-        if p is not None:  # A.^2, as matrixcalculus.org writes it (and the parser reads it)
-            base = printer.parenthesize(self.expr, PRECEDENCE["Pow"], strict=False)
-            exponent = printer._print(p) if p.is_Integer else f"({printer._print(p)})"
-            return f"{base}.^{exponent}"
+        if self._power() is not None:  # A.^2, as matrixcalculus.org writes it (the parser too)
+            printer._mul = "*"
+            return self._powers(printer, lambda base, p: f"{base}.^{_exponent(printer, p)}")
         arg = printer._print(self.expr)
         named = self._named()
         if named is None:
@@ -211,10 +229,9 @@ class elementwise(ElementwiseApplyFunction):
         return f"{f.__name__}{prime}({arg})"
 
     def _latex(self, printer):
-        p = self._exponent()
-        if p is not None:  # the Hadamard power A^{∘2}
-            base = printer.parenthesize(self.expr, PRECEDENCE["Pow"], strict=False)
-            return rf"{base}^{{\circ {printer._print(p)}}}"
+        if self._power() is not None:  # the Hadamard power A^{∘2}
+            printer._mul = " "
+            return self._powers(printer, lambda b, p: rf"{b}^{{\circ {printer._print(p)}}}")
         named, arg = self._named(), printer._print(self.expr)
         if named is not None:
             f, prime = named
@@ -227,6 +244,10 @@ class elementwise(ElementwiseApplyFunction):
         (v,) = self.function.variables
         body = printer._print(self.function.expr)
         return rf"\left({printer._print(v)} \mapsto {body}\right)_{{\circ}}\left({arg}\right)"
+
+
+def _exponent(printer, p) -> str:
+    return printer._print(p) if p.is_Integer else f"({printer._print(p)})"
 
 
 # ---------------------------------------------------------------- matrix functions
@@ -325,6 +346,10 @@ class _MatrixOfMatrix(MatrixExpr):
 
     def doit(self, **hints):
         arg = self.args[0].doit(**hints) if hints.get("deep", True) else self.args[0]
+        if isinstance(arg, sympy.MatrixBase):  # explicit entries: the explicit matrix
+            rows, cols = self.shape
+            made = type(self)(arg)
+            return sympy.ImmutableMatrix(rows, cols, lambda i, j: made._entry(i, j))
         return type(self)(arg)
 
     def _sympystr(self, printer):
@@ -362,6 +387,11 @@ class diagonal(_MatrixOfMatrix, DiagonalOf):
 
     def __new__(cls, m):
         return MatrixExpr.__new__(cls, m)
+
+    @property
+    def shape(self):  # SymPy's reads sympy integers only; explicit matrices have ints
+        rows, cols = self.args[0].shape
+        return (sympy.Integer(min(rows, cols)), sympy.S.One)
 
     def _sympystr(self, printer):
         return f"diag({printer._print(self.args[0])})"

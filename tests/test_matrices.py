@@ -15,7 +15,7 @@ from sympy.matrices.expressions.applyfunc import ElementwiseApplyFunction
 
 import symgraph as sg
 from symgraph.evaluation import numeric
-from symgraph.functions import msum, sigmoid
+from symgraph.functions import diag, diagonal, logsumexp, msum, norm, sigmoid, softmax, sqnorm
 
 from .conftest import central_gradient, random_point
 
@@ -38,6 +38,12 @@ MATRIX_SAMPLES = {
     Inverse: [Inverse(MatMul(Transpose(A), A) + Identity(2)) * x],
     msum: [msum(W)],
     sympy.Determinant: [sympy.Determinant(MatMul(Transpose(A), A) + Identity(2))],
+    norm: [norm(W * x + b), norm(W)],
+    sqnorm: [sqnorm(W * x - y)],
+    diag: [diag(b) * y, diag(Transpose(b)) * y],
+    diagonal: [diagonal(MatMul(Transpose(W), W))],
+    logsumexp: [logsumexp(W * x), logsumexp(W)],
+    softmax: [softmax(W * x + b)],
 }
 
 

@@ -195,7 +195,8 @@ def divided(left: MatrixExpr, right: MatrixExpr, labels: tuple) -> MatrixExpr:
     """``A/B`` entry by entry, for matrices of the same shape."""
     if left.shape != right.shape:
         a, b = described(labels[0], left.shape), described(labels[1], right.shape)
-        hint = "inverse(B) for a matrix inverse" if right.rows == right.cols else None
+        square = right.rows == right.cols
+        hint = f"inverse({labels[1]}) for a matrix inverse" if square else None
         raise ParseError(f"cannot divide {a} by {b} entry by entry: the shapes differ", hint=hint)
     return HadamardProduct(left, reciprocal(labels[1], right))
 
@@ -264,7 +265,7 @@ def _hadamard(values: Sequence[Any], labels: Sequence[str]) -> MatrixExpr:
 def _vector(name: str, values: Sequence[Any], labels: Sequence[str]) -> MatrixExpr:
     m = _one_matrix(name, values, labels)
     if m.cols != 1:
-        hint = f"{name}({_grouped(labels[0])}.T) for a row" if m.rows == 1 else None
+        hint = f"{name}({_grouped(labels[0])}.T) for a row vector" if m.rows == 1 else None
         raise ParseError(f"{name}() takes a column vector, not {described(labels[0], m.shape)}", hint=hint)
     return m
 
