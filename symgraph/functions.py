@@ -49,8 +49,10 @@ class _Activation(Function):
     def _eval_is_nonnegative(self):
         return self.args[0].is_real
 
-    def _latex(self, printer):
-        return rf"{self._tex}\left({printer._print(self.args[0])}\right)"
+    def _latex(self, printer, exp=None):
+        # exp: SymPy's LaTeX printer writes a function's power as f^{2}(x)
+        head = self._tex if exp is None else rf"{self._tex}^{{{exp}}}"
+        return rf"{head}\left({printer._print(self.args[0])}\right)"
 
 
 class sigmoid(_Activation):
@@ -154,8 +156,9 @@ class msum(Function):
     def _sympystr(self, printer):
         return f"sum({printer._print(self.args[0])})"
 
-    def _latex(self, printer):
-        return rf"\operatorname{{sum}}\left({printer._print(self.args[0])}\right)"
+    def _latex(self, printer, exp=None):
+        tex = rf"\operatorname{{sum}}\left({printer._print(self.args[0])}\right)"
+        return tex if exp is None else rf"{tex}^{{{exp}}}"
 
 
 class elementwise(ElementwiseApplyFunction):
@@ -291,8 +294,9 @@ class norm(_OfMatrix):
     def _explicit(entries):
         return sympy.sqrt(sympy.Add(*(e**2 for e in entries)))
 
-    def _latex(self, printer):
-        return rf"\left\lVert {printer._print(self.args[0])}\right\rVert"
+    def _latex(self, printer, exp=None):
+        tex = rf"\left\lVert {printer._print(self.args[0])}\right\rVert"
+        return tex if exp is None else f"{tex}^{{{exp}}}"
 
 
 class sqnorm(_OfMatrix):
@@ -315,8 +319,9 @@ class sqnorm(_OfMatrix):
     def _sympystr(self, printer):
         return f"norm({printer._print(self.args[0])})**2"
 
-    def _latex(self, printer):
-        return rf"\left\lVert {printer._print(self.args[0])}\right\rVert^{{2}}"
+    def _latex(self, printer, exp=None):
+        tex = rf"\left\lVert {printer._print(self.args[0])}\right\rVert^{{2}}"
+        return tex if exp is None else rf"\left({tex}\right)^{{{exp}}}"
 
 
 class logsumexp(_OfMatrix):
@@ -334,8 +339,9 @@ class logsumexp(_OfMatrix):
     def _explicit(entries):
         return sympy.log(sympy.Add(*(sympy.exp(e) for e in entries)))
 
-    def _latex(self, printer):
-        return rf"\operatorname{{logsumexp}}\left({printer._print(self.args[0])}\right)"
+    def _latex(self, printer, exp=None):
+        tex = rf"\operatorname{{logsumexp}}\left({printer._print(self.args[0])}\right)"
+        return tex if exp is None else rf"{tex}^{{{exp}}}"
 
 
 class _MatrixOfMatrix(MatrixExpr):

@@ -16,10 +16,8 @@ its argument (pull, with the transposes the shapes need), from the Matrix Cookbo
 >>> import sympy
 >>> from symgraph import ops
 >>> x = sympy.MatrixSymbol("x", 3, 1)
->>> ops.pullback(norm(x), x, sympy.Symbol("g"))
-(g/norm(x))*x
->>> ops.pullback(sqnorm(x), x, sympy.Symbol("g"))
-2*g*x
+>>> ops.pullback(norm(x), x, sympy.S.One), ops.pullback(sqnorm(x), x, sympy.S.One)
+(1/norm(x)*x, 2*x)
 """
 
 from __future__ import annotations

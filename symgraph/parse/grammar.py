@@ -187,8 +187,10 @@ def _chain(node: ast.BinOp, ctx: Context, depth: int) -> sympy.Expr:
 
 def _marked(node: ast.AST, ctx: Context) -> bool:
     """The ``~`` that marks an entrywise ``.^`` or ``./`` (see :mod:`symgraph.parse.source`)."""
-    return isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.Invert) and (
-        ctx.source.entrywise(node)
+    return (
+        isinstance(node, ast.UnaryOp)
+        and isinstance(node.op, ast.Invert)
+        and (ctx.source.entrywise(node))
     )
 
 
@@ -356,6 +358,7 @@ def _unknown(func: ast.Name, ctx: Context) -> NoReturn:
 
 
 def _scalars(node: ast.AST, ctx: Context, values: list, name: str) -> list:
+    values = [mx.as_scalar(v) for v in values]  # a 1×1 product is a scalar here
     if any(map(mx.is_matrix, values)):
         fail(node, ctx, f"{name}() does not take matrices", _NO_CONDITIONS)
     return values

@@ -266,7 +266,9 @@ def _vector(name: str, values: Sequence[Any], labels: Sequence[str]) -> MatrixEx
     m = _one_matrix(name, values, labels)
     if m.cols != 1:
         hint = f"{name}({_grouped(labels[0])}.T) for a row vector" if m.rows == 1 else None
-        raise ParseError(f"{name}() takes a column vector, not {described(labels[0], m.shape)}", hint=hint)
+        raise ParseError(
+            f"{name}() takes a column vector, not {described(labels[0], m.shape)}", hint=hint
+        )
     return m
 
 
