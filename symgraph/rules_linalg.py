@@ -74,7 +74,9 @@ def _sqnorm_pull(expr: Expr, i: int, adjoint: Expr) -> Expr:
 
 
 def _norm_values(a) -> float:
-    return float(np.linalg.norm(a))
+    # a NumPy float: compiled code dividing by ‖0‖ gets NaN with NumPy's warning, as
+    # any array it computes outside a domain (not a bare ZeroDivisionError)
+    return np.float64(np.linalg.norm(a))
 
 
 def _sqnorm_values(a) -> float:

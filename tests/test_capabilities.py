@@ -404,3 +404,19 @@ def test_matrix_op_json_round_trip_and_latex_without_class_names(cls):
     text = " ".join([tex, str(g), *map(str, g.gradient().values())])
     for name in ("sqnorm", "DiagMatrix", "DiagonalOf", "diagonal", "_MatrixOf", "OfMatrix"):
         assert name not in text
+
+
+def test_the_latex_of_every_matrix_operation_compiles(tmp_path):
+    """One document holding every matrix sample, through a real pdflatex."""
+    exe = shutil.which("pdflatex")
+    if exe is None:
+        if os.environ.get("CI", "").lower() not in ("", "0", "false"):
+            pytest.fail("pdflatex is required under CI")
+        pytest.skip("the 'pdflatex' program is not installed")
+    text = " + ".join(MATRIX_OPS.values())
+    g = sg.graph(text, shapes=MATRIX_SHAPES)
+    at = {v.name: np.full(v.shape, 0.5) for v in g.inputs}
+    (tmp_path / "doc.tex").write_text(sg.to_latex(g.reverse(), at=at, standalone=True))
+    command = [exe, "-interaction=nonstopmode", "-halt-on-error", "doc.tex"]
+    done = subprocess.run(command, cwd=tmp_path, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, [line for line in done.stdout.splitlines() if line.startswith("!")]

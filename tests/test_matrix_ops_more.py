@@ -133,6 +133,8 @@ def test_the_norm_at_zero_is_an_error_and_its_square_is_smooth():
         g.forward({"v": np.ones((3, 1))}).evaluate(zero)
     squared = _graph("norm(v)**2").reverse().evaluate(zero).gradient["v"]
     np.testing.assert_array_equal(squared, np.zeros((3, 1)))
+    with pytest.warns(RuntimeWarning):  # compiled arrays: NaN with NumPy's warning
+        assert np.all(np.isnan(sg.compile(g.reverse())(zero["v"])[1][0]))
 
 
 def test_norms_print_as_math():
