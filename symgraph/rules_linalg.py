@@ -26,7 +26,7 @@ import numpy as np
 from sympy import Expr, S
 from sympy.matrices.expressions import HadamardProduct, MatMul, MatrixExpr, Trace, Transpose
 
-from .functions import diag, diagonal, logsumexp, norm, softmax, sqnorm
+from .matrix_functions import diag, diagonal, logsumexp, norm, softmax, sqnorm
 from .ops import Differential, Op, define
 
 

@@ -15,7 +15,8 @@ from sympy.matrices.expressions.applyfunc import ElementwiseApplyFunction
 
 import symgraph as sg
 from symgraph.evaluation import numeric
-from symgraph.functions import diag, diagonal, logsumexp, msum, norm, sigmoid, softmax, sqnorm
+from symgraph.functions import msum, sigmoid
+from symgraph.matrix_functions import diag, diagonal, logsumexp, norm, softmax, sqnorm
 
 from .conftest import central_gradient, random_point
 

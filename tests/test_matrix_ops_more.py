@@ -12,7 +12,7 @@ import sympy
 from sympy import HadamardProduct, MatMul, MatrixSymbol, Transpose
 
 import symgraph as sg
-from symgraph.functions import diag, diagonal, norm, softmax, sqnorm
+from symgraph.matrix_functions import diag, diagonal, norm, softmax, sqnorm
 
 SHAPES = {
     "A": (3, 2),
@@ -147,7 +147,8 @@ def test_norms_print_as_math():
 
 
 def test_powers_of_functions_print_in_latex():
-    from symgraph.functions import logsumexp, msum, sigmoid
+    from symgraph.functions import msum, sigmoid
+    from symgraph.matrix_functions import logsumexp
 
     x, v = sympy.Symbol("x", real=True), MatrixSymbol("v", 3, 1)
     assert sympy.latex(sigmoid(x) ** 2) == r"\sigma^{2}\left(x\right)"

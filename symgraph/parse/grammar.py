@@ -1,7 +1,8 @@
 """The parser's whitelist walk: a Python ``ast`` tree to SymPy, refusing everything else.
 
-Numbers, names (real symbols, or matrices when given a shape), ``+ - * / ** ^ @``, ``M.T``,
-calls of the known functions, and conditions inside ``where``/``piecewise``. Nothing the
+Numbers, names (real symbols, or matrices when given a shape), ``+ - * / ** ^ @``, the
+entrywise ``.^`` and ``./`` (:mod:`symgraph.parse.source` marks them), ``M.T``, calls of
+the known functions, and conditions inside ``where``/``piecewise``. Nothing the
 user writes is ever executed; each SymPy constructor runs through :func:`build`, so its
 refusals (the guards of :mod:`symgraph.parse.guards`, the shape checks of
 :mod:`symgraph.parse.matrices`) and failures become a :class:`ParseError` at the node.
@@ -185,18 +186,9 @@ def _chain(node: ast.BinOp, ctx: Context, depth: int) -> sympy.Expr:
     return build(_FOLD[kind], terms, top, ctx)
 
 
-def _marked(node: ast.AST, ctx: Context) -> bool:
-    """The ``~`` that marks an entrywise ``.^`` or ``./`` (see :mod:`symgraph.parse.source`)."""
-    return (
-        isinstance(node, ast.UnaryOp)
-        and isinstance(node.op, ast.Invert)
-        and (ctx.source.entrywise(node))
-    )
-
-
 def _unmarked(node: ast.AST, ctx: Context) -> ast.AST:
     """The divisor of ``A./B``: ``B`` (division by a matrix is entrywise anyway)."""
-    return node.operand if _marked(node, ctx) else node
+    return node.operand if ctx.source.entrywise(node) else node
 
 
 def _scalar_matmul(operands: list, ctx: Context) -> NoReturn:
@@ -218,7 +210,7 @@ def _matrix_product(operands: list, values: list, top: ast.AST, ctx: Context) ->
             at = operand if factors else operands[0][1]  # the scalar side
             build(mx.check_matmul_operator, (*shapes, labels), at, ctx, check=False)
         if op is ast.Div and mx.is_matrix(value) and value.shape != (1, 1):
-            factors = _entrywise_division(factors, value, labels, operand, ctx)
+            factors = build(mx.divided, (factors, value, labels), operand, ctx, check=False)
         elif op is ast.Div:
             value = mx.as_scalar(value)  # dividing by a 1×1 is dividing by its entry
             scalars.append(build(power, (value, sympy.S.NegativeOne), operand, ctx))
@@ -233,14 +225,6 @@ def _matrix_product(operands: list, values: list, top: ast.AST, ctx: Context) ->
     if not factors:  # y/(w.T*x): every matrix was a 1×1 divisor
         return coefficient
     return build(mx.product, (coefficient, factors), top, ctx, check=False)
-
-
-def _entrywise_division(factors: list, value, labels: tuple, operand, ctx: Context) -> list:
-    """The factors after ``/ value`` (a matrix): ``A/B`` and ``c/B`` entry by entry."""
-    if not factors:  # c/B: the scalars so far stay the coefficient of 1/B
-        return [build(mx.reciprocal, (labels[1], value), operand, ctx, check=False)]
-    left = build(mx.product, (sympy.S.One, factors), operand, ctx, check=False)
-    return [build(mx.divided, (left, value, labels), operand, ctx, check=False)]
 
 
 def _matrix_sum(operands: list, values: list, top: ast.AST, ctx: Context) -> sympy.Expr:
@@ -264,20 +248,10 @@ def _binop(node: ast.BinOp, ctx: Context, depth: int) -> sympy.Expr:
 
 
 def _power(node: ast.BinOp, ctx: Context, depth: int) -> sympy.Expr:
-    """``a**b``; ``A.^p`` entry by entry; a 1×1 base is a scalar; ``norm(X)**2`` is the
-    squared norm (smooth at 0)."""
-    entrywise, right = _marked(node.right, ctx), _unmarked(node.right, ctx)
+    entrywise, right = ctx.source.entrywise(node.right), _unmarked(node.right, ctx)
     base, exponent = walk(node.left, ctx, depth), walk(right, ctx, depth)
     labels = ctx.source.label(node.left), ctx.source.label(right)
-    if entrywise and mx.is_matrix(base):
-        return build(mx.entrywise_power, (base, exponent, labels), node, ctx, check=False)
-    if not mx.is_matrix(exponent):
-        base = mx.as_scalar(base)
-    if mx.is_matrix(base) or mx.is_matrix(exponent):
-        args = (mx.shape_of(base), mx.shape_of(exponent), labels)
-        build(mx.refuse_power, args, node, ctx)
-    squared = mx.norm_power(base, exponent)
-    return squared if squared is not None else build(power, (base, exponent), node, ctx)
+    return build(mx.raised, (base, exponent, entrywise, labels), node, ctx)
 
 
 def _unary(node: ast.UnaryOp, ctx: Context, depth: int) -> sympy.Expr:

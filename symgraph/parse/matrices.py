@@ -7,6 +7,13 @@ distributes a transpose (``(W x - y)ᵀ`` becomes ``xᵀ Wᵀ - yᵀ``) and turn
 first, so a mismatch is a :class:`ParseError` naming the operation and both shapes; the
 grammar adds the position.
 
+Division by a matrix is entry by entry (``A/B`` for equal shapes, ``c/A``; ``A./B`` says so
+explicitly), and so is ``A.^p`` for a number ``p``; ``A**2`` is refused (entrywise or a
+matrix product? the hint names both). A 1×1 matrix used as a scalar (added to one,
+compared, divided by, raised to a power, an argument of ``max``) is its trace, the scalar
+it holds: ``w.T*x + b`` with a scalar ``b`` is ``tr(wᵀx) + b``. ``norm(X)**2`` is the
+squared norm, one smooth operation (its gradient 2X, also at 0).
+
 >>> W, x = sympy.MatrixSymbol("W", 3, 2), sympy.MatrixSymbol("x", 2, 1)
 >>> product(-2, [W, x])
 -2*W*x
@@ -26,8 +33,9 @@ from sympy import Determinant, HadamardProduct, Inverse, Lambda, MatAdd, MatMul,
 from sympy.matrices.expressions import MatrixExpr, ZeroMatrix
 
 from .. import functions
-from ..functions import diag, diagonal, logsumexp, msum, norm, softmax, sqnorm
-from .guards import MAX_NAME_CHARS, check_shape
+from ..functions import msum
+from ..matrix_functions import diag, diagonal, logsumexp, norm, softmax, sqnorm
+from .guards import MAX_NAME_CHARS, check_shape, power
 from .source import ParseError
 
 Shape = tuple[int, int]
@@ -186,19 +194,36 @@ def entrywise_power(base: MatrixExpr, exponent: Any, labels: tuple) -> MatrixExp
     return functions.elementwise(Lambda(ENTRY, ENTRY**exponent), base)
 
 
-def reciprocal(label: object, m: MatrixExpr) -> MatrixExpr:
+def reciprocal(m: MatrixExpr) -> MatrixExpr:
     """``1/M`` entry by entry (division by a matrix is otherwise undefined)."""
     return functions.elementwise(Lambda(ENTRY, 1 / ENTRY), m)
 
 
-def divided(left: MatrixExpr, right: MatrixExpr, labels: tuple) -> MatrixExpr:
-    """``A/B`` entry by entry, for matrices of the same shape."""
+def divided(factors: list, right: MatrixExpr, labels: tuple) -> list:
+    """The factors of a product after ``/ right``, entry by entry: ``c/B`` (no factors
+    yet: the scalars so far stay the coefficient of 1/B) and ``A/B`` of equal shapes."""
+    if not factors:
+        return [reciprocal(right)]
+    left = product(sympy.S.One, factors)
     if left.shape != right.shape:
         a, b = described(labels[0], left.shape), described(labels[1], right.shape)
         square = right.rows == right.cols
         hint = f"inverse({labels[1]}) for a matrix inverse" if square else None
         raise ParseError(f"cannot divide {a} by {b} entry by entry: the shapes differ", hint=hint)
-    return HadamardProduct(left, reciprocal(labels[1], right))
+    return [HadamardProduct(left, reciprocal(right))]
+
+
+def raised(base: Any, exponent: Any, entrywise: bool, labels: tuple) -> Any:
+    """``base**exponent``; ``A.^p`` entry by entry; a 1×1 base is the scalar it holds;
+    ``norm(X)**2`` the squared norm (smooth at 0). A matrix power is refused."""
+    if entrywise and is_matrix(base):
+        return entrywise_power(base, exponent, labels)
+    if not is_matrix(exponent):
+        base = as_scalar(base)
+    if is_matrix(base) or is_matrix(exponent):
+        refuse_power(shape_of(base), shape_of(exponent), labels)
+    squared = norm_power(base, exponent)
+    return squared if squared is not None else power(base, exponent)
 
 
 def refuse_power(base: Shape | None, exponent: Shape | None, labels: tuple) -> None:

@@ -91,8 +91,10 @@ class Source:
         return (origin[index] if index < len(origin) else len(self.lines[line - 1])) + 1
 
     def entrywise(self, node: Any) -> bool:
-        """Whether ``node`` (a ``~``) is the mark of an entrywise ``.^`` or ``./``, not
-        the user's own ``~`` (which is refused)."""
+        """Whether ``node`` is the ``~`` marking an entrywise ``.^`` or ``./``, not the
+        user's own ``~`` (which is refused)."""
+        if not (isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.Invert)):
+            return False
         index = len(self._bytes(node.lineno)[: node.col_offset].decode(errors="ignore"))
         return 1 <= node.lineno <= len(self.marks) and index in self.marks[node.lineno - 1]
 
