@@ -191,6 +191,7 @@ def test_diag_pushes_and_pulls_each_other():
         "sum(A./B)",
         "sum(2/A) + sum(1/B)",
         "sum(A.^2) + sum(B.^-1) + sum(A.^(1/2))",
+        "sum(A.^c) + sum(B.^A) + sum(A.^(x.T*x))",  # exp(p log A) entry by entry
         "sum(hadamard(A.^3, B)/A)",
         "sum(exp(A)/B) + sum(log(B).^2) + sum(softplus(A)./B) + sum(sqrt(B))",
         "sum(exp(-A)) + sum(log(A.^2 + B)) + sum(softplus(-B)) + sum(sqrt(A./B))",

@@ -7,9 +7,9 @@ distributes a transpose (``(W x - y)ᵀ`` becomes ``xᵀ Wᵀ - yᵀ``) and turn
 first, so a mismatch is a :class:`ParseError` naming the operation and both shapes; the
 grammar adds the position.
 
-Division by a matrix is entry by entry (``A/B`` for equal shapes, ``c/A``; ``A./B`` says so
-explicitly), and so is ``A.^p`` for a number ``p``; ``A**2`` is refused (entrywise or a
-matrix product? the hint names both). A 1×1 matrix used as a scalar (added to one,
+Division by a matrix is entry by entry (``A/B`` for equal shapes, ``c/A``; ``A./B`` says
+so explicitly), and so is ``A.^p`` (``exp(p log A)`` for a symbol or a matrix ``p``);
+``A**2`` is refused (entrywise or a matrix product? the hint names both). A 1×1 matrix used as a scalar (added to one,
 compared, divided by, raised to a power, an argument of ``max``) is its trace, the scalar
 it holds: ``w.T*x + b`` with a scalar ``b`` is ``tr(wᵀx) + b``. ``norm(X)**2`` is the
 squared norm, one smooth operation (its gradient 2X, also at 0).
@@ -184,14 +184,19 @@ def one_by_one_or_scalars(values: Sequence[Any]) -> bool:
 
 
 def entrywise_power(base: MatrixExpr, exponent: Any, labels: tuple) -> MatrixExpr:
-    """``A.^p``: every entry to the power ``p``, a number."""
-    if is_matrix(exponent):
-        hint = "exp(hadamard(B, log(A))) for positive A"
-        raise ParseError(f"an exponent of .^ must be a number, not {labels[1]}", hint=hint)
-    if not exponent.is_number or exponent.atoms(sympy.Function):
-        hint = f"write the number, or exp({labels[1]}*log(A)) entry by entry"
-        raise ParseError(f"an exponent of .^ must be a number, not {labels[1]}", hint=hint)
-    return functions.elementwise(Lambda(ENTRY, ENTRY**exponent), base)
+    """``A.^p``: every entry to the power ``p``. A number ``p`` is one step (``A.^2``); a
+    scalar expression ``p``, or a matrix ``P`` of A's shape, is ``exp(p log A)`` entry by
+    entry (so ``p`` has an adjoint too), defined where A's entries are positive."""
+    if is_matrix(exponent) and exponent.shape != base.shape:
+        exponent = as_scalar(exponent)
+    if is_matrix(exponent) and exponent.shape != base.shape:
+        a, p = described(labels[0], base.shape), described(labels[1], exponent.shape)
+        raise ParseError(f"cannot raise {a} to {p} entry by entry: the shapes differ")
+    if not is_matrix(exponent) and exponent.is_number and not exponent.atoms(sympy.Function):
+        return functions.elementwise(Lambda(ENTRY, ENTRY**exponent), base)
+    logs = functions.elementwise(Lambda(ENTRY, sympy.log(ENTRY)), base)
+    scaled = HadamardProduct(exponent, logs) if is_matrix(exponent) else scale(exponent, logs)
+    return functions.elementwise(Lambda(ENTRY, sympy.exp(ENTRY)), scaled)
 
 
 def reciprocal(m: MatrixExpr) -> MatrixExpr:
