@@ -11,8 +11,9 @@ Division by a matrix is entry by entry (``A/B`` for equal shapes, ``c/A``; ``A./
 so explicitly), and so is ``A.^p`` (``exp(p log A)`` for a symbol or a matrix ``p``);
 ``A**2`` is refused (entrywise or a matrix product? the hint names both). A 1×1 matrix
 used as a scalar (added to one, compared, divided by, raised to a power, an argument of
-``max``) is its trace, the scalar it holds: ``w.T*x + b`` with a scalar ``b`` is ``tr(wᵀx) + b``. ``norm(X)**2`` is the
-squared norm, one smooth operation (its gradient 2X, also at 0).
+``max``) is its trace, the scalar it holds: ``w.T*x + b`` with a scalar ``b`` is
+``tr(wᵀx) + b``. ``norm(X)**2`` is the squared norm, one smooth operation (its gradient
+2X, also at 0).
 
 >>> W, x = sympy.MatrixSymbol("W", 3, 2), sympy.MatrixSymbol("x", 2, 1)
 >>> product(-2, [W, x])
