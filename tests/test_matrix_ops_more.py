@@ -12,6 +12,7 @@ import sympy
 from sympy import HadamardProduct, MatMul, MatrixSymbol, Transpose
 
 import symgraph as sg
+from symgraph.functions import msum
 from symgraph.matrix_functions import diag, diagonal, norm, softmax, sqnorm
 
 SHAPES = {
@@ -147,7 +148,7 @@ def test_norms_print_as_math():
 
 
 def test_powers_of_functions_print_in_latex():
-    from symgraph.functions import msum, sigmoid
+    from symgraph.functions import sigmoid
     from symgraph.matrix_functions import logsumexp
 
     x, v = sympy.Symbol("x", real=True), MatrixSymbol("v", 3, 1)
@@ -311,3 +312,37 @@ def test_softmax_cross_entropy():
     s = np.exp(at["v"]) / np.sum(np.exp(at["v"]))
     np.testing.assert_allclose(grad[g.symbol("v")], s * np.sum(at["y"]) - at["y"], rtol=1e-10)
     assert isinstance(softmax(MatrixSymbol("v", 3, 1)).as_explicit(), sympy.MatrixBase)
+
+
+# ---------------------------------------------------------------- second derivatives
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "norm(A*x - y)",
+        "norm(A*x - y)**2",
+        "sum(diag(v)*y) + sum(hadamard(diag(M), y))",
+        "logsumexp(A*x)",
+        "sum(hadamard(softmax(A*x + y), v))",
+        "sum(A./B.^2)",
+        "log(1 + exp(-(w.T*x + c)))",
+    ],
+)
+def test_closed_form_gradients_differentiate_again(text):
+    """⟨R, ∇f⟩ is a function of the inputs too: its gradient (a Hessian applied to R, as
+    Hessians of matrix expressions need) against central differences."""
+    g = _graph(text)
+    at = _point(g)
+    rng = np.random.default_rng(11)
+    for x, gradient in g.gradient().items():
+        if not hasattr(gradient, "shape"):
+            continue
+        weights = sympy.ImmutableMatrix(rng.normal(size=gradient.shape))
+        h = sg.graph(msum(HadamardProduct(gradient, weights)))
+        point = {v.name: at[v.name] for v in h.inputs}
+        grad = h.reverse().evaluate(point).gradient
+        for v in h.inputs:
+            np.testing.assert_allclose(
+                grad[v], _central(h, point, v.name), rtol=1e-5, atol=1e-7, err_msg=f"{x}, {v}"
+            )
