@@ -210,6 +210,8 @@ def test_entrywise_spellings_build_hadamard_forms():
     assert sympy.latex(_graph("A.^2").expand("f")) == r"A^{\circ 2}"
     assert str(_graph("c/A").expand("f")) == "c*A.^-1"
     assert float(_graph("2.^2").expand("f")) == 4  # after digits, a float: 2.0**2
+    assert _graph("(A + B) .^ 2").expand("f") == _graph("(A + B).^2").expand("f")
+    assert _graph("A ./ B").expand("f") == _graph("A/B").expand("f")
 
 
 @pytest.mark.parametrize("text", ["A.^2", "(A + B).^(1/2)", "2*A.^-1", "A.T.^3"])

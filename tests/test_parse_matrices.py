@@ -253,6 +253,7 @@ def test_shapes_reach_every_text_source_of_graph():
 ERRORS = [  # (text, fragment of str(error), column)
     ("W*b", "cannot multiply W (3×2) by b (3×1): the inner dimensions 2 and 3 differ", 3),
     ("W*b", "(W.T*b would fit)", 3),
+    ("A.^2 + A./A + W*b", "cannot multiply W (3×2) by b (3×1)", 17),  # columns after .^ and ./
     ("W*x*y", "cannot multiply W*x (3×1) by y (3×1)", 5),
     ("x.T*x*W", "sum(...) makes a 1×1 matrix a scalar", 7),
     ("W*x + 1", "cannot add W*x (3×1) and 1 (a scalar)", 7),

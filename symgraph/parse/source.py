@@ -131,11 +131,12 @@ def _entrywise_dot(line: str, i: int) -> bool:
     digits it ends a number: ``2.^2`` is ``2.0**2``)."""
     if line[i + 1 : i + 2] not in ("^", "/") or line[i + 1 : i + 3] == "//":
         return False
-    j = i
+    end = len(line[:i].rstrip())  # (A + B) .^ 2 too
+    j = end
     while j > 0 and (line[j - 1].isalnum() or line[j - 1] == "_"):
         j -= 1
-    word = line[j:i]
-    return (word[:1].isidentifier()) if word else (i > 0 and line[i - 1] in ")]")
+    word = line[j:end]
+    return word[:1].isidentifier() if word else (end > 0 and line[end - 1] in ")]")
 
 
 def _spelled(line: str, cut: int) -> tuple[str, list[int], frozenset[int]]:
@@ -145,6 +146,8 @@ def _spelled(line: str, cut: int) -> tuple[str, list[int], frozenset[int]]:
     ``^`` is ``**``; ``A.^p`` is ``A**~p`` and ``A./B`` is ``A/~B``: Python has no
     operator of that precedence to spare, and ``~`` (refused otherwise) marks them.
     """
+    if "^" not in line and "./" not in line:  # most lines: the text itself
+        return line[cut:], list(range(cut, len(line))), frozenset()
     code: list[str] = []
     origin: list[int] = []
     marks: set[int] = set()
