@@ -22,6 +22,7 @@ import sympy
 from sympy import Function, Heaviside, Max, exp, log
 from sympy.matrices.expressions import MatrixExpr
 from sympy.matrices.expressions.applyfunc import ElementwiseApplyFunction
+from sympy.printing.precedence import PRECEDENCE
 
 from .ops import local_partial, records
 
@@ -47,8 +48,10 @@ class _Activation(Function):
     def _eval_is_nonnegative(self):
         return self.args[0].is_real
 
-    def _latex(self, printer):
-        return rf"{self._tex}\left({printer._print(self.args[0])}\right)"
+    def _latex(self, printer, exp=None):
+        # exp: SymPy's LaTeX printer writes a function's power as f^{2}(x)
+        head = self._tex if exp is None else rf"{self._tex}^{{{exp}}}"
+        return rf"{head}\left({printer._print(self.args[0])}\right)"
 
 
 class sigmoid(_Activation):
@@ -152,8 +155,9 @@ class msum(Function):
     def _sympystr(self, printer):
         return f"sum({printer._print(self.args[0])})"
 
-    def _latex(self, printer):
-        return rf"\operatorname{{sum}}\left({printer._print(self.args[0])}\right)"
+    def _latex(self, printer, exp=None):
+        tex = rf"\operatorname{{sum}}\left({printer._print(self.args[0])}\right)"
+        return tex if exp is None else rf"{tex}^{{{exp}}}"
 
 
 class elementwise(ElementwiseApplyFunction):
@@ -186,7 +190,38 @@ class elementwise(ElementwiseApplyFunction):
                 return f, "'"
         return None
 
+    def _power(self):
+        """``(c, p)`` when the body is ``c*d**p`` for numbers ``c`` and ``p`` (``c A.^p``,
+        the derivatives of powers too), else None."""
+        (v,) = self.function.variables
+        c, rest = self.function.expr.as_coeff_Mul()
+        base, p = rest.as_base_exp()
+        if base == v and p.is_number and not p.atoms(sympy.Function):
+            return c, p
+        return None
+
+    @property
+    def precedence(self) -> int:
+        """A scaled power ``2*A`` prints as a product (parenthesised inside another)."""
+        power = self._power()
+        if power is not None and power[0] != 1:
+            return PRECEDENCE["Mul"]
+        return PRECEDENCE["Atom"] if power is None or power[1] == 1 else PRECEDENCE["Pow"]
+
+    def _powers(self, printer, hadamard) -> str:
+        c, p = self._power()
+        text = printer.parenthesize(self.expr, PRECEDENCE["Pow"], strict=False)
+        if p != 1:
+            text = hadamard(text, p)
+        if c == 1:
+            return text
+        sign, c = ("-", -c) if c < 0 else ("", c)
+        return sign + (text if c == 1 else f"{printer._print(c)}{printer._mul}{text}")
+
     def _sympystr(self, printer):
+        if self._power() is not None:  # A.^2, as matrixcalculus.org writes it (the parser too)
+            printer._mul = "*"
+            return self._powers(printer, lambda base, p: f"{base}.^{_exponent(printer, p)}")
         arg = printer._print(self.expr)
         named = self._named()
         if named is None:
@@ -196,6 +231,9 @@ class elementwise(ElementwiseApplyFunction):
         return f"{f.__name__}{prime}({arg})"
 
     def _latex(self, printer):
+        if self._power() is not None:  # the Hadamard power A^{∘2}
+            printer._mul = " "
+            return self._powers(printer, lambda b, p: rf"{b}^{{\circ {printer._print(p)}}}")
         named, arg = self._named(), printer._print(self.expr)
         if named is not None:
             f, prime = named
@@ -208,3 +246,7 @@ class elementwise(ElementwiseApplyFunction):
         (v,) = self.function.variables
         body = printer._print(self.function.expr)
         return rf"\left({printer._print(v)} \mapsto {body}\right)_{{\circ}}\left({arg}\right)"
+
+
+def _exponent(printer, p) -> str:
+    return printer._print(p) if p.is_Integer else f"({printer._print(p)})"

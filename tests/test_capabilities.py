@@ -25,6 +25,7 @@ import symgraph as sg
 from symgraph import ops
 from symgraph.evaluation import numeric
 from symgraph.functions import elementwise, msum, relu, sigmoid, softplus
+from symgraph.matrix_functions import diag, diagonal, logsumexp, norm, softmax, sqnorm
 
 x, y = Symbol("x", real=True), Symbol("y", real=True)
 
@@ -113,6 +114,10 @@ OPT_OUTS: dict[type, dict[str, str]] = {
             msum,
             sympy.matrices.expressions.applyfunc.ElementwiseApplyFunction,
         )
+    },
+    **{
+        cls: {"all": "a matrix operation: checked on every path in MATRIX_OPS below"}
+        for cls in (norm, sqnorm, diag, diagonal, logsumexp, softmax)
     },
 }
 
@@ -262,6 +267,145 @@ def test_the_latex_of_every_operation_compiles(tmp_path):
     (tmp_path / "doc.tex").write_text(
         sg.to_latex(sg.graph(total).reverse(), at=at, standalone=True)
     )
+    command = [exe, "-interaction=nonstopmode", "-halt-on-error", "doc.tex"]
+    done = subprocess.run(command, cwd=tmp_path, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, [line for line in done.stdout.splitlines() if line.startswith("!")]
+
+
+# ---------------------------------------------------------------- matrix operations
+
+MATRIX_SHAPES = {"W": (3, 2), "x": (2, 1), "b": (3, 1), "y": (3, 1), "A": (3, 3)}
+
+#: The matrix operations, each in a scalar formula (its spelling, or the spelling it is
+#: built from): parsed, both modes against the entry-by-entry graph and ``sympy.diff``,
+#: evaluated, compiled, through JSON and LaTeX.
+MATRIX_OPS: dict[type, str] = {
+    norm: "norm(W*x + b)",
+    sqnorm: "norm(W*x - y)**2",
+    diag: "sum(diag(b)*y) + sum(diag(y.T)*b)",
+    diagonal: "sum(hadamard(diag(A.T*A), y))",
+    logsumexp: "logsumexp(W*x) + logsumexp(W)",
+    softmax: "sum(hadamard(softmax(W*x + b), y))",
+}
+
+
+def _matrix_case(cls):
+    text = MATRIX_OPS[cls]
+    g = sg.graph(text, shapes={k: v for k, v in MATRIX_SHAPES.items() if k in text})
+    rng = np.random.default_rng(7)
+    at = {v.name: rng.uniform(0.3, 1.2, size=v.shape) for v in g.inputs}
+    return g, at
+
+
+def _entries(at: dict) -> dict:
+    """The point entry by entry, as the scalar inputs of ``sg.entrywise``."""
+    return {f"{k}_{i}{j}": float(v[i, j]) for k, v in at.items() for i, j in np.ndindex(v.shape)}
+
+
+def test_every_record_of_symgraph_matrix_functions_has_a_formula():
+    matrix = {
+        cls
+        for cls, op in ops.records().items()
+        if cls.__module__ == "symgraph.matrix_functions" and op.pull is not None
+    }
+    assert matrix <= set(MATRIX_OPS), matrix - set(MATRIX_OPS)
+
+
+@pytest.mark.parametrize("cls", list(MATRIX_OPS), ids=lambda c: c.__name__)
+def test_matrix_op_parses_and_both_modes_agree_with_sympy_diff_entry_by_entry(cls):
+    g, at = _matrix_case(cls)
+    assert any(isinstance(s.expr, cls) for s in g.steps)
+    scalar = sg.entrywise(g)
+    expanded, point = scalar.expand("f"), _entries(at)
+    subs = {Symbol(k, real=True): v for k, v in point.items()}
+    ev = g.reverse().evaluate(at)
+    for v in g.inputs:
+        oracle = np.array(
+            [
+                [
+                    float(
+                        sympy.diff(expanded, Symbol(f"{v.name}_{i}{j}", real=True)).evalf(subs=subs)
+                    )
+                    for j in range(v.shape[1])
+                ]
+                for i in range(v.shape[0])
+            ]
+        )
+        np.testing.assert_allclose(ev.gradient[v], oracle, rtol=1e-10, atol=1e-12)
+        assert g.gradient()[v].shape == v.shape
+    direction = {v.name: np.random.default_rng(1).normal(size=v.shape) for v in g.inputs}
+    tangent = g.forward(direction).evaluate(at).derivative["f"]
+    assert tangent == pytest.approx(
+        sum(float(np.sum(ev.gradient[k] * d)) for k, d in direction.items())
+    )
+
+
+@pytest.mark.parametrize("cls", list(MATRIX_OPS), ids=lambda c: c.__name__)
+def test_matrix_op_adjoints_and_tangents_have_their_nodes_shapes(cls):
+    g, at = _matrix_case(cls)
+    rv, fw = g.reverse(), g.forward({v.name: 1 for v in g.inputs})
+    for sweep in (rv, fw):
+        for node, q in sweep.carried.items():
+            if getattr(node, "shape", (1, 1)) != (1, 1) and q != 0:
+                assert q.shape == node.shape, (node, q)
+    ev = rv.evaluate(at)
+    for node, value in ev.adjoints.items():
+        assert np.shape(value) in ((), tuple(getattr(node, "shape", ())), (1, 1))
+
+
+@pytest.mark.parametrize("cls", list(MATRIX_OPS), ids=lambda c: c.__name__)
+def test_matrix_op_evaluation_agrees_with_the_entries(cls):
+    g, at = _matrix_case(cls)
+    exact = _exact(sg.entrywise(g).expand("f"), _entries(at))
+    assert g.evaluate(at).outputs["f"] == pytest.approx(exact, rel=1e-13)
+
+
+@pytest.mark.parametrize("cls", list(MATRIX_OPS), ids=lambda c: c.__name__)
+def test_matrix_op_compiled_sweeps_equal_the_interpreter(cls):
+    g, at = _matrix_case(cls)
+    rv = g.reverse()
+    ev = rv.evaluate(at)
+    fn = sg.compile(rv)
+    value, grad = fn(*(at[v.name] for v in fn.inputs))
+    assert value == pytest.approx(ev.values["f"], rel=1e-13)
+    for v, gv in zip(fn.inputs, grad, strict=True):
+        np.testing.assert_allclose(gv, ev.gradient[v], rtol=1e-12, atol=1e-15)
+    direction = {v.name: np.random.default_rng(2).normal(size=v.shape) for v in g.inputs}
+    fw = g.forward(direction)
+    tangent = sg.compile(fw)
+    got = tangent(*(at[v.name] for v in tangent.inputs))[1][0]
+    assert got == pytest.approx(fw.evaluate(at).derivative["f"], rel=1e-12)
+
+
+@pytest.mark.parametrize("cls", list(MATRIX_OPS), ids=lambda c: c.__name__)
+def test_matrix_op_json_round_trip_and_latex_without_class_names(cls):
+    from symgraph.safety import admit
+
+    g, at = _matrix_case(cls)
+    rv = g.reverse()
+    for _, e in rv.as_program():
+        admit(e)  # the whitelist holds every class the sweep writes
+    back = sg.from_json(json.loads(json.dumps(sg.to_json(rv))))
+    assert back.graph.expand("f") == g.expand("f")
+    for v in g.inputs:
+        np.testing.assert_allclose(back.evaluate(at).gradient[v], rv.evaluate(at).gradient[v])
+    tex = sg.to_latex(rv, at=at, standalone=True)
+    text = " ".join([tex, str(g), *map(str, g.gradient().values())])
+    for name in ("sqnorm", "DiagMatrix", "DiagonalOf", "diagonal", "_MatrixOf", "OfMatrix"):
+        assert name not in text
+
+
+def test_the_latex_of_every_matrix_operation_compiles(tmp_path):
+    """One document holding every matrix sample, through a real pdflatex."""
+    exe = shutil.which("pdflatex")
+    if exe is None:
+        if os.environ.get("CI", "").lower() not in ("", "0", "false"):
+            pytest.fail("pdflatex is required under CI")
+        pytest.skip("the 'pdflatex' program is not installed")
+    text = " + ".join(MATRIX_OPS.values())
+    g = sg.graph(text, shapes=MATRIX_SHAPES)
+    at = {v.name: np.full(v.shape, 0.5) for v in g.inputs}
+    (tmp_path / "doc.tex").write_text(sg.to_latex(g.reverse(), at=at, standalone=True))
     command = [exe, "-interaction=nonstopmode", "-halt-on-error", "doc.tex"]
     done = subprocess.run(command, cwd=tmp_path, capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, [line for line in done.stdout.splitlines() if line.startswith("!")]

@@ -16,6 +16,7 @@ from sympy.matrices.expressions.applyfunc import ElementwiseApplyFunction
 import symgraph as sg
 from symgraph.evaluation import numeric
 from symgraph.functions import msum, sigmoid
+from symgraph.matrix_functions import diag, diagonal, logsumexp, norm, softmax, sqnorm
 
 from .conftest import central_gradient, random_point
 
@@ -38,6 +39,12 @@ MATRIX_SAMPLES = {
     Inverse: [Inverse(MatMul(Transpose(A), A) + Identity(2)) * x],
     msum: [msum(W)],
     sympy.Determinant: [sympy.Determinant(MatMul(Transpose(A), A) + Identity(2))],
+    norm: [norm(W * x + b), norm(W)],
+    sqnorm: [sqnorm(W * x - y)],
+    diag: [diag(b) * y, diag(Transpose(b)) * y],
+    diagonal: [diagonal(MatMul(Transpose(W), W))],
+    logsumexp: [logsumexp(W * x), logsumexp(W)],
+    softmax: [softmax(W * x + b)],
 }
 
 

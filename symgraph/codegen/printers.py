@@ -123,6 +123,16 @@ class ArrayPrinter(_Common, NumPyPrinter):
     def _print_msum(self, e):
         return f"numpy.sum({self._print(e.args[0])})"
 
+    def _print_Trace(self, e):
+        return f"numpy.trace({self._print(e.arg)})"
+
+    def _by_record(self, e):
+        # a matrix operation by its record's NumPy implementation, a helper of the code
+        f = implementation(type(e), self.convention)
+        return f"{self._helper('f', type(e), f)}({', '.join(map(self._print, e.args))})"
+
+    _print_diag = _print_diagonal = _print_softmax = _by_record
+
     def _print_elementwise(self, e):
         # the body, admitted by the whitelist walk, as a lambda of its Dummy variable
         (v,) = e.function.variables

@@ -4,11 +4,13 @@ Python's own :mod:`ast` parser reads the text and a whitelist walk (:mod:`symgra
 turns the tree into SymPy: numbers, names (real symbols), ``+ - * / ** ^``, calls of the
 known functions, and conditions inside ``where``/``piecewise``. With ``shapes={"W": (3, 2)}``
 those names are matrices (``MatrixSymbol``), with ``*``/``@`` products, ``M.T``,
-``hadamard``, ``sum``, ``trace``, ``inverse`` and the scalar functions entry by entry
-(:mod:`symgraph.parse.matrices`). Nothing the user writes is ever executed, and every
-refusal is a :class:`ParseError` with a line, a column and a hint. The limits that keep
-hostile input fast (``MAX_TEXT_CHARS``, ``MAX_DEPTH``, ...) are described in
-:mod:`symgraph.parse.guards` and importable from here.
+``hadamard``, ``sum``, ``trace``, ``inverse``, ``det``, ``logdet``, ``norm``, ``diag``,
+``softmax``, ``logsumexp``, entrywise ``A/B`` (also ``A./B``) and ``A.^p``, and the scalar
+functions entry by entry; a 1×1 product added to a scalar, compared, divided by or raised
+to a power is the scalar it holds (:mod:`symgraph.parse.matrices`). Nothing the user
+writes is ever executed, and every refusal is a :class:`ParseError` with a line, a
+column and a hint. The limits that keep hostile input fast (``MAX_TEXT_CHARS``,
+``MAX_DEPTH``, ...) are described in :mod:`symgraph.parse.guards` and importable from here.
 """
 
 from __future__ import annotations

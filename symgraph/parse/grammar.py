@@ -1,7 +1,8 @@
 """The parser's whitelist walk: a Python ``ast`` tree to SymPy, refusing everything else.
 
-Numbers, names (real symbols, or matrices when given a shape), ``+ - * / ** ^ @``, ``M.T``,
-calls of the known functions, and conditions inside ``where``/``piecewise``. Nothing the
+Numbers, names (real symbols, or matrices when given a shape), ``+ - * / ** ^ @``, the
+entrywise ``.^`` and ``./`` (:mod:`symgraph.parse.source` marks them), ``M.T``, calls of
+the known functions, and conditions inside ``where``/``piecewise``. Nothing the
 user writes is ever executed; each SymPy constructor runs through :func:`build`, so its
 refusals (the guards of :mod:`symgraph.parse.guards`, the shape checks of
 :mod:`symgraph.parse.matrices`) and failures become a :class:`ParseError` at the node.
@@ -165,10 +166,12 @@ def _chain(node: ast.BinOp, ctx: Context, depth: int) -> sympy.Expr:
     of terms neither recurses nor counts as deep nesting."""
     top, kind, pending = node, _SUM if isinstance(node.op, _SUM) else _PRODUCT, []
     while isinstance(node, ast.BinOp) and isinstance(node.op, kind):
-        pending.append((type(node.op), node.right))
+        pending.append((type(node.op), _unmarked(node.right, ctx)))
         node = node.left
     operands = [(None, node), *reversed(pending)]
     values = [walk(operand, ctx, depth) for _, operand in operands]
+    if kind is _SUM and mx.one_by_one_or_scalars(values):
+        values = [mx.as_scalar(v) for v in values]  # w.T*x + b: the 1×1 is a scalar
     if any(map(mx.is_matrix, values)):
         return (_matrix_sum if kind is _SUM else _matrix_product)(operands, values, top, ctx)
     if ast.MatMult in (op for op, _ in operands):
@@ -181,6 +184,11 @@ def _chain(node: ast.BinOp, ctx: Context, depth: int) -> sympy.Expr:
             value = build(power, (value, sympy.S.NegativeOne), operand, ctx)
         terms.append(value)
     return build(_FOLD[kind], terms, top, ctx)
+
+
+def _unmarked(node: ast.AST, ctx: Context) -> ast.AST:
+    """The divisor of ``A./B``: ``B`` (division by a matrix is entrywise anyway)."""
+    return node.operand if ctx.source.entrywise(node) else node
 
 
 def _scalar_matmul(operands: list, ctx: Context) -> NoReturn:
@@ -201,9 +209,10 @@ def _matrix_product(operands: list, values: list, top: ast.AST, ctx: Context) ->
         if op is ast.MatMult:
             at = operand if factors else operands[0][1]  # the scalar side
             build(mx.check_matmul_operator, (*shapes, labels), at, ctx, check=False)
-        if op is ast.Div:
-            if mx.is_matrix(value):
-                build(mx.refuse_division, (labels[1], value.shape), operand, ctx)
+        if op is ast.Div and mx.is_matrix(value) and value.shape != (1, 1):
+            factors = build(mx.divided, (factors, value, labels), operand, ctx, check=False)
+        elif op is ast.Div:
+            value = mx.as_scalar(value)  # dividing by a 1×1 is dividing by its entry
             scalars.append(build(power, (value, sympy.S.NegativeOne), operand, ctx))
         elif mx.is_matrix(value):
             build(mx.check_product, (*shapes, labels), operand, ctx, check=False)
@@ -213,6 +222,8 @@ def _matrix_product(operands: list, values: list, top: ast.AST, ctx: Context) ->
         else:
             scalars.append(value)
     coefficient = build(_FOLD[_PRODUCT], scalars, top, ctx)
+    if not factors:  # y/(w.T*x): every matrix was a 1×1 divisor
+        return coefficient
     return build(mx.product, (coefficient, factors), top, ctx, check=False)
 
 
@@ -232,13 +243,15 @@ def _binop(node: ast.BinOp, ctx: Context, depth: int) -> sympy.Expr:
     if isinstance(node.op, _SUM + _PRODUCT):
         return _chain(node, ctx, depth)
     if isinstance(node.op, ast.Pow):
-        base, exponent = walk(node.left, ctx, depth), walk(node.right, ctx, depth)
-        if mx.is_matrix(base) or mx.is_matrix(exponent):
-            labels = ctx.source.label(node.left), ctx.source.label(node.right)
-            args = (mx.shape_of(base), mx.shape_of(exponent), labels)
-            build(mx.refuse_power, args, node, ctx)
-        return build(power, (base, exponent), node, ctx)
+        return _power(node, ctx, depth)
     fail(node, ctx, *_OPERATORS.get(type(node.op), ("unsupported operator", None)))
+
+
+def _power(node: ast.BinOp, ctx: Context, depth: int) -> sympy.Expr:
+    entrywise, right = ctx.source.entrywise(node.right), _unmarked(node.right, ctx)
+    base, exponent = walk(node.left, ctx, depth), walk(right, ctx, depth)
+    labels = ctx.source.label(node.left), ctx.source.label(right)
+    return build(mx.raised, (base, exponent, entrywise, labels), node, ctx)
 
 
 def _unary(node: ast.UnaryOp, ctx: Context, depth: int) -> sympy.Expr:
@@ -269,6 +282,8 @@ def _call(node: ast.Call, ctx: Context, depth: int) -> sympy.Expr:
     labels = [ctx.source.label(a) for a in node.args]
     if name in spellings().matrix:
         return build(builder, (args, labels), node, ctx, check=False)
+    if name not in spellings().elementwise and mx.one_by_one_or_scalars(args):
+        args = [mx.as_scalar(a) for a in args]  # max(w.T*x, 0): the 1×1 is a scalar
     if any(map(mx.is_matrix, args)):
         if name not in spellings().elementwise:
             hint = _NOT_ELEMENTWISE if name in ("max", "min") else None
@@ -317,6 +332,7 @@ def _unknown(func: ast.Name, ctx: Context) -> NoReturn:
 
 
 def _scalars(node: ast.AST, ctx: Context, values: list, name: str) -> list:
+    values = [mx.as_scalar(v) for v in values]  # a 1×1 product is a scalar here
     if any(map(mx.is_matrix, values)):
         fail(node, ctx, f"{name}() does not take matrices", _NO_CONDITIONS)
     return values
@@ -356,7 +372,7 @@ def _condition(node: ast.AST, ctx: Context, depth: int) -> sympy.Basic:
     if isinstance(node, ast.Compare):
         if not all(type(op) in _RELATIONS for op in node.ops):
             fail(node, ctx, "only <, <=, >, >= may compare", "== and != make no sense for reals")
-        sides = [argument(n, ctx, depth) for n in (node.left, *node.comparators)]
+        sides = [mx.as_scalar(argument(n, ctx, depth)) for n in (node.left, *node.comparators)]
         if any(map(mx.is_matrix, sides)):
             fail(node, ctx, "a condition cannot compare matrices", _NO_CONDITIONS)
         if any(side.has(sympy.Piecewise) for side in sides):  # SymPy would fold and solve it

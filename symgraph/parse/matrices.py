@@ -7,6 +7,14 @@ distributes a transpose (``(W x - y)ᵀ`` becomes ``xᵀ Wᵀ - yᵀ``) and turn
 first, so a mismatch is a :class:`ParseError` naming the operation and both shapes; the
 grammar adds the position.
 
+Division by a matrix is entry by entry (``A/B`` for equal shapes, ``c/A``; ``A./B`` says
+so explicitly), and so is ``A.^p`` (``exp(p log A)`` for a symbol or a matrix ``p``);
+``A**2`` is refused (entrywise or a matrix product? the hint names both). A 1×1 matrix
+used as a scalar (added to one, compared, divided by, raised to a power, an argument of
+``max``) is its trace, the scalar it holds: ``w.T*x + b`` with a scalar ``b`` is
+``tr(wᵀx) + b``. ``norm(X)**2`` is the squared norm, one smooth operation (its gradient
+2X, also at 0).
+
 >>> W, x = sympy.MatrixSymbol("W", 3, 2), sympy.MatrixSymbol("x", 2, 1)
 >>> product(-2, [W, x])
 -2*W*x
@@ -27,7 +35,8 @@ from sympy.matrices.expressions import MatrixExpr, ZeroMatrix
 
 from .. import functions
 from ..functions import msum
-from .guards import MAX_NAME_CHARS, check_shape
+from ..matrix_functions import diag, diagonal, logsumexp, norm, softmax, sqnorm
+from .guards import MAX_NAME_CHARS, check_shape, power
 from .source import ParseError
 
 Shape = tuple[int, int]
@@ -163,16 +172,80 @@ def matrix_sum(operands: Sequence[MatrixExpr]) -> MatrixExpr:
     return MatAdd(*flat)
 
 
-def refuse_division(label: object, shape: Shape) -> None:
-    hint = "inverse(M) for a square matrix" if shape[0] == shape[1] else None
-    raise ParseError(f"cannot divide by the matrix {described(label, shape)}", hint=hint)
+def as_scalar(value: Any) -> Any:
+    """A 1×1 matrix used as a scalar (added to one, compared, divided by): ``tr(M)``, its
+    one entry; anything else as it is."""
+    return Trace(value) if is_matrix(value) and value.shape == (1, 1) else value
+
+
+def one_by_one_or_scalars(values: Sequence[Any]) -> bool:
+    """A mix of scalars and 1×1 matrices (and no other matrix): a scalar context."""
+    shapes = {shape_of(v) for v in values}
+    return None in shapes and shapes - {None} == {(1, 1)}
+
+
+def entrywise_power(base: MatrixExpr, exponent: Any, labels: tuple) -> MatrixExpr:
+    """``A.^p``: every entry to the power ``p``. A number ``p`` is one step (``A.^2``); a
+    scalar expression ``p``, or a matrix ``P`` of A's shape, is ``exp(p log A)`` entry by
+    entry (so ``p`` has an adjoint too), defined where A's entries are positive."""
+    if is_matrix(exponent) and exponent.shape != base.shape:
+        exponent = as_scalar(exponent)
+    if is_matrix(exponent) and exponent.shape != base.shape:
+        a, p = described(labels[0], base.shape), described(labels[1], exponent.shape)
+        raise ParseError(f"cannot raise {a} to {p} entry by entry: the shapes differ")
+    if not is_matrix(exponent) and exponent.is_number and not exponent.atoms(sympy.Function):
+        return functions.elementwise(Lambda(ENTRY, ENTRY**exponent), base)
+    logs = functions.elementwise(Lambda(ENTRY, sympy.log(ENTRY)), base)
+    scaled = HadamardProduct(exponent, logs) if is_matrix(exponent) else scale(exponent, logs)
+    return functions.elementwise(Lambda(ENTRY, sympy.exp(ENTRY)), scaled)
+
+
+def reciprocal(m: MatrixExpr) -> MatrixExpr:
+    """``1/M`` entry by entry (division by a matrix is otherwise undefined)."""
+    return functions.elementwise(Lambda(ENTRY, 1 / ENTRY), m)
+
+
+def divided(factors: list, right: MatrixExpr, labels: tuple) -> list:
+    """The factors of a product after ``/ right``, entry by entry: ``c/B`` (no factors
+    yet: the scalars so far stay the coefficient of 1/B) and ``A/B`` of equal shapes."""
+    if not factors:
+        return [reciprocal(right)]
+    left = product(sympy.S.One, factors)
+    if left.shape != right.shape:
+        a, b = described(labels[0], left.shape), described(labels[1], right.shape)
+        square = right.rows == right.cols
+        hint = f"inverse({labels[1]}) for a matrix inverse" if square else None
+        raise ParseError(f"cannot divide {a} by {b} entry by entry: the shapes differ", hint=hint)
+    return [HadamardProduct(left, reciprocal(right))]
+
+
+def raised(base: Any, exponent: Any, entrywise: bool, labels: tuple) -> Any:
+    """``base**exponent``; ``A.^p`` entry by entry; a 1×1 base is the scalar it holds;
+    ``norm(X)**2`` the squared norm (smooth at 0). A matrix power is refused."""
+    if entrywise and is_matrix(base):
+        return entrywise_power(base, exponent, labels)
+    if not is_matrix(exponent):
+        base = as_scalar(base)
+    if is_matrix(base) or is_matrix(exponent):
+        refuse_power(shape_of(base), shape_of(exponent), labels)
+    squared = norm_power(base, exponent)
+    return squared if squared is not None else power(base, exponent)
 
 
 def refuse_power(base: Shape | None, exponent: Shape | None, labels: tuple) -> None:
     if exponent:
         raise ParseError(f"a matrix cannot be an exponent: {described(labels[1], exponent)}")
-    hint = "hadamard(M, M) squares each entry; M*M is a matrix product"
+    name = _grouped(labels[0])
+    hint = f"{name}.^2 squares each entry; {name}*{name} is a matrix product"
     raise ParseError(f"cannot raise the matrix {described(labels[0], base)} to a power", hint=hint)
+
+
+def norm_power(base: sympy.Expr, exponent: sympy.Expr) -> sympy.Expr | None:
+    """``norm(X)**(2k)`` as ``sqnorm(X)**k`` (smooth at 0, its gradient 2X for k = 1),
+    or None for any other power."""
+    if type(base) is norm and exponent.is_Integer and exponent > 0 and exponent % 2 == 0:
+        return sqnorm(base.args[0]) ** (exponent // 2)
+    return None
 
 
 # ---------------------------------------------------------------- transpose and functions
@@ -220,6 +293,27 @@ def _hadamard(values: Sequence[Any], labels: Sequence[str]) -> MatrixExpr:
     return HadamardProduct(*values)
 
 
+def _vector(name: str, values: Sequence[Any], labels: Sequence[str]) -> MatrixExpr:
+    m = _one_matrix(name, values, labels)
+    if m.cols != 1:
+        hint = f"{name}({_grouped(labels[0])}.T) for a row vector" if m.rows == 1 else None
+        raise ParseError(
+            f"{name}() takes a column vector, not {described(labels[0], m.shape)}", hint=hint
+        )
+    return m
+
+
+def _diag(values: Sequence[Any], labels: Sequence[str]) -> MatrixExpr:
+    """``diag(v)``: a vector's diagonal matrix; ``diag(M)``: a square matrix's diagonal."""
+    m = _one_matrix("diag", values, labels)
+    if 1 in m.shape:
+        return diag(m)
+    if m.rows == m.cols:
+        return diagonal(m)
+    shape = described(labels[0], m.shape)
+    raise ParseError(f"diag() takes a vector or a square matrix, not {shape}")
+
+
 #: The builders of the operations that take matrices, ``builder(values, labels)``, by
 #: class (their spellings are in their records, :mod:`symgraph.rules_matrix`).
 MATRIX_BUILDERS: dict[type, Callable[..., Any]] = {
@@ -229,4 +323,8 @@ MATRIX_BUILDERS: dict[type, Callable[..., Any]] = {
     Determinant: lambda v, n: Determinant(_one_matrix("det", v, n, square=True)),
     Transpose: lambda v, n: transpose(_one_matrix("transpose", v, n), n[0]),
     HadamardProduct: _hadamard,
+    norm: lambda v, n: norm(_one_matrix("norm", v, n)),
+    logsumexp: lambda v, n: logsumexp(_one_matrix("logsumexp", v, n)),
+    softmax: lambda v, n: softmax(_vector("softmax", v, n)),
+    diag: _diag,
 }

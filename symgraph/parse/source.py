@@ -73,7 +73,10 @@ class Source:
         margin = min(code, key=len, default="")
         margin = margin if all(i.startswith(margin) for i in code) else ""
         self.cuts = [len(margin) if i.startswith(margin) else len(i) for i in indents]
-        self.code_lines = [s[c:].replace("^", "**") for s, c in zip(self.lines, self.cuts)]  # noqa: B905
+        spelled = [_spelled(s, c) for s, c in zip(self.lines, self.cuts)]  # noqa: B905
+        self.code_lines = [code for code, _, _ in spelled]
+        self.origins = [origin for _, origin, _ in spelled]
+        self.marks = [marks for _, _, marks in spelled]
         self.code = "\n".join(self.code_lines)
         self._encoded: dict[int, bytes] = {}
 
@@ -84,10 +87,16 @@ class Source:
         """The 1-based column in the user's line of character ``index`` of the code line."""
         if not 1 <= line <= len(self.lines):
             return index + 1
-        text, i, j = self.lines[line - 1], self.cuts[line - 1], 0
-        while i < len(text) and j < index:
-            j, i = j + (2 if text[i] == "^" else 1), i + 1
-        return i + 1
+        origin = self.origins[line - 1]
+        return (origin[index] if index < len(origin) else len(self.lines[line - 1])) + 1
+
+    def entrywise(self, node: Any) -> bool:
+        """Whether ``node`` is the ``~`` marking an entrywise ``.^`` or ``./``, not the
+        user's own ``~`` (which is refused)."""
+        if not (isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.Invert)):
+            return False
+        index = len(self._bytes(node.lineno)[: node.col_offset].decode(errors="ignore"))
+        return 1 <= node.lineno <= len(self.marks) and index in self.marks[node.lineno - 1]
 
     def _bytes(self, line: int) -> bytes:
         # ast offsets count UTF-8 bytes; encode each line once, not once per node.
@@ -113,7 +122,50 @@ class Source:
         rows[-1] = rows[-1][: last.end_col_offset]
         rows[0] = rows[0][first.col_offset :]  # after the end: they may be the same row
         text = " ".join(b" ".join(rows).decode(errors="ignore").split())
+        text = text.replace("**~", ".^").replace("/~", "./")  # the user's spelling
         return text if len(text) <= width else text[: width - 1] + "…"
+
+
+def _entrywise_dot(line: str, i: int) -> bool:
+    """Whether the ``.`` at ``i`` starts ``.^`` or ``./`` after a name or a bracket (after
+    digits it ends a number: ``2.^2`` is ``2.0**2``)."""
+    if line[i + 1 : i + 2] not in ("^", "/") or line[i + 1 : i + 3] == "//":
+        return False
+    end = len(line[:i].rstrip())  # (A + B) .^ 2 too
+    j = end
+    while j > 0 and (line[j - 1].isalnum() or line[j - 1] == "_"):
+        j -= 1
+    word = line[j:end]
+    return word[:1].isidentifier() if word else (end > 0 and line[end - 1] in ")]")
+
+
+def _spelled(line: str, cut: int) -> tuple[str, list[int], frozenset[int]]:
+    """The code of one line (from column ``cut``), the index in ``line`` of each code
+    character, and where the marks of the entrywise operators are.
+
+    ``^`` is ``**``; ``A.^p`` is ``A**~p`` and ``A./B`` is ``A/~B``: Python has no
+    operator of that precedence to spare, and ``~`` (refused otherwise) marks them.
+    """
+    if "^" not in line and "./" not in line:  # most lines: the text itself
+        return line[cut:], list(range(cut, len(line))), frozenset()
+    code: list[str] = []
+    origin: list[int] = []
+    marks: set[int] = set()
+    i = cut
+    while i < len(line):
+        c = line[i]
+        if c == "." and _entrywise_dot(line, i):
+            spelled = "**~" if line[i + 1] == "^" else "/~"
+            marks.add(len(code) + len(spelled) - 1)
+            code += spelled
+            origin += [i] * len(spelled)
+            i += 2
+            continue
+        spelled = "**" if c == "^" else c
+        code += spelled
+        origin += [i] * len(spelled)
+        i += 1
+    return "".join(code), origin, frozenset(marks)
 
 
 @dataclass(frozen=True)
