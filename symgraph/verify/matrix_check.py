@@ -27,6 +27,7 @@ from sympy import Symbol, Transpose
 
 from .. import naming
 from ..evaluation.evaluate import EvaluationError
+from ..graph import GraphError
 from ..parse import ParseError, parse_expr_text
 from . import values
 from .claims import Misfit, claim_shapes
@@ -69,7 +70,7 @@ def claim(st: _State, judged: _Judged, node: Symbol, raw, claimed, base: dict) -
     want = _wanted(node)
     if isinstance(claimed, numpy.ndarray) or (st.at is not None and claimed.is_Number):
         if st.at is None:
-            raise ValueError(f"numbers claimed for {node} need the point they hold at: give at=")
+            raise GraphError(f"numbers claimed for {node} need the point they hold at: give at=")
         return _numeric(st, judged, node, numpy.asarray(claimed, dtype=float), base)
     if isinstance(claimed, Misfit):
         base.update(claim=claimed, correct=_correct_form(st, node))
