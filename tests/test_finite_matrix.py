@@ -93,9 +93,10 @@ def test_a_sweep_over_matrix_inputs(net):
     sweep = sg.finite_difference_sweep(net, AT, scheme="central")
     assert round(sweep.order["W"]) == 2 and round(sweep.order["x"]) == 2
     for name in SHAPES:
-        for h, estimate, error in zip(sweep.hs, sweep.estimates[name], sweep.errors[name]):
+        exact = differences(name, 1e-6, -1, 1)
+        rows = zip(sweep.hs, sweep.estimates[name], sweep.errors[name], strict=True)
+        for h, estimate, error in rows:
             assert estimate.shape == SHAPES[name]
-            exact = differences(name, 1e-6, -1, 1)
             assert error == pytest.approx(np.abs(estimate - exact).max(), abs=1e-8), h
         h, error = sweep.floor[name]
         assert 1e-8 <= h <= 1e-3 and error < 1e-8
