@@ -43,6 +43,9 @@ EXAMPLES = """examples:
   symgraph check "exp(exp(u1) + exp(2*u2)) + sigmoid(exp(u1) + exp(2*u2))" \\
       --claim u1=47.3 --claim u2=4.71 --at u1=1,u2=-1 --tol 0.01
   symgraph fd "exp(exp(u1) + exp(2*u2)) + sigmoid(exp(u1) + exp(2*u2))" --at u1=1,u2=-1 --sweep
+  symgraph check "sum(sigmoid(W*x + b))" --shapes W=3x2,x=2x1,b=3x1 --claim "W=tbar_2*x.T"
+  symgraph fd "sum(sigmoid(W*x + b))" --shapes W=3x2,x=2x1,b=3x1 --wrt W \\
+      --at "W=[[1,2],[3,4],[5,6]],x=[1,2],b=[0,0,0]" --scheme central
   symgraph graph "(x + y)*(y + 1)" --at x=1,y=2 --png graph.png
   symgraph latex "(x + y)*(y + 1)" --at x=1,y=2 --standalone -o steps.tex
   printf 't1 = exp(u1)\\nt2 = exp(2*u2)\\nt3 = t1 + t2\\nf = exp(t3) + sigmoid(t3)' \\
@@ -224,7 +227,8 @@ def parser() -> argparse.ArgumentParser:
     _common(grad, both)
     check = sub.add_parser("check", help="check your own derivatives, formulas or numbers")
     _common(check, both, wrt=False, kink=False)
-    check.add_argument("--claim", action="append", help="NAME=FORMULA or NAME=NUMBER (repeat)")
+    about = "NAME=FORMULA, NAME=NUMBER, or a matrix's numbers NAME=[[..],..] (repeat)"
+    check.add_argument("--claim", action="append", help=about)
     check.add_argument(
         "--tol",
         action=Once,

@@ -29,6 +29,7 @@ from .. import naming
 from ..evaluation.evaluate import EvaluationError
 from ..graph import GraphError
 from ..parse import ParseError, parse_expr_text
+from ..simplify import tree_size
 from . import values
 from .claims import Misfit, claim_shapes
 from .finite import SCHEMES, _barred, _Numeric
@@ -43,7 +44,7 @@ from .state import (
     _resolve,
     _State,
 )
-from .verdicts import ClaimResult, Counterexample
+from .verdicts import PROOF_MAX_NODES, ClaimResult, Counterexample
 
 NAN = float("nan")
 
@@ -160,6 +161,8 @@ def _proven(st: _State, judged: _Judged, a, b) -> bool:
     """Equal as matrix expressions: their difference expands to zero. Sound where each
     adjoint name used is exact (not claimed, or claimed and proven)."""
     if a is None or b is None or _shape(a) != _shape(b):
+        return False
+    if tree_size(a, PROOF_MAX_NODES) + tree_size(b, PROOF_MAX_NODES) > PROOF_MAX_NODES:
         return False
     used = {st.bars[s.name] for s in a.free_symbols if s.name in st.bars}
     if any(n in judged.resolved and n not in judged.proven for n in used):
