@@ -85,6 +85,8 @@ def test_a_forgotten_transpose_whose_shapes_do_not_fit_is_named(net):
     assert result.departure == "a forgotten transpose: tbar_2*x.T is right"
     result = sg.check(net, {"x": "W*tbar_2"}, rng=1)["x"]
     assert result.departure == "a forgotten transpose: W.T*tbar_2 is right"
+    report = sg.check(net, {"x": "W*tbar_2", "b": "tbar_2"}, at=AT, rng=1)  # a point too
+    assert report["b"].ok and report["x"].departure.startswith("a forgotten transpose")
 
 
 def test_a_forgotten_transpose_of_a_square_matrix_is_named():
@@ -96,9 +98,14 @@ def test_a_forgotten_transpose_of_a_square_matrix_is_named():
     np.testing.assert_allclose(claimed, correct.T, rtol=1e-12)
 
 
-def test_a_scalar_for_a_matrix_is_a_wrong_shape(net):
-    result = sg.check(net, {"W": "0"}, rng=1)["W"]
+def test_a_scalar_for_a_matrix_is_a_wrong_shape_but_a_number_fills_it(net):
+    result = sg.check(net, {"W": "sum(x)"}, rng=1)["W"]
     assert not result.ok and "the claim is a scalar, W is 3×2" in result.verdict
+    assert str(net.reverse().adjoints[net.symbol("t3")]) == "1"  # the ones matrix, printed 1
+    assert sg.check(net, {"t3": "1"}, rng=1).ok and sg.check(net, {"t3": 1.0}, at=AT).ok
+    result = sg.check(net, {"W": "0"}, rng=1)["W"]
+    assert not result.ok and result.verdict == "wrong"
+    assert not sg.check(net, {"W": 0.0}, at=AT).ok
 
 
 def test_a_wrong_claim_has_a_counterexample_with_arrays(net):

@@ -234,6 +234,13 @@ def check(
         program's own name, or ``t3``), it is that step's adjoint ``t̄``. A claim is a
         formula (parsed safely; it may use step names, and adjoint names such as
         ``tbar_3``), a SymPy expression, or, with ``at``, a number.
+        For a matrix node ``W`` (graph built with ``shapes``), the claim is the matrix
+        ``∂f/∂W`` of W's shape: a formula in the graph's shapes, where step and adjoint
+        names are matrices of their nodes' shapes (``"tbar_2*x.T"``), or, with ``at``,
+        its numbers (nested lists or an array; a flat list for a column). A formula
+        whose shapes do not fit, or of another shape, is wrong, and a forgotten
+        transpose is named (:mod:`symgraph.verify.matrix_check`); a single number
+        stands for that number in every entry (the ones matrix prints as ``1``).
     at
         The point numeric claims are judged at; symbolic claims are compared there too.
     tol, rtol
@@ -264,6 +271,10 @@ def check(
     ✓ ∂f/∂x = exp(-x)/(1 + exp(-x))**2: right (equal symbolically)
     >>> check("(x + y)*(y + 1)", {"x": 2.5}, at={"x": 1, "y": 2}, tol=0.01).ok
     False
+    >>> from symgraph import graph
+    >>> net = graph("sum(sigmoid(W*x + b))", shapes={"W": (3, 2), "x": (2, 1), "b": (3, 1)})
+    >>> print(check(net, {"W": "x*tbar_2"}).results[0].departure)
+    a forgotten transpose: tbar_2*x.T is right
     """
     g = _as_graph(src)
     mode = Mode.named(mode)

@@ -107,8 +107,7 @@ class _Numeric:
             x: _moved(point[x], shift, index) if x == node else _moved(point[x], 0, ())
             for x in self.g.inputs
         }
-        moved = values.entry(node, index)
-        where = _fmt_point(env) + f" with {moved} shifted by {shift:g}" * (node in self.g.step)
+        given = dict(env)  # the point, before the steps join it
 
         def shifted(name: Symbol, expr: Expr) -> None:
             if name == node and not isinstance(env[name], Undefined):
@@ -117,7 +116,9 @@ class _Numeric:
         # NumPy in float64, by the interpreter over the whitelist: no code is generated
         interpret.run(self.program, Point(self.g, env), interpret.ARRAYS, after=shifted)
         for s in self.g.steps:
-            if isinstance(env[s.name], Undefined):
+            if isinstance(env[s.name], Undefined):  # the point is written out only now
+                moved = f" with {values.entry(node, index)} shifted by {shift:g}"
+                where = _fmt_point(given) + moved * (node in self.g.step)
                 raise EvaluationError(f"step {s} is undefined at {where}")
         return float(sum(numpy.sum(w * env[o]) for o, w in self.weights.items()))
 

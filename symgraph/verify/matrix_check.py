@@ -23,7 +23,7 @@ import itertools
 import re
 
 import numpy
-from sympy import Symbol, Transpose
+from sympy import Basic, OneMatrix, Symbol, Transpose
 
 from .. import naming
 from ..evaluation.evaluate import EvaluationError
@@ -69,14 +69,19 @@ def involved(st: _State, node: Symbol, claim) -> bool:
 def claim(st: _State, judged: _Judged, node: Symbol, raw, claimed, base: dict) -> tuple:
     """The verdict on a claim judged as a matrix, and what it tells the next claims."""
     want = _wanted(node)
-    if isinstance(claimed, numpy.ndarray) or (st.at is not None and claimed.is_Number):
-        if st.at is None:
-            raise GraphError(f"numbers claimed for {node} need the point they hold at: give at=")
-        return _numeric(st, judged, node, numpy.asarray(claimed, dtype=float), base)
     if isinstance(claimed, Misfit):
         base.update(claim=claimed, correct=_correct_form(st, node))
         verdict = f"the shapes do not fit: {claimed.message}"
         return _misfit(st, node, claimed.text, verdict, base), judged
+    if isinstance(claimed, numpy.ndarray) or (st.at is not None and claimed.is_Number):
+        if st.at is None:
+            raise GraphError(f"numbers claimed for {node} need the point they hold at: give at=")
+        q = numpy.asarray(claimed, dtype=float)
+        if want and q.ndim == 0:  # one number for a matrix: in every entry (as 1 is printed)
+            q = numpy.full(want, float(q))
+        return _numeric(st, judged, node, q, base)
+    if want and isinstance(claimed, Basic) and claimed.is_Number:  # the board prints 1 so
+        return _symbolic(st, judged, node, claimed * OneMatrix(*want), base)
     _check_names(st, node, claimed)
     if _shape(claimed) != want and not _both_one(_shape(claimed), want):
         base.update(claim=claimed, correct=_correct_form(st, node))

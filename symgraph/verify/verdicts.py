@@ -140,7 +140,8 @@ class CheckReport(Mapping):
     def _repr_markdown_(self) -> str:
         rows = ["| | claim | correct | verdict |", "|---|---|---|---|"]
         for r in self.results:
-            cells = [r.label + " = " + str(r.claim), str(r.correct)]
+            shown = [fmt_value(v) if _numbers(v) else str(v) for v in (r.claim, r.correct)]
+            cells = [r.label + " = " + shown[0], shown[1]]  # a matrix of numbers: one line
             note = "; ".join(filter(None, [r.verdict, r.departure])).replace("|", "\\|")
             rows.append(
                 f"| {'✓✗'[not r.ok]} | " + " | ".join(f"`{c}`" for c in cells) + f" | {note} |"
