@@ -184,6 +184,7 @@ def test_check_a_right_matrix_claim(capsys):
     assert "✓ ∂f/∂W = tbar_2*x.T: right (equal symbolically)" in out
     data = json.loads(run([*check_argv("W=tbar_2*x.T", at=None), "--json"], capsys).out)
     assert data["ok"] and data["results"][0]["claim"] == "tbar_2*x.T"
+    assert "right" in run(check_argv("W: tbar_2*x.T", "t3: 1", at=None), capsys).out
 
 
 def test_check_a_forgotten_transpose_exits_1(capsys):

@@ -34,11 +34,15 @@ def _result(r) -> dict:
 
 def _claims(items: list[str] | None) -> dict[str, object]:
     """``--claim x=2*x`` (a formula), ``--claim u1=47.3`` (a number) or, for a matrix,
-    ``--claim "W=[[1,2],[3,4]]"`` (its numbers, a flat list for a column), one per node."""
+    ``--claim "W=[[1,2],[3,4]]"`` (its numbers, a flat list for a column), one per node;
+    ``NAME: VALUE`` is read as ``NAME=VALUE``."""
     if not items:
         raise UsageError('check needs at least one --claim, e.g. --claim "x=2*x"')
     out: dict[str, object] = {}
     for item in items:
+        colon, eq = item.find(":"), item.find("=")
+        if colon >= 0 and (eq < 0 or colon < eq):  # "W: tbar_2*x.T", as on the board
+            item = item[:colon] + "=" + item[colon + 1 :]
         name, value = _assignment(item, "--claim wants NAME=FORMULA or NAME=NUMBER")
         if name in out:
             raise UsageError(f"two claims for {name}: give one --claim a node")

@@ -19,6 +19,7 @@ a forgotten transpose: tbar_2*x.T is right
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import re
 
@@ -81,7 +82,9 @@ def claim(st: _State, judged: _Judged, node: Symbol, raw, claimed, base: dict) -
             q = numpy.full(want, float(q))
         return _numeric(st, judged, node, q, base)
     if want and isinstance(claimed, Basic) and claimed.is_Number:  # the board prints 1 so
-        return _symbolic(st, judged, node, claimed * OneMatrix(*want), base)
+        result, judged = _symbolic(st, judged, node, claimed * OneMatrix(*want), base)
+        shown = claimed if claimed.is_Integer else float(claimed)
+        return dataclasses.replace(result, claim=shown), judged
     _check_names(st, node, claimed)
     if _shape(claimed) != want and not _both_one(_shape(claimed), want):
         base.update(claim=claimed, correct=_correct_form(st, node))

@@ -9,6 +9,9 @@ Of every batch of :data:`RANDOM_POINTS` (fewer for a graph of many steps, see
 hypercube): every input takes every scale from 1e-3 to 1e3, with both signs, every time.
 :func:`samples` keeps the points inside the domain and off kinks, with the exact numbers
 there (:class:`Sample`); :func:`at_samples` is a claim's value at each of them.
+A matrix input's entries are coordinates like any scalar input's (each takes every
+scale and sign), filled into its shape row by row; a matrix claim's value at a sample
+is an array, compared entry by entry.
 
 >>> print(Sampling(seed=7, readable=8, random=24))  # doctest: +ELLIPSIS
 32 points: 8 readable (3 decimals in [-2, 2.5]) and 24 random (...); rng=7 draws them again
