@@ -70,7 +70,8 @@ class ClaimResult:
         elif not self.ok and is_matrix(self.correct) and not self.counterexample:
             lines.append(f"    correct: {fmt_value(self.correct)}")
         if self.counterexample:
-            lines += _counter_lines(self.name, *self.counterexample)
+            adjoint = self.label.split(" = ")[0] if " = " in self.label else self.name  # t̄2
+            lines += _counter_lines(adjoint, *self.counterexample)
         return "\n".join(lines + [f"    {self.departure}"] * bool(self.departure))
 
 
