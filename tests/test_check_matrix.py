@@ -187,3 +187,13 @@ def test_numbers_for_a_matrix_need_the_point(net):
         sg.check(net, {"W": W.tolist()})
     with pytest.raises(sg.GraphError, match="numbers must be finite"):
         sg.check(net, {"W": [[1, "a"]]}, at=AT)
+
+
+def test_a_program_with_its_own_matrix_names():
+    src = "z = W*x + b\ns = sigmoid(z)\nf = sum(s)"
+    g = sg.graph(src, shapes=SHAPES)
+    # σ'(z) = σ(z)σ(−z), written with the person's own names s and z
+    report = sg.check(g, {"W": "zbar*x.T", "z": "hadamard(sbar, hadamard(s, sigmoid(-z)))"}, rng=0)
+    assert report.ok, str(report)
+    result = sg.check(g, {"W": "x*zbar"}, rng=0)["W"]
+    assert result.departure == "a forgotten transpose: zbar*x.T is right"
