@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
 import pytest
 import sympy
 from hypothesis import HealthCheck, given, settings
@@ -349,12 +350,13 @@ def test_vector_functions_name_an_output():
     assert fd.estimates["x"] == pytest.approx(3) and fd.output == "f1"
 
 
-def test_matrix_inputs_are_refused_clearly():
-    g = sg.graph(sympy.Trace(sympy.MatrixSymbol("W", 2, 2) ** 2))
-    with pytest.raises(sg.GraphError, match="scalar inputs, not matrices"):
-        sg.check(g, {"W": "1"})
-    with pytest.raises(sg.GraphError, match="scalar inputs, not matrices"):
-        sg.finite_difference(g, at={"W": [[1, 2], [3, 4]]})
+def test_matrix_inputs_are_checked_not_refused():
+    # once refused ("scalar inputs, not matrices"); tests/test_check_matrix.py has the rest
+    g = sg.graph(sympy.Trace(sympy.MatrixSymbol("W", 2, 2).T * sympy.MatrixSymbol("W", 2, 2)))
+    report = sg.check(g, {"W": "trace(W)"}, rng=0)
+    assert not report.ok and "the shapes differ" in report["W"].verdict
+    fd = sg.finite_difference(g, at={"W": [[1, 2], [3, 4]]}, scheme="central")
+    assert fd.estimates["W"] == pytest.approx(2 * np.array([[1, 2], [3, 4]]))
 
 
 # ---------------------------------------------------------------- honest sampling
@@ -435,10 +437,10 @@ def test_a_bad_rng_is_a_clear_error(rng):
         sg.check("x**2", {"x": "2*x"}, rng=rng)
 
 
-def test_matrix_inputs_are_a_clear_error():
+def test_forward_mode_over_matrix_inputs_is_a_clear_error():
     g = sg.graph("sum(W*x)", shapes={"W": (2, 2), "x": (2, 1)})
-    with pytest.raises(sg.GraphError, match="scalar inputs"):
-        sg.check(g, {"W": "x"})
+    with pytest.raises(sg.GraphError, match="reverse mode"):
+        sg.check(g, {"W": "x"}, mode="forward")
 
 
 def test_a_large_graph_is_compared_at_fewer_random_points_and_says_so(monkeypatch):

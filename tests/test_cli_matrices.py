@@ -1,4 +1,5 @@
-"""The command line at a matrix point: ``--at`` rows, columns and files; arrays out.
+"""The command line at a matrix point: ``--at`` rows, columns and files; arrays out;
+``check`` with matrix claims and ``fd`` entry by entry.
 
 Oracles: the library's own ``g.reverse().evaluate(...)`` (the CLI must only carry the
 numbers) and NumPy central differences of the network written out by hand.
@@ -170,8 +171,87 @@ def test_malformed_files_exit_2_with_one_line(tmp_path, capsys):
         assert says in failing(["grad", NET, *SHAPES_ARG, "--at", at], capsys)
 
 
-def test_fd_and_check_at_a_matrix_point_refuse_or_work_cleanly(capsys):
-    for argv in (["fd", NET], ["check", NET, "--claim", "x=W.T*sigmoid'(W*x + b)"]):
-        code = main([*argv, *SHAPES_ARG, "--at", AT])
-        err = capsys.readouterr().err
-        assert code in (0, 1, 2) and "Traceback" not in err and err.count("\n") <= 1
+# ---------------------------------------------------------------- check and fd
+
+
+def check_argv(*claims: str, at: str | None = AT) -> list[str]:
+    argv = ["check", NET, *SHAPES_ARG, *(a for c in claims for a in ("--claim", c))]
+    return argv + (["--at", at] if at else [])
+
+
+def test_check_a_right_matrix_claim(capsys):
+    out = run(check_argv("W=tbar_2*x.T", "x=W.T*tbar_2", at=None), capsys).out
+    assert "✓ ∂f/∂W = tbar_2*x.T: right (equal symbolically)" in out
+    data = json.loads(run([*check_argv("W=tbar_2*x.T", at=None), "--json"], capsys).out)
+    assert data["ok"] and data["results"][0]["claim"] == "tbar_2*x.T"
+    assert "right" in run(check_argv("W: tbar_2*x.T", "t3: 1", at=None), capsys).out
+
+
+def test_check_a_forgotten_transpose_exits_1(capsys):
+    out = run(check_argv("W=x*tbar_2", at=None), capsys, code=1).out
+    assert "the shapes do not fit: cannot multiply x (2×1) by tbar_2 (3×1)" in out
+    assert "a forgotten transpose: tbar_2*x.T is right" in out
+    data = json.loads(run([*check_argv("W=2*tbar_2*x.T"), "--json"], capsys, code=1).out)
+    (result,) = data["results"]
+    counter = result["counterexample"]
+    assert np.array(counter["at"]["W"]).shape == (3, 2)
+    assert np.allclose(counter["claimed"], 2 * np.array(counter["correct"]))
+    assert result["departure"] == "off by a constant factor 2"
+
+
+def test_check_numbers_claimed_for_a_matrix(capsys):
+    grad = library_gradient()
+    np.testing.assert_allclose(grad["W"], central({"w": W, "x": X, "b": B}, "w"), atol=1e-8)
+    rows = json.dumps(np.round(grad["W"], 4).tolist()).replace(" ", "")
+    column = json.dumps(np.round(grad["b"], 4).ravel().tolist()).replace(" ", "")
+    argv = [*check_argv(f"W={rows}", f"b={column}"), "--tol", "1e-4", "--json"]
+    data = json.loads(run(argv, capsys).out)
+    assert data["ok"] and np.array(data["results"][0]["correct"]).shape in {(3, 2), (3, 1)}
+    wrong = grad["W"].copy()
+    wrong[2, 1] += 0.5
+    out = run(check_argv("W=" + json.dumps(wrong.tolist())), capsys, code=1).out
+    assert "1 of 6 entries off, the most at W[2,1]" in out
+    out = run(check_argv("W=" + json.dumps(grad["W"].T.tolist())), capsys, code=1).out
+    assert "the claim is 2×3, W is 3×2" in out and "its transpose is right" in out
+
+
+def test_fd_entry_by_entry(capsys):
+    out = run(["fd", NET, *SHAPES_ARG, "--at", AT, "--scheme", "central", "--wrt", "W"], capsys).out
+    assert "∂f/∂W, entry by entry (W is 3×2):" in out and "    W[2,1]  " in out
+    argv = ["fd", NET, *SHAPES_ARG, "--at", AT, "--scheme", "central", "--h", "1e-5", "--json"]
+    data = json.loads(run(argv, capsys).out)
+    values = {"w": W, "x": X, "b": B}
+    for name in ("W", "x", "b"):
+        estimate = np.array(data["estimates"][name])
+        assert estimate.shape == SHAPES[name]
+        np.testing.assert_allclose(estimate, central(values, name.lower(), h=1e-5), rtol=1e-9)
+        np.testing.assert_allclose(data["exact"][name], library_gradient()[name], rtol=1e-12)
+        assert isinstance(data["abs_error"][name], float) and len(data["worst"][name]) == 2
+
+
+def test_fd_sweep_at_a_matrix_point(capsys):
+    argv = ["fd", NET, *SHAPES_ARG, "--at", AT, "--sweep", "--scheme", "central"]
+    data = json.loads(run([*argv, "--json"], capsys).out)
+    assert round(data["order"]["W"]) == 2 and len(data["worst"]["W"]) == 2
+    assert len(data["errors"]["W"]) == len(data["hs"]) == 12
+    assert "round-off floor at h = " in run(argv, capsys).out
+
+
+@pytest.mark.parametrize(
+    ("argv", "says"),
+    [
+        (check_argv("W=[[1,2],[3,4],[5,six]]"), "--claim W: not a number or a [..] list"),
+        (check_argv("W=[[1,2],[3]]"), "rows of different lengths"),
+        (check_argv("W=[[1,2],[3,4],[5,6]]", at=None), "give --at too"),
+        (check_argv("W=sigmoid'(t2)*x.T", at=None), "the claim for W"),
+        ([*check_argv("W=tbar_2*x.T", at=None), "--mode", "forward"], "reverse mode"),
+        (["fd", "W*x", "--shapes", "W=3x2,x=2x1", "--at", "W=[[1,2],[3,4],[5,6]],x=[1,2]"],
+         "f is a 3×1 matrix: fd differentiates a scalar"),
+        (["check", "W*x", "--shapes", "W=3x2,x=2x1", "--claim", "x=W.T"],
+         "f is a 3×1 matrix: check differentiates a scalar"),
+        (["fd", NET, *SHAPES_ARG, "--at", AT, "--wrt", "y"], "y"),
+        (["fd", NET, *SHAPES_ARG, "--at", "W=[[1,2],[3,4]],x=[1,2],b=[1,2,3]"], "shape (3, 2)"),
+    ],
+)  # fmt: skip
+def test_bad_check_and_fd_input_exits_2_with_one_line(argv, says, capsys):
+    assert says in failing(argv, capsys)

@@ -19,7 +19,6 @@ import sys
 import traceback
 import warnings
 from pathlib import Path
-from typing import NamedTuple
 
 import numpy as np
 
@@ -28,7 +27,9 @@ import symgraph as sg
 from ..evaluation.evaluate import CONVENTIONS, SweepEvaluation
 from ..sweep import Mode
 from . import io
+from .common import Result, _graph, _point
 from .io import Once, UsageError
+from .verify import cmd_check, cmd_fd
 
 EXIT_WRONG, EXIT_USAGE, EXIT_BUG, EXIT_INTERRUPTED, EXIT_PIPE = 1, 2, 70, 130, 141
 
@@ -42,6 +43,9 @@ EXAMPLES = """examples:
   symgraph check "exp(exp(u1) + exp(2*u2)) + sigmoid(exp(u1) + exp(2*u2))" \\
       --claim u1=47.3 --claim u2=4.71 --at u1=1,u2=-1 --tol 0.01
   symgraph fd "exp(exp(u1) + exp(2*u2)) + sigmoid(exp(u1) + exp(2*u2))" --at u1=1,u2=-1 --sweep
+  symgraph check "sum(sigmoid(W*x + b))" --shapes W=3x2,x=2x1,b=3x1 --claim "W=tbar_2*x.T"
+  symgraph fd "sum(sigmoid(W*x + b))" --shapes W=3x2,x=2x1,b=3x1 --wrt W \\
+      --at "W=[[1,2],[3,4],[5,6]],x=[1,2],b=[0,0,0]" --scheme central
   symgraph graph "(x + y)*(y + 1)" --at x=1,y=2 --png graph.png
   symgraph latex "(x + y)*(y + 1)" --at x=1,y=2 --standalone -o steps.tex
   printf 't1 = exp(u1)\\nt2 = exp(2*u2)\\nt3 = t1 + t2\\nf = exp(t3) + sigmoid(t3)' \\
@@ -53,24 +57,7 @@ exit status: 0 done, 1 a wrong claim (check), 2 bad input, 70 a bug (--debug sho
 """
 
 
-class Result(NamedTuple):
-    """What a command found: ``data`` for ``--json``, ``text`` for people.
-
-    ``document`` text (LaTeX, DOT) gets its notes on stderr, keeping the document clean.
-    """
-
-    data: dict
-    text: str
-    document: bool = False
-
-
 # ---------------------------------------------------------------- arguments to API calls
-
-
-def _graph(args) -> sg.Graph:
-    shapes = io.shapes(args.shapes)
-    source = io.source(args.expr)
-    return sg.graph(source, shapes=shapes) if shapes else sg.graph(source)
 
 
 def _refuse_idle(args) -> None:
@@ -105,13 +92,6 @@ def _fmt(v, prefix: str = "") -> str:
     if isinstance(v, np.ndarray):
         return np.array2string(v, precision=8, prefix=prefix, max_line_width=100)
     return f"{v:.10g}" if isinstance(v, float) else str(v)
-
-
-def _point(args, g: sg.Graph):
-    """``--at`` as values of the inputs' shapes (a flat list fills a column or a row)."""
-    shapes = {x.name: getattr(x, "shape", None) for x in g.inputs}
-    shapes = {n: s and (int(s[0]), int(s[1])) for n, s in shapes.items()}
-    return io.fit(io.point(args.at), shapes)
 
 
 def _sweep_lines(sweep) -> list[str]:
@@ -149,48 +129,6 @@ def cmd_grad(args) -> Result:
         data["kinks"] = [str(k) for k in ev.kinks]
         lines += ["at the point:", *(f"  {k}: {_fmt(v, f'  {k}: ')}" for k, v in numbers.items())]
     return Result(data, "\n".join(lines))
-
-
-def cmd_check(args) -> Result:
-    if args.tol is not None and args.rtol is not None:
-        raise UsageError("give --tol (absolute) or --rtol (relative), not both")
-    if (args.tol is not None or args.rtol is not None) and args.at is None:
-        raise UsageError("--tol and --rtol judge numbers claimed at a point: give --at too")
-    tolerance = {"tol": args.tol} if args.tol is not None else {}
-    g = _graph(args)
-    report = sg.check(
-        g, io.claims(args.claim), at=_point(args, g), rtol=args.rtol,
-        mode=args.mode, **tolerance,
-    )  # fmt: skip
-    results = [
-        {"name": r.name, "ok": r.ok, "verdict": r.verdict, "correct": str(r.correct),
-         "departure": r.departure}
-        for r in report.results
-    ]  # fmt: skip
-    return Result({"ok": report.ok, "results": results}, str(report))
-
-
-def cmd_fd(args) -> Result:
-    if args.at is None:
-        raise UsageError("fd needs a point: --at name=value,...")
-    if args.sweep and args.h is not None:
-        raise UsageError("--sweep tries every h from 1e-1 to 1e-12: drop --h, or drop --sweep")
-    g = _graph(args)
-    point = _point(args, g)
-    options = {"scheme": args.scheme, "wrt": args.wrt}
-    if args.sweep:
-        sweep = sg.finite_difference_sweep(g, point, **options)
-        return Result({"order": dict(sweep.order), "floor": dict(sweep.floor)}, str(sweep))
-    fd = sg.finite_difference(g, point, h=1e-2 if args.h is None else args.h, **options)
-    data = {
-        "scheme": fd.scheme,
-        "h": fd.h,
-        "estimates": dict(fd.estimates),
-        "exact": dict(fd.exact),
-        "abs_error": dict(fd.abs_error),
-        "rel_error": dict(fd.rel_error),
-    }
-    return Result(data, str(fd))
 
 
 def _at_point_lines(obj, point, kink: str) -> list[str]:
@@ -289,7 +227,8 @@ def parser() -> argparse.ArgumentParser:
     _common(grad, both)
     check = sub.add_parser("check", help="check your own derivatives, formulas or numbers")
     _common(check, both, wrt=False, kink=False)
-    check.add_argument("--claim", action="append", help="NAME=FORMULA or NAME=NUMBER (repeat)")
+    about = "NAME=FORMULA, NAME=NUMBER, or a matrix's numbers NAME=[[..],..] (repeat)"
+    check.add_argument("--claim", action="append", help=about)
     check.add_argument(
         "--tol",
         action=Once,

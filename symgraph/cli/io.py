@@ -105,24 +105,6 @@ def shapes(text: str | None) -> dict[str, tuple[int, int]] | None:
     return out
 
 
-def claims(items: list[str] | None) -> dict[str, object]:
-    """``--claim x=2*x`` (a formula) or ``--claim u1=47.3`` (a number), one per node."""
-    if not items:
-        raise UsageError('check needs at least one --claim, e.g. --claim "x=2*x"')
-    out: dict[str, object] = {}
-    for item in items:
-        name, value = _assignment(item, "--claim wants NAME=FORMULA or NAME=NUMBER")
-        if name in out:
-            raise UsageError(f"two claims for {name}: give one --claim a node")
-        try:
-            out[name] = float(value)
-        except ValueError:
-            out[name] = value  # a formula, parsed by check
-        else:
-            out[name] = number(value, f"--claim {name}")
-    return out
-
-
 # ---------------------------------------------------------------- the point (--at)
 
 #: One value of ``--at``: a number, or an array (a flat list is 1-d until fitted).

@@ -14,34 +14,31 @@ import itertools
 import numbers
 import re
 from collections.abc import Callable, Iterator, Mapping
-from typing import NamedTuple
 
 import numpy
-import sympy
 from sympy import Add, Expr, Symbol
 
-from .. import naming
-from ..closed import ClosedFormTooLarge
 from ..evaluation.evaluate import EvaluationError
-from ..graph import Graph, GraphError
-from ..parse import ParseError, parse_expr_text
-from ..simplify import tidy, tree_size
-from ..sweep import Forward, Mode, Reverse
+from ..graph import GraphError
+from ..sweep import Mode
+from . import matrix_check
+from .claims import claim_shapes, parse_claim
 from .finite import NAN, SCHEMES, _as_graph, _barred, _fmt, _Numeric, _output_label
-from .sampling import Sample, Sampling, at_samples, fresh_seed, samples
+from .sampling import at_samples, fresh_seed
+from .state import (
+    MIN_AGREEING,
+    SUSPECT_HS,
+    _adjoint,
+    _check_names,
+    _correct,
+    _Judged,
+    _matches,
+    _resolve,
+    _State,
+    _state,
+    _steps_form,
+)
 from .verdicts import CheckReport, ClaimResult, Counterexample, cheaply_equal, proven_equal
-
-#: The steps tried when a wrong number may be a finite difference.
-SUSPECT_HS = (1e-1, 1e-2, 1e-3)
-#: How many sample points (see :mod:`symgraph.verify.sampling`) must agree when there is no proof.
-MIN_AGREEING = 10
-#: The largest expression written into a message, in tree nodes; beyond it, its name.
-SHOWN_MAX_NODES = 2000
-
-
-def _matches(claimed, values, same: Callable) -> bool:
-    both = numpy.isfinite(claimed) & numpy.isfinite(values)
-    return bool(both.any()) and bool(numpy.all(same(claimed, values)[both]))
 
 
 def _half_unit(raw) -> float:
@@ -49,114 +46,6 @@ def _half_unit(raw) -> float:
     text = raw if isinstance(raw, str) else repr(raw) if isinstance(raw, numbers.Real) else ""
     m = re.fullmatch(r"\s*[-+]?\d*(?:\.(\d*))?\s*", text)
     return 0.5 * 10.0 ** -len(m.group(1) or "") if m and text.strip() else 0.0
-
-
-def _claim_expr(key, raw) -> Expr:
-    if isinstance(raw, str):
-        try:
-            return parse_expr_text(raw)
-        except ParseError as e:
-            message = f"the claim for {key}: {e.message}"
-            raise ParseError(message, e.line, e.column, e.hint, e.text) from None
-    if isinstance(raw, numbers.Real) and not isinstance(raw, bool):
-        return sympy.Integer(raw) if isinstance(raw, numbers.Integral) else sympy.Float(raw)
-    if isinstance(raw, Expr):
-        return raw
-    kind = type(raw).__name__
-    raise GraphError(
-        f"the claim for {key} must be a formula, an expression or a number, not {kind}"
-    )
-
-
-def _shown(expr: Expr, fallback: Expr) -> Expr:
-    """``expr`` if it is small enough to print in a message, else ``fallback`` (a name)."""
-    return expr if tree_size(expr, SHOWN_MAX_NODES) <= SHOWN_MAX_NODES else fallback
-
-
-# ---------------------------------------------------------------- the state
-
-
-class _State(NamedTuple):
-    """What every verdict reads, built once: the graph, its sweep, the samples, the tolerance.
-
-    Claims are compared with the exact derivatives at the samples, in step form (each
-    claim's variables, step names and adjoint names included, take their values there), so
-    a claim on a graph whose closed forms are too large to write out is still judged.
-    """
-
-    g: Graph
-    rv: Reverse
-    forwards: Mapping[Symbol, Forward]  # by input, in forward mode: its derivatives
-    at: Mapping | None
-    tol: float
-    rtol: float | None
-    bars: Mapping[str, Symbol]  # adjoint name (tbar_3) -> node
-    samples: tuple[Sample, ...]
-    sampling: Sampling
-
-
-class _Judged(NamedTuple):
-    """What the claims judged so far (output side first) tell the next one: a claim's
-    adjoint names stand for the person's own claims, and a wrong one is inherited."""
-
-    claimed: Mapping[Symbol, numpy.ndarray]  # every symbolic claim's values at the samples
-    wrong: Mapping[Symbol, numpy.ndarray]  # wrong claims' values at the samples
-    resolved: Mapping[Symbol, Expr | None]  # symbolic claims in the inputs
-    proven: frozenset[Symbol]  # claims proven right
-
-
-def _state(g: Graph, rv: Reverse, mode: Mode, at, tolerance: tuple, seed: int) -> _State:
-    forwards = {x: g.forward(x) for x in g.inputs} if mode is Mode.FORWARD else {}
-    drawn, sampling = samples(rv, forwards, at, seed)
-    bars = {naming.bar(n).name: n for n in g.order}
-    return _State(g, rv, forwards, at, *tolerance, bars, drawn, sampling)
-
-
-def _adjoint(st: _State, node: Symbol) -> numpy.ndarray:
-    return numpy.array([s.adjoints[node] for s in st.samples])
-
-
-def _correct(st: _State, node: Symbol) -> Expr | None:
-    """The exact derivative in the inputs; None if too large to write out."""
-    try:
-        if node in st.forwards:
-            fw = st.forwards[node].derivative
-            return tidy(Add(*[w * fw[o] for o, w in st.rv.seed.items()]))
-        return st.rv.closed_form(node)
-    except ClosedFormTooLarge:
-        return None
-
-
-def _steps_form(st: _State, node: Symbol) -> Expr:
-    """The adjoint of ``node`` in step names if it prints small, else its name ``t̄``."""
-    return _shown(st.rv.in_steps(node), naming.bar(node))
-
-
-def _check_names(st: _State, node: Symbol, expr: Expr) -> None:
-    for s in expr.free_symbols:
-        if s.name not in st.bars and s.name not in st.g._names:
-            nodes = ", ".join(map(str, st.g.order))
-            message = f"the claim for {node} uses {s}, which is not a node of this graph"
-            raise GraphError(f"{message} (its nodes are {nodes}) nor an adjoint")
-
-
-def _resolve(st: _State, judged: _Judged, expr: Expr) -> Expr | None:
-    """The claim in the inputs: step names expanded; an adjoint name (``tbar_3``) is the
-    person's own claim for that node if there is one, else the exact adjoint. None if
-    that is too large to write out."""
-    subs = {}
-    try:
-        for s in expr.free_symbols:
-            if s.name in st.bars:
-                n = st.bars[s.name]
-                subs[s] = judged.resolved[n] if n in judged.resolved else st.rv.closed_form(n)
-            else:
-                subs[s] = st.g.expand(st.g.symbol(s.name))
-    except ClosedFormTooLarge:
-        return None
-    if any(v is None for v in subs.values()):
-        return None
-    return expr.xreplace(subs)
 
 
 def _proven_in_steps(st: _State, judged: _Judged, node: Symbol, expr: Expr) -> bool:
@@ -180,6 +69,8 @@ def _claim(st: _State, judged: _Judged, node: Symbol, raw, expr: Expr) -> tuple:
     base = {"name": node.name, "label": d if node in st.g.inputs else f"{_barred(node)} = {d}"}
     if node not in st.g.inputs:
         base["in_steps"] = _steps_form(st, node)
+    if matrix_check.involved(st, node, expr):  # a matrix node, claim or neighbour
+        return matrix_check.claim(st, judged, node, raw, expr, base)
     if st.at is not None and expr.is_Number:
         return _numeric(st, judged, node, raw, float(expr), base)
     return _symbolic(st, judged, node, expr, base)
@@ -244,7 +135,7 @@ def _numeric(st: _State, judged: _Judged, node: Symbol, raw, q: float, base: dic
 
 def _finite_difference(st: _State, node: Symbol, q: float, v: float, slack: float, limit: float):
     """Is the number a finite difference (h = 0.1, 0.01, 0.001) and not the derivative?"""
-    fn, found = _Numeric(st.g, st.rv.seed), []
+    fn, found = _Numeric(st.g, st.rv), []
     for scheme, h in itertools.product(SCHEMES, SUSPECT_HS):
         try:
             est = fn.difference(st.samples[0].point, node, h, scheme)[0]
@@ -343,6 +234,13 @@ def check(
         program's own name, or ``t3``), it is that step's adjoint ``t̄``. A claim is a
         formula (parsed safely; it may use step names, and adjoint names such as
         ``tbar_3``), a SymPy expression, or, with ``at``, a number.
+        For a matrix node ``W`` (graph built with ``shapes``), the claim is the matrix
+        ``∂f/∂W`` of W's shape: a formula in the graph's shapes, where step and adjoint
+        names are matrices of their nodes' shapes (``"tbar_2*x.T"``), or, with ``at``,
+        its numbers (nested lists or an array; a flat list for a column). A formula
+        whose shapes do not fit, or of another shape, is wrong, and a forgotten
+        transpose is named (:mod:`symgraph.verify.matrix_check`); a single number
+        stands for that number in every entry (the ones matrix prints as ``1``).
     at
         The point numeric claims are judged at; symbolic claims are compared there too.
     tol, rtol
@@ -373,12 +271,19 @@ def check(
     ✓ ∂f/∂x = exp(-x)/(1 + exp(-x))**2: right (equal symbolically)
     >>> check("(x + y)*(y + 1)", {"x": 2.5}, at={"x": 1, "y": 2}, tol=0.01).ok
     False
+    >>> from symgraph import graph
+    >>> net = graph("sum(sigmoid(W*x + b))", shapes={"W": (3, 2), "x": (2, 1), "b": (3, 1)})
+    >>> print(check(net, {"W": "x*tbar_2"}).results[0].departure)
+    a forgotten transpose: tbar_2*x.T is right
     """
     g = _as_graph(src)
     mode = Mode.named(mode)
     if not isinstance(claims, Mapping) or not claims:
         raise GraphError("claims must be a non-empty mapping {node name: derivative}")
-    parsed = {g.symbol(key): (raw, _claim_expr(key, raw)) for key, raw in claims.items()}
+    if mode is Mode.FORWARD and claim_shapes(g):
+        raise GraphError("mode='forward' checks scalar inputs: check matrices in reverse mode")
+    shapes = claim_shapes(g)
+    parsed = {g.symbol(key): (raw, parse_claim(key, raw, shapes)) for key, raw in claims.items()}
     if len(parsed) < len(claims):
         raise GraphError("two claims name the same node")
     order = sorted(parsed, key=lambda n: -g.order[n])

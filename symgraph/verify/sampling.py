@@ -9,6 +9,9 @@ Of every batch of :data:`RANDOM_POINTS` (fewer for a graph of many steps, see
 hypercube): every input takes every scale from 1e-3 to 1e3, with both signs, every time.
 :func:`samples` keeps the points inside the domain and off kinks, with the exact numbers
 there (:class:`Sample`); :func:`at_samples` is a claim's value at each of them.
+A matrix input's entries are coordinates like any scalar input's (each takes every
+scale and sign), filled into its shape row by row; a matrix claim's value at a sample
+is an array, compared entry by entry.
 
 >>> print(Sampling(seed=7, readable=8, random=24))  # doctest: +ELLIPSIS
 32 points: 8 readable (3 decimals in [-2, 2.5]) and 24 random (...); rng=7 draws them again
@@ -127,11 +130,28 @@ def sample(rv, forwards: Mapping, point: Mapping, kink: str) -> Sample:
     return Sample(inputs, ev.values, ev.adjoints, exact, names)
 
 
+def _shaped_point(inputs, flat: list[float]) -> dict:
+    """The inputs' values from one flat list: a matrix input takes as many as it has entries."""
+    point, k = {}, 0
+    for x in inputs:
+        shape = getattr(x, "shape", None)
+        size = int(shape[0] * shape[1]) if shape else 1
+        chunk = flat[k : k + size]
+        point[x] = numpy.reshape(chunk, tuple(map(int, shape))) if shape else chunk[0]
+        k += size
+    return point
+
+
+def entries(inputs) -> int:
+    """How many numbers a point of ``inputs`` has: a matrix input counts its entries."""
+    return sum(int(s[0] * s[1]) if (s := getattr(x, "shape", None)) else 1 for x in inputs)
+
+
 def _inside(rv, forwards: Mapping, candidates: Iterable[list[float]]) -> Iterator[Sample]:
     """The samples at the candidates inside the domain and off kinks."""
     for values in candidates:
         try:
-            yield sample(rv, forwards, dict(zip(rv.graph.inputs, values, strict=True)), "raise")
+            yield sample(rv, forwards, _shaped_point(rv.graph.inputs, values), "raise")
         except (EvaluationError, ArithmeticError):  # outside the domain, or overflows
             continue
 
@@ -145,23 +165,35 @@ def samples(rv, forwards: Mapping, at: Mapping | None, seed: int) -> tuple[tuple
             given.append(sample(rv, forwards, at, "split"))
         except ArithmeticError as e:  # a value too large for a float, say
             raise EvaluationError(f"cannot evaluate at the point given (at=): {e}") from None
-    n, count = len(rv.graph.inputs), random_count(len(rv.graph.steps))
+    n, count = entries(rv.graph.inputs), random_count(len(rv.graph.steps))
     readable = list(islice(_inside(rv, forwards, readable_points(n)), READABLE_POINTS))
     wide = list(islice(_inside(rv, forwards, random_points(n, seed, count)), count))
     return (*given, *readable, *wide), Sampling(seed, len(readable), len(wide))
 
 
-def _real(expr: Expr, env: Mapping[str, float]) -> float:
-    """``expr`` at the point (``env``: values by name), or NaN where it is not a finite real."""
+def _real(expr: Expr, env: Mapping[str, object]):
+    """``expr`` at the point (``env``: values by name): a float, or an array for a matrix;
+    NaN (entries) where it is not finite and real."""
+    shape = getattr(expr, "shape", None)
     try:
-        return interpret.value(expr, {s: float(env[s.name]) for s in expr.free_symbols})
+        local = {s: _number(env[s.name]) for s in expr.free_symbols}
+        v = interpret.value(expr, local, interpret.MIXED)
+        return numpy.asarray(v, dtype=float).reshape(shape) if shape else float(v)
     except (KeyError, ValueError, TypeError, ArithmeticError, AttributeError):
-        return NAN  # EvaluationError is a ValueError: outside the domain, or overflows
+        # EvaluationError is a ValueError: outside the domain, or overflows
+        return numpy.full(tuple(map(int, shape)), NAN) if shape else NAN
+
+
+def _number(v):
+    return v if isinstance(v, numpy.ndarray) else float(v)
 
 
 def at_samples(expr: Expr, drawn: Iterable[Sample], claimed: Mapping = _NO_CLAIMS):
     """``expr`` at every sample, NaN where not a finite real; an adjoint name (``tbar_3``)
-    takes the person's own values if ``claimed`` (node -> values at the samples) has them."""
+    takes the person's own values if ``claimed`` (node -> values at the samples) has them.
+
+    One row a sample: for a matrix ``expr``, an array ``(samples, rows, columns)``.
+    """
     mine = {naming.bar(n).name: v for n, v in claimed.items()}
     envs = ({**s.names, **{k: v[i] for k, v in mine.items()}} for i, s in enumerate(drawn))
     return numpy.array([_real(expr, env) for env in envs])

@@ -9,12 +9,13 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import NamedTuple
 
+import numpy
 import sympy
-from sympy import Expr
+from sympy import Basic, Expr
 
 from ..simplify import TIDY_MAX_OPS, thorough, tree_size
-from .finite import _fmt, _fmt_point
 from .sampling import Sampling
+from .values import entry, fmt, fmt_point, fmt_value, is_matrix
 
 #: Time budget of a symbolic proof of equivalence, in seconds; the largest pair tried.
 PROOF_SECONDS, PROOF_MAX_NODES = 2.0, 2000
@@ -24,8 +25,8 @@ class Counterexample(NamedTuple):
     """A point where a claim and the derivative differ, and both values there."""
 
     point: dict
-    claimed: float
-    correct: float
+    claimed: float | numpy.ndarray
+    correct: float | numpy.ndarray
 
 
 @dataclass(frozen=True)
@@ -50,8 +51,8 @@ class ClaimResult:
     """
 
     name: str
-    claim: Expr | float
-    correct: Expr | float
+    claim: Expr | float | numpy.ndarray
+    correct: Expr | float | numpy.ndarray
     verdict: str
     ok: bool
     counterexample: Counterexample | None = None
@@ -61,15 +62,36 @@ class ClaimResult:
     inherits_from: str | None = None
 
     def __str__(self) -> str:
-        claim = _fmt(self.claim) if isinstance(self.claim, float) else self.claim
+        claim = fmt_value(self.claim) if _numbers(self.claim) else self.claim
         lines = [f"{'✓' if self.ok else '✗'} {self.label} = {claim}: {self.verdict}"]
-        if not self.ok and isinstance(self.correct, Expr):
+        if not self.ok and isinstance(self.correct, Basic):
             forms = dict.fromkeys(f for f in (self.in_steps, self.correct) if f is not None)
             lines.append("    correct: " + ", in the inputs ".join(map(str, forms)))
+        elif not self.ok and is_matrix(self.correct) and not self.counterexample:
+            lines.append(f"    correct: {fmt_value(self.correct)}")
         if self.counterexample:
-            at, claimed, right = self.counterexample
-            lines.append(f"    at {_fmt_point(at)}: claimed {_fmt(claimed)}, correct {_fmt(right)}")
+            adjoint = self.label.split(" = ")[0] if " = " in self.label else self.name  # t̄2
+            lines += _counter_lines(adjoint, *self.counterexample)
         return "\n".join(lines + [f"    {self.departure}"] * bool(self.departure))
+
+
+def _numbers(v) -> bool:
+    return isinstance(v, float | numpy.ndarray)
+
+
+def _counter_lines(name: str, at, claimed, correct) -> list[str]:
+    """Where a claim is wrong: the point, and both values there (a matrix on its own line)."""
+    if not is_matrix(correct):
+        return [f"    at {fmt_point(at)}: claimed {fmt(claimed)}, correct {fmt(correct)}"]
+    lines = [f"    at {fmt_point(at)}:", f"      claimed {fmt_value(claimed)}"]
+    lines.append(f"      correct {fmt_value(correct)}")
+    with numpy.errstate(invalid="ignore"):
+        gap = numpy.nan_to_num(numpy.abs(numpy.asarray(claimed) - correct), nan=numpy.inf)
+    i = numpy.unravel_index(int(numpy.argmax(gap)), gap.shape)
+    lines.append(
+        f"      the most at {entry(name, i)}: claimed {fmt(claimed[i])}, correct {fmt(correct[i])}"
+    )
+    return lines
 
 
 @dataclass(frozen=True)
@@ -119,7 +141,8 @@ class CheckReport(Mapping):
     def _repr_markdown_(self) -> str:
         rows = ["| | claim | correct | verdict |", "|---|---|---|---|"]
         for r in self.results:
-            cells = [r.label + " = " + str(r.claim), str(r.correct)]
+            shown = [fmt_value(v) if _numbers(v) else str(v) for v in (r.claim, r.correct)]
+            cells = [r.label + " = " + shown[0], shown[1]]  # a matrix of numbers: one line
             note = "; ".join(filter(None, [r.verdict, r.departure])).replace("|", "\\|")
             rows.append(
                 f"| {'✓✗'[not r.ok]} | " + " | ".join(f"`{c}`" for c in cells) + f" | {note} |"
