@@ -27,11 +27,13 @@ from collections.abc import Mapping, Sequence
 import sympy
 from sympy import Expr, Symbol
 from sympy.core.function import _coeff_isneg
+from sympy.matrices.expressions import MatAdd, MatMul, Trace
 from sympy.printing.latex import LatexPrinter, greek_letters_set, tex_greek_dictionary
 from sympy.printing.precedence import PRECEDENCE
 
 from .. import naming
 from ..evaluation.evaluate import CONVENTIONS, evaluate_graph, evaluate_sweep
+from ..functions import elementwise
 from ..graph import Graph
 from ..sweep import Forward, Mode, Reverse, Sweep
 from .typeset import Row, Section, Token, document, fragment, joined, notebook
@@ -61,24 +63,78 @@ class Printer(LatexPrinter):
             return super()._print_Symbol(Symbol(spelled), style)
         return r"\mathrm{" + "".join(_math_char(c) for c in expr.name) + "}"
 
+    # ---- matrices as a slide writes them: 𝟏, ∘, ^⊤, tr, det; no class names
+
+    def parenthesize(self, item, level, is_neg=False, strict=False) -> str:
+        if _scalar_trace(item):  # printed as its argument, so bracketed as that is
+            item = item.arg
+        return super().parenthesize(item, level, is_neg, strict)
+
+    def _print_OneMatrix(self, expr) -> str:
+        r"""The ones matrix: ``\mathbf{1}_{3}`` (a column), ``\mathbf{1}_{3}^{\top}`` (a row),
+        ``\mathbf{1}_{m \times n}``."""
+        m, n = (self._print(k) for k in expr.shape)
+        if expr.shape[1] == 1:
+            return rf"\mathbf{{1}}_{{{m}}}"
+        if expr.shape[0] == 1:
+            return rf"\mathbf{{1}}_{{{n}}}^{{\top}}"
+        return rf"\mathbf{{1}}_{{{m} \times {n}}}"
+
+    def _print_Transpose(self, expr) -> str:
+        return super()._print_Transpose(expr).removesuffix("^{T}") + r"^{\top}"
+
+    def _print_Trace(self, expr) -> str:
+        if _scalar_trace(expr):
+            return self._print(expr.arg)
+        return rf"\operatorname{{tr}}\left({self._print(expr.arg)}\right)"
+
+    def _print_Determinant(self, expr) -> str:
+        return rf"\det\left({self._print(expr.arg)}\right)"
+
+    def _print_MatMul(self, expr) -> str:
+        first, *rest = expr.args
+        if first.is_Rational and not first.is_Integer and rest:  # ½ W, not (½) W
+            sign = "- " if first < 0 else ""
+            tail = rest[0] if len(rest) == 1 else MatMul(*rest)
+            rest_tex = self.parenthesize(tail, PRECEDENCE["Mul"], strict=True)
+            return f"{sign}{self._print(abs(first))} {rest_tex}"
+        return super()._print_MatMul(expr)
+
+    def _print_ElementwiseApplyFunction(self, expr) -> str:
+        return elementwise(expr.function, expr.expr)._latex(self)
+
     def terms(self, expr: Expr) -> tuple[Token, ...]:
         """``expr`` as tokens, one per term of a sum, as :meth:`_print_Add` writes them."""
-        if not expr.is_Add:
+        if not (expr.is_Add or isinstance(expr, MatAdd)):  # a matrix sum breaks like a sum
             return (("", self.doprint(expr)),)
         out = []
         for i, term in enumerate(self._as_ordered_terms(expr, order=None)):
-            op = "" if i == 0 else "-" if _coeff_isneg(term) else "+"
+            op = "" if i == 0 else "-" if _negative(term) else "+"
             t = self.doprint(-term if op == "-" else term)
             out.append((op, rf"\left({t}\right)" if self._needs_add_brackets(term) else t))
         return tuple(out)
 
     def product(self, left: str, factor: Expr, right: str = "") -> Token:
         """``left · factor · right`` as a signed token; a factor of 1 is left out."""
-        op = "-" if _coeff_isneg(factor) else "+"
+        op = "-" if _negative(factor) else "+"
         factor = -factor if op == "-" else factor
         body = "" if factor == 1 else self.parenthesize(factor, PRECEDENCE["Mul"], strict=True)
-        body = r"\cdot " + body if left and body[:1].isdigit() else body
+        # f̄ · ½, not f̄ ½ (nor f̄ 1 read as "f̄1")
+        number = body[:1].isdigit() or (factor.is_Number and factor != 1)
+        body = r"\cdot " + body if left and number else body
         return op, " ".join(p for p in (left, body, right) if p) or "1"
+
+
+def _negative(term: Expr) -> bool:
+    """A term written with a minus sign: ``-2 x`` and ``-W x`` alike."""
+    if isinstance(term, MatMul):
+        return term.args[0].is_number and term.args[0].is_negative
+    return _coeff_isneg(term)
+
+
+def _scalar_trace(e) -> bool:
+    """A trace of a 1×1 matrix: its one entry, written as the matrix (``w^{\\top} x``)."""
+    return isinstance(e, Trace) and tuple(e.arg.shape) == (1, 1)
 
 
 def _greek_word(char: str) -> str:
@@ -179,18 +235,18 @@ def _value(ev, table: str, node: Symbol, digits: int) -> str:
 
 
 def primal(g: Graph, ev=None, digits: int = 5) -> Section:
-    """The primal trace ``t_k = ...``, one row a step (and the inputs, at a point)."""
+    """The primal trace ``t_k = ...``, one row a step (and the inputs, at a point); the
+    shapes of matrices in a column of their own, so they line up."""
     kinked = {k.step.name for k in ev.kinks} if ev is not None else set()
     rows = [
-        _row(tex(x) + _shape(x), [[("", number(ev.values[x], digits))]] if ev else [])
+        Row(tex(x), ((("", number(ev.values[x], digits)),),) if ev else (), "", _shape(x).strip())
         for x in g.inputs
         if ev is not None or _shape(x)
     ]
     for s in g.steps:
-        *first, (op, last) = terms(s.expr)
         value = _value(ev, "values", s.name, digits)
         value += r" \quad \text{(kink)}" if s.name in kinked else ""
-        rows.append(_row(tex(s.name), [(*first, (op, last + _shape(s)))], value))
+        rows.append(_row(tex(s.name), [terms(s.expr)], value)._replace(shape=_shape(s).strip()))
     return Section("Primal trace", tuple(rows))
 
 

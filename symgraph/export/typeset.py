@@ -35,11 +35,14 @@ Token = tuple[str, str]  # (the operator joining it to the token before: "", "+"
 
 
 class Row(NamedTuple):
-    """One aligned line ``lhs = part = part ... && = value``; a part may break at ``±``."""
+    """One aligned line ``lhs = part = part ... && shape && = value``; a part may break
+    at ``±``. ``shape`` (``\\in \\mathbb{R}^{3 \\times 2}``) has a column of its own, so
+    the shapes of a section line up."""
 
     lhs: str
     parts: tuple[tuple[Token, ...], ...]
     value: str = ""
+    shape: str = ""
 
 
 class Section(NamedTuple):
@@ -90,11 +93,12 @@ def joined(part: Sequence[Token]) -> str:
 # ---------------------------------------------------------------- layout
 
 
-def lines(row: Row, room: int) -> tuple[list[str], int]:
+def lines(row: Row, room: int, shaped: bool = False) -> tuple[list[str], int]:
     """The row as aligned lines, broken before ``=``, ``+`` or ``-`` where the right-hand
     side would get wider than ``room`` (a part moves down whole if it can); and the
-    widest right-hand side."""
-    out, used, widest = [row.lhs], 0, 0
+    widest right-hand side. In a ``shaped`` section the last line has a shape column
+    (empty for a scalar) before the value."""
+    out, used, widest = [row.lhs + (" &" if not row.parts else "")], 0, 0
     for i, part in enumerate(row.parts):
         for j, (op, t) in enumerate(part):
             piece = f"{'=' if j == 0 else op} {t}"
@@ -106,6 +110,7 @@ def lines(row: Row, room: int) -> tuple[list[str], int]:
                 out[-1] += (" &" if i == j == 0 else " ") + piece
                 used += width(piece)
             widest = max(widest, used)
+    out[-1] += (" && " + row.shape).rstrip() if shaped else ""
     out[-1] += " && " + row.value if row.value else ""
     return out, widest
 
@@ -118,8 +123,9 @@ def layout(section: Section, limit: int = WIDTH) -> tuple[list[list[str]], int]:
     """
     left = max((width(r.lhs) for r in section.rows), default=0)
     values = max((width(r.value) for r in section.rows), default=0)
-    reserve = left + (values + 4 if values else 0)
-    laid = [lines(r, limit - reserve) for r in section.rows]
+    shapes = max((width(r.shape) for r in section.rows), default=0)
+    reserve = left + (values + 4 if values else 0) + (shapes + 4 if shapes else 0)
+    laid = [lines(r, limit - reserve, shaped=bool(shapes)) for r in section.rows]
     return [x for x, _ in laid], reserve + max((w for _, w in laid), default=0)
 
 
