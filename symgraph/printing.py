@@ -19,6 +19,8 @@ used as it is, by both.
 
 from __future__ import annotations
 
+import re
+
 from sympy import Add, Basic, Mul, Pow, sympify
 from sympy.matrices.expressions import MatAdd, MatMul, MatPow, Trace
 from sympy.matrices.expressions.applyfunc import ElementwiseApplyFunction
@@ -28,6 +30,8 @@ from sympy.printing.str import StrPrinter
 from .functions import elementwise, sigmoid
 from .graph import Step
 from .ops import records
+
+_STAR = re.compile(r"(?<!\*)\*(?!\*)")  # a product's *, not a power's **
 
 __all__ = ["PicturePrinter", "TextPrinter", "operation", "picture", "text"]
 
@@ -70,8 +74,18 @@ class TextPrinter(StrPrinter):
         level = PRECEDENCE["Mul"]
         return f"{self.parenthesize(over, level, strict=True)}/{self.parenthesize(bottom, level)}"
 
+    #: What joins the factors of a product: ``W*x``, or ``W x`` in a picture.
+    times = "*"
+
     def _product(self, expr) -> str:
-        return super()._print_MatMul(expr)
+        # the scalar factors as one coefficient, unbracketed: t1*t̄*inverse(X), not (t1*t̄)*...
+        c, factors = expr.as_coeff_mmul()
+        sign = "-" if c.could_extract_minus_sign() else ""
+        c = -c if sign else c
+        mul = PRECEDENCE["Mul"]
+        parts = [] if c == 1 else [self.parenthesize(c, mul, strict=True)]
+        parts += [self.parenthesize(a, mul) for a in factors.args]
+        return sign + self.times.join(parts)
 
     def _print_OneMatrix(self, expr) -> str:
         return "ones({}, {})".format(*map(self._print, expr.shape))
@@ -107,13 +121,11 @@ class TextPrinter(StrPrinter):
 class PicturePrinter(TextPrinter):
     """The notation of a picture or slide: ``Wᵀ t̄``, ``X⁻¹``, ``σ'(z)`` (:func:`picture`)."""
 
-    def _product(self, expr) -> str:
-        c, factors = expr.as_coeff_mmul()
-        sign = "-" if c.is_number and c.is_negative else ""
-        c = -c if sign else c
-        args = ([] if c == 1 else [c]) + list(factors.args)
-        level = PRECEDENCE["Mul"]
-        return sign + " ".join(self.parenthesize(a, level) for a in args)
+    times = " "
+
+    def _print_Mul(self, expr) -> str:
+        # SymPy's product (its fractions and signs), the factors side by side: t1 t̄
+        return _STAR.sub(" ", super()._print_Mul(expr))
 
     def _print_Transpose(self, expr) -> str:
         return self.parenthesize(expr.arg, PRECEDENCE["Pow"]) + "ᵀ"

@@ -20,10 +20,12 @@ f &= \left(x + y\right) \left(y + 1\right)
 
 from __future__ import annotations
 
+import math
 import re
 import unicodedata
 from collections.abc import Mapping, Sequence
 
+import numpy as np
 import sympy
 from sympy import Expr, Symbol
 from sympy.core.function import _coeff_isneg
@@ -101,7 +103,20 @@ class Printer(LatexPrinter):
         return super()._print_MatMul(expr)
 
     def _print_ElementwiseApplyFunction(self, expr) -> str:
-        return elementwise(expr.function, expr.expr)._latex(self)
+        return self._print(elementwise(expr.function, expr.expr))
+
+    def _print(self, expr, **kwargs) -> str:
+        if isinstance(expr, elementwise) and (named := expr._named()) and named[1]:
+            return self._slope(named[0], expr.expr)
+        return super()._print(expr, **kwargs)
+
+    def _slope(self, f: type, arg) -> str:
+        r"""``f'`` entry by entry: ``\sigma'\left(z\right)``, ``\tanh'\left(z\right)``
+        (SymPy writes ``\tanh{\left(z \right)}``: the prime goes after the name, not
+        inside its braces)."""
+        head = super()._print(f(Symbol("PLACEHOLDER"))).partition("PLACEHOLDER")[0]
+        head = head.removesuffix(r"\left(").removesuffix("{").rstrip()
+        return rf"{head}'\left({self._print(arg)}\right)"
 
     def terms(self, expr: Expr) -> tuple[Token, ...]:
         """``expr`` as tokens, one per term of a sum, as :meth:`_print_Add` writes them."""
@@ -169,13 +184,34 @@ def number(value, digits: int = 5) -> str:
     ('3', '17.402', '-1.2346 \\\\cdot 10^{-7}')
     """
     if getattr(value, "ndim", 0):
-        rows = [[number(v, digits) for v in row] for row in sympy.Matrix(value).tolist()]
+        rows = _entries(np.asarray(value, dtype=float).reshape(np.shape(value)[0], -1), digits)
         return r"\begin{bmatrix}" + r" \\ ".join(" & ".join(r) for r in rows) + r"\end{bmatrix}"
     v = float(value)
     if v.is_integer() and abs(v) < 1e15:
         return str(int(v))
     mantissa, _, exponent = f"{v:.{digits}g}".partition("e")
     return mantissa + (rf" \cdot 10^{{{int(exponent)}}}" if exponent else "")
+
+
+def _entries(a: np.ndarray, digits: int) -> list[list[str]]:
+    """A matrix's entries with one number of decimals, so its columns line up: as few as
+    write every entry exactly, at most what gives the largest ``digits`` significant
+    digits; each entry on its own where that would round one to 0 (or is too large).
+
+    >>> _entries(np.array([[0.15868, 0.317372], [0.0214, -0.085448]]), 5)
+    [['0.15868', '0.31737'], ['0.02140', '-0.08545']]
+    >>> _entries(np.array([[0.5, -1.0], [2.0, 0.25]]), 5), _entries(np.array([[1e-9, 1.0]]), 5)
+    ([['0.50', '-1.00'], ['2.00', '0.25']], [['1 \\\\cdot 10^{-9}', '1']])
+    """
+    size = float(np.max(np.abs(a))) if a.size and np.isfinite(a).all() else 0.0
+    if not 0 < size < 10**digits:
+        return [[number(v, digits) for v in row] for row in a]
+    most = max(0, digits - 1 - math.floor(math.log10(size)))
+    decimals = next(d for d in range(most + 1) if np.array_equal(a.round(d), a.round(most)))
+    shown = a.round(decimals)
+    if np.any((a != 0) & (shown == 0)):
+        return [[number(v, digits) for v in row] for row in a]
+    return [[f"{v + 0.0:.{decimals}f}" for v in row] for row in shown]  # + 0.0: no -0.00
 
 
 # ---------------------------------------------------------------- rows and sections

@@ -61,7 +61,12 @@ def width(tex_text: str) -> int:
     """A rough width of typeset LaTeX: commands count one, a fraction its wider half."""
     out, i = 0, 0
     while i < len(tex_text):
-        if tex_text.startswith(r"\frac", i):
+        if tex_text.startswith(_MATRIX[0], i):
+            end = tex_text.find(_MATRIX[1], i)
+            end = len(tex_text) if end < 0 else end
+            out += _matrix_width(tex_text[i + len(_MATRIX[0]) : end])
+            i = end + len(_MATRIX[1])
+        elif tex_text.startswith(r"\frac", i):
             num, i = _group(tex_text, i + 5)
             den, i = _group(tex_text, i)
             out += max(width(num), width(den))
@@ -72,6 +77,18 @@ def width(tex_text: str) -> int:
             out += _WIDTHS.get(tex_text[i], 1)
             i += 1
     return out
+
+
+_MATRIX = (r"\begin{bmatrix}", r"\end{bmatrix}")
+
+
+def _matrix_width(body: str) -> int:
+    """A matrix is as wide as its widest entries, column by column (and its brackets)."""
+    rows = [[width(cell) for cell in row.split("&")] for row in body.split(r"\\")]
+    columns = [
+        max(row[j] if j < len(row) else 0 for row in rows) for j in range(max(map(len, rows)))
+    ]
+    return sum(columns) + 2 * len(columns)
 
 
 def _group(s: str, i: int) -> tuple[str, int]:
@@ -110,7 +127,7 @@ def lines(row: Row, room: int, shaped: bool = False) -> tuple[list[str], int]:
                 out[-1] += (" &" if i == j == 0 else " ") + piece
                 used += width(piece)
             widest = max(widest, used)
-    out[-1] += (" && " + row.shape).rstrip() if shaped else ""
+    out[-1] += " && " + row.shape if shaped else ""
     out[-1] += " && " + row.value if row.value else ""
     return out, widest
 
@@ -152,7 +169,9 @@ def notebook(section_list: Sequence[Section], limit: int = WIDTH) -> str:
 _PREAMBLE = r"""\documentclass[11pt]{article}
 \usepackage[utf8]{inputenc}
 \usepackage[a4paper,margin=2cm%s]{geometry}
-\usepackage{amsmath,amssymb}
+\usepackage{amsmath,amssymb,mathtools}
+%% numbers in a matrix line up on the right (on a page of the same width they would anyway)
+\renewenvironment{bmatrix}{\begin{bmatrix*}[r]}{\end{bmatrix*}}
 \allowdisplaybreaks
 \setlength{\jot}{6pt}
 \begin{document}
@@ -165,7 +184,9 @@ def document(section_list: Sequence[Section], title: str, limit: int = WIDTH) ->
     wide = any(widest > limit for _, widest in laid)
     out = [_PREAMBLE % (",landscape" if wide else ""), rf"\section*{{{text(title)}}}"]
     for section, (rows, _) in zip(section_list, laid, strict=True):
-        body = " \\\\\n".join(" \\\\\n".join(r) for r in rows)
+        # alignat: the columns (expression, shape, value) as wide as their entries, a
+        # \qquad apart; align* would spread them over the page
+        body = " \\\\\n".join(" \\\\\n".join(r) for r in rows).replace(" && ", r" && \qquad ")
         out.append(rf"\subsection*{{{text(section.title)}}}")
-        out.append("\\begin{align*}\n" + body + "\n\\end{align*}")
+        out.append("\\begin{alignat*}{3}\n" + body + "\n\\end{alignat*}")
     return "\n".join(out) + "\n\\end{document}\n"
