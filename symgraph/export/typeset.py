@@ -22,6 +22,12 @@ from typing import NamedTuple
 WIDTH = 80
 _COMMAND = re.compile(r"\\(left|right|[A-Za-z]+|.)")
 _WIDTHS = {"{": 0, "}": 0, "_": 0, "^": 0, " ": 0, "=": 2, "+": 2, "-": 2}
+#: Commands wider than one character: spaces, and the names set upright (\tanh, \log).
+_COMMAND_WIDTHS = {
+    **{"left": 0, "right": 0, "quad": 2, "qquad": 4, "mathbb": 0, "mathbf": 0, "mathrm": 0},
+    **{"operatorname": 0, "text": 0, "top": 1, "circ": 2, "cdot": 2, "times": 2, "in": 2},
+    **{f: len(f) for f in ("sin", "cos", "tan", "tanh", "sinh", "cosh", "exp", "log", "det")},
+}
 _SPECIAL = {c: "\\" + c for c in "#$%&_{}"}
 _TEXT = {
     **_SPECIAL,
@@ -58,7 +64,8 @@ def text(s: str) -> str:
 
 
 def width(tex_text: str) -> int:
-    """A rough width of typeset LaTeX: commands count one, a fraction its wider half."""
+    """A rough width of typeset LaTeX: a command counts one (an upright name its letters,
+    a space its ems), a fraction its wider half, a matrix its widest entries."""
     out, i = 0, 0
     while i < len(tex_text):
         if tex_text.startswith(_MATRIX[0], i):
@@ -71,7 +78,7 @@ def width(tex_text: str) -> int:
             den, i = _group(tex_text, i)
             out += max(width(num), width(den))
         elif command := _COMMAND.match(tex_text, i):
-            out += command[1] not in ("left", "right")
+            out += _COMMAND_WIDTHS.get(command[1], 1)
             i = command.end()
         else:
             out += _WIDTHS.get(tex_text[i], 1)
