@@ -184,6 +184,8 @@ def operation(expr: Basic) -> str:
     >>> operation(W * x), operation(exp(Symbol("u"))), operation(W.T)
     ('matrix product', 'exp', 'transpose')
     """
+    if _scalar_trace(expr):
+        return "1×1 as a number"
     if isinstance(expr, ElementwiseApplyFunction):
         named = elementwise(expr.function, expr.expr)._named()
         inner = f"{named[0].__name__}{named[1]}" if named else "a function"

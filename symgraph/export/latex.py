@@ -301,7 +301,9 @@ def _term(g: Graph, child: Symbol, parent: Symbol, d: Expr, forward: bool) -> tu
 def tangent(fw: Forward, ev=None, digits: int = 5) -> Section:
     r"""The tangent trace ``\dot{t}_k = Σ_p ∂t_k/∂p \dot{p}``, with the partials written out."""
     rows = [
-        _row(tex(naming.dot(x)) + _shape(x), [terms(fw.seed[x])], _value(ev, "tangents", x, digits))
+        _row(tex(naming.dot(x)), [terms(fw.seed[x])], _value(ev, "tangents", x, digits))._replace(
+            shape=_shape(x).strip()
+        )
         for x in fw.graph.inputs
     ]
     for s in fw.graph.steps:

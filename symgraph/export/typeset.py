@@ -134,7 +134,7 @@ def lines(row: Row, room: int, shaped: bool = False) -> tuple[list[str], int]:
                 out[-1] += (" &" if i == j == 0 else " ") + piece
                 used += width(piece)
             widest = max(widest, used)
-    out[-1] += " && " + row.shape if shaped else ""
+    out[-1] += (" && " + row.shape).rstrip() if shaped else ""
     out[-1] += " && " + row.value if row.value else ""
     return out, widest
 
@@ -193,7 +193,7 @@ def document(section_list: Sequence[Section], title: str, limit: int = WIDTH) ->
     for section, (rows, _) in zip(section_list, laid, strict=True):
         # alignat: the columns (expression, shape, value) as wide as their entries, a
         # \qquad apart; align* would spread them over the page
-        body = " \\\\\n".join(" \\\\\n".join(r) for r in rows).replace(" && ", r" && \qquad ")
+        body = re.sub("&&", r"&& \\qquad", " \\\\\n".join(" \\\\\n".join(r) for r in rows))
         out.append(rf"\subsection*{{{text(section.title)}}}")
         out.append("\\begin{alignat*}{3}\n" + body + "\n\\end{alignat*}")
     return "\n".join(out) + "\n\\end{document}\n"
