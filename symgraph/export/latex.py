@@ -41,6 +41,7 @@ from ..sweep import Forward, Mode, Reverse, Sweep
 from .typeset import Row, Section, Token, document, fragment, joined, notebook
 
 _PLAIN = re.compile(r"[A-Za-z][A-Za-z0-9_]*")
+_NAME = re.compile(r"\\?[A-Za-z]+|\\operatorname\{[A-Za-z]+\}")  # \tanh, \operatorname{relu}
 _SPECIAL = {c: "\\" + c for c in "#$%&_{}"}
 _MATH = {
     **_SPECIAL,
@@ -107,15 +108,19 @@ class Printer(LatexPrinter):
 
     def _print(self, expr, **kwargs) -> str:
         if isinstance(expr, elementwise) and (named := expr._named()) and named[1]:
-            return self._slope(named[0], expr.expr)
+            slope = self._slope(named[0], expr.expr)
+            if slope is not None:
+                return slope
         return super()._print(expr, **kwargs)
 
-    def _slope(self, f: type, arg) -> str:
+    def _slope(self, f: type, arg) -> str | None:
         r"""``f'`` entry by entry: ``\sigma'\left(z\right)``, ``\tanh'\left(z\right)``
         (SymPy writes ``\tanh{\left(z \right)}``: the prime goes after the name, not
-        inside its braces)."""
+        inside its braces); None if ``f`` is not written as a name (``|z|``)."""
         head = super()._print(f(Symbol("PLACEHOLDER"))).partition("PLACEHOLDER")[0]
         head = head.removesuffix(r"\left(").removesuffix("{").rstrip()
+        if not _NAME.fullmatch(head):
+            return None
         return rf"{head}'\left({self._print(arg)}\right)"
 
     def terms(self, expr: Expr) -> tuple[Token, ...]:
