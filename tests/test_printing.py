@@ -9,6 +9,7 @@ overfull line.
 
 from __future__ import annotations
 
+import json
 import re
 
 import numpy as np
@@ -17,6 +18,7 @@ import sympy
 from sympy import HadamardProduct, MatrixSymbol, OneMatrix, Symbol, Trace
 
 import symgraph as sg
+from symgraph.cli import main
 from symgraph.export.latex import tex
 from symgraph.functions import msum
 from symgraph.printing import operation, picture, text
@@ -206,3 +208,18 @@ def test_pictures_write_products_side_by_side():
     X = MatrixSymbol("X", 2, 2)
     assert picture(W.T * W * x) == "Wᵀ W x" and picture(sympy.Inverse(X)) == "X⁻¹"
     assert picture(-2 * W * x) == "-2 W x" and picture(W * x / 2) == "W x/2"
+
+
+# ---------------------------------------------------------------- the command line
+
+
+@pytest.mark.parametrize("name", ["logistic regression", "mlp", "traces"])
+def test_the_command_line_prints_no_class_name(name, capsys):
+    src, shapes = GRAPHS[name]
+    argv = ["grad", src, "--shapes", ",".join(f"{n}={m}x{k}" for n, (m, k) in shapes.items())]
+    assert main(argv) == 0
+    out = capsys.readouterr().out
+    assert main([*argv, "--json"]) == 0
+    out += json.dumps(json.loads(capsys.readouterr().out), ensure_ascii=False)
+    shown = [c for c in CLASS_NAMES if c in out]
+    assert not shown and ("∘" in out or "tr(" in out), out
