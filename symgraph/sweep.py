@@ -42,6 +42,7 @@ from sympy import Basic, Expr, S, Symbol, sympify
 from . import closed, naming  # noqa: F401  (closed attaches g.expand, g.in_inputs, ...)
 from .edges import Edge
 from .graph import Graph, GraphError
+from .printing import text
 from .rules import total
 from .simplify import resolve, tidy
 
@@ -189,6 +190,9 @@ class Sweep(_ModeNames):
     carried: Mapping[Symbol, Expr]
     terms: Mapping[Symbol, tuple[tuple[Symbol, Expr], ...]]
     directions: Mapping[Symbol, object] = field(default_factory=dict)
+
+    def __str__(self) -> str:
+        return "\n".join(f"{n} = {text(e)}" for n, e in self.steps)
 
     @property
     def steps(self) -> list[tuple[Symbol, Expr]]:

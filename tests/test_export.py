@@ -208,7 +208,7 @@ def test_dot_marks_shared_outputs_and_kinks():
     t3 = next(line for line in text.splitlines() if "<B>t3</B>" in line)
     assert "peripheries=2" in t3 and "sum over 2 children" in t3 and "shared by 2 steps" in t3
     f = next(line for line in text.splitlines() if "<B>f</B>" in line)
-    assert "output: Add" in f and "#dbeafe" in f
+    assert "output: add" in f and "#dbeafe" in f
     assert "n4 -> n5 [label=<t4<BR/>= 17.35>];" in text
     kinked = sg.to_dot(sg.graph("u1*u2 + max(u1, u2)").reverse(), at={"u1": 1, "u2": 1})
     t2 = next(line for line in kinked.splitlines() if "<B>t2</B>" in line)
@@ -390,9 +390,9 @@ def test_matrix_steps_show_their_shapes_and_round_trip(tmp_path):
     at = {"W": np.full((3, 2), 0.5), "x": np.ones((2, 1)), "b": np.zeros((3, 1))}
     rv = g.reverse()
     out = sg.to_latex(rv, at=at)
-    assert r"t_{1} &= W x \in \mathbb{R}^{3 \times 1}" in out
-    assert r"W \in \mathbb{R}^{3 \times 2} &= \begin{bmatrix}0.5 & 0.5" in out
-    assert r"\bar{W} &= \bar{t}_{1} x^{T}" in out
+    assert r"t_{1} &= W x && \in \mathbb{R}^{3 \times 1} && = \begin{bmatrix}1" in out
+    assert r"W &= \begin{bmatrix}0.5 & 0.5" in out and r"&& \in \mathbb{R}^{3 \times 2} \\" in out
+    assert r"\bar{W} &= \bar{t}_{1} x^{\top}" in out
     assert pdflatex(sg.to_latex(rv, at=at, standalone=True), tmp_path).exists()
-    assert "linear map (matrix)" in sg.to_dot(rv, at=at)
+    assert "t̄ ↦ t̄ xᵀ" in sg.to_dot(rv, at=at)
     assert same_sweep(sg.from_json(sg.to_json(rv, at=at)), rv)

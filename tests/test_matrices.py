@@ -221,10 +221,10 @@ def test_pictures_and_latex_show_the_shapes():
     g = sg.graph("sum(sigmoid(W*x + b))", shapes={"W": (3, 2), "x": (2, 1), "b": (3, 1)})
     rv = g.reverse()
     dot = sg.to_dot(rv)
-    assert "input, 3×2" in dot and "MatMul, 3×1" in dot
+    assert "input, 3×2" in dot and "matrix product, 3×1" in dot
     tex = sg.to_latex(rv)
-    assert r"t_{1} &= W x \in \mathbb{R}^{3 \times 1}" in tex
-    assert r"\bar{W} &= \bar{t}_{1} x^{T}" in tex
+    assert r"t_{1} &= W x && \in \mathbb{R}^{3 \times 1}" in tex
+    assert r"\bar{W} &= \bar{t}_{1} x^{\top}" in tex
 
 
 def test_an_explicit_sympy_matrix_is_a_vector_function_of_its_entries():

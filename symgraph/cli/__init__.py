@@ -25,6 +25,7 @@ import numpy as np
 import symgraph as sg
 
 from ..evaluation.evaluate import CONVENTIONS, SweepEvaluation
+from ..printing import text
 from ..sweep import Mode
 from . import io
 from .common import Result, _graph, _point
@@ -95,7 +96,7 @@ def _fmt(v, prefix: str = "") -> str:
 
 
 def _sweep_lines(sweep) -> list[str]:
-    return [f"{sweep.mode.word} sweep:", *(f"  {n} = {e}" for n, e in sweep.steps)]
+    return [f"{sweep.mode.word} sweep:", *(f"  {n} = {text(e)}" for n, e in sweep.steps)]
 
 
 #: How ``grad`` labels a closed form: ∂f/∂x at each input, or each output's f'.
@@ -112,8 +113,8 @@ def cmd_grad(args) -> Result:
     data: dict = {
         "steps": [str(s) for s in g.steps],
         "mode": args.mode,
-        "sweep": [f"{n} = {e}" for n, e in sweep.steps],
-        "closed_form": {str(k): str(v) for k, v in closed.items()},
+        "sweep": [f"{n} = {text(e)}" for n, e in sweep.steps],
+        "closed_form": {str(k): text(v) for k, v in closed.items()},
     }
     lines = ["steps:", *(f"  {s}" for s in data["steps"]), *_sweep_lines(sweep)]
     label = _LABELS[sweep.mode]

@@ -24,14 +24,18 @@ import shutil
 import subprocess
 from collections.abc import Mapping
 from pathlib import Path
+from typing import NamedTuple
 
 import sympy
-from sympy import Symbol
+from sympy import MatrixSymbol, Symbol
 
+from .. import naming
+from ..edges import Edge
 from ..errors import SymgraphError
 from ..evaluation import interpret
 from ..evaluation.evaluate import CONVENTIONS, EvaluationError
-from ..graph import Graph
+from ..graph import Graph, _is_leaf
+from ..printing import operation, picture, text
 from ..sweep import Forward, Mode, Reverse, Sweep
 from .latex import evaluate_quietly
 
@@ -106,7 +110,7 @@ def _derivative(obj, ev, node: Symbol, digits: int) -> list[str]:
     """The tangent or adjoint line(s) of a node's label."""
     g, mode = obj.graph, obj.mode
     board = obj.carried[node]
-    out = [f"{mode.accent(node)} = {short(board)}"]
+    out = [f"{mode.accent(node)} = {short(text(board))}"]
     fan_out = len(g.children[node])
     shared = _SHARED[mode].format(fan_out) if fan_out > 1 else ""
     if ev is not None and not board.is_Number:
@@ -121,9 +125,9 @@ def _node(obj, g: Graph, node: Symbol, ev, kinks: Mapping, digits: int) -> tuple
     """The label lines (HTML) and the style of one node."""
     step = g.step.get(node)
     kind = "input" if step is None else "output" if node in g.outputs else "step"
-    head = f"<B>{html(str(node))}</B>" + (f" = {html(short(step.expr))}" if step else "")
+    head = f"<B>{html(str(node))}</B>" + (f" = {html(short(text(step.expr)))}" if step else "")
     fan_out = len(g.children[node])
-    about = ("input" if step is None else step.op) + (
+    about = ("input" if step is None else _operation(step)) + (
         f", shared by {fan_out} steps" if fan_out > 1 else ""
     )
     about = ("output: " if kind == "output" else "") + about
@@ -142,11 +146,43 @@ def _node(obj, g: Graph, node: Symbol, ev, kinks: Mapping, digits: int) -> tuple
     return "<BR/>".join(lines), style
 
 
+def _operation(step) -> str:
+    """A step's operation as a reader names it (``matrix product``, ``sigmoid entrywise``)."""
+    return step.op if _is_leaf(step.expr) else operation(step.expr)
+
+
+class _Map(NamedTuple):
+    """How a picture writes a matrix edge's map in one direction: ``t̄ ↦ Wᵀ t̄``."""
+
+    name: str  # the map's variable: t̄ (the child's adjoint) or ṫ (the parent's tangent)
+    of: str  # what it stands for, for the title
+    variable: object  # edge -> the symbol the edge's map is written with
+    written: object  # edge -> the map's expression
+
+
+#: A matrix edge is labelled with its pull (a graph, a reverse sweep) or its push.
+_MAPS = {
+    Mode.REVERSE: _Map(
+        "t̄", "pull: t̄ the child's adjoint", lambda e: naming.bar(e.child), Edge.pull.fget
+    ),
+    Mode.FORWARD: _Map(
+        "ṫ", "push: ṫ the parent's tangent", lambda e: naming.dot(e.parent), Edge.push.fget
+    ),
+}
+
+
+def _map_of(obj) -> _Map:
+    return _MAPS[Mode.REVERSE if isinstance(obj, Graph) else obj.mode]
+
+
 def _title(obj, at: Mapping | None) -> str:
+    g = obj if isinstance(obj, Graph) else obj.graph
     kind = "computation graph" if isinstance(obj, Graph) else f"{obj.mode.word} mode"
     where = ", ".join(f"{k} = {_point_value(v)}" for k, v in (at or {}).items())
-    out = kind + (f" at {where}" if where else "")
-    return html(out + "; edges: local partials ∂child/∂parent")
+    out = kind + (f" at {where}" if where else "") + "; edges: local partials ∂child/∂parent"
+    if any(e.partial is None for e in g.edges.values()):
+        out += f", matrix edges their {_map_of(obj).of}"
+    return html(out)
 
 
 def _point_value(v) -> str:
@@ -199,17 +235,28 @@ def to_dot(
         out.append(f"  {ids[node]} [label=<{label}>, {style}];")
     for s in g.steps:
         for p in s.parents:
-            out.append(f"  {ids[p]} -> {ids[s.name]} [label=<{_edge(g, ev, s.name, p, digits)}>];")
+            label = _edge(g, ev, s.name, p, digits, _map_of(obj))
+            out.append(f"  {ids[p]} -> {ids[s.name]} [label=<{label}>];")
     return "\n".join([*out, "}"]) + "\n"
 
 
-def _edge(g: Graph, ev, child: Symbol, parent: Symbol, digits: int) -> str:
-    partial = g.edges[(child, parent)].partial
-    partial = "linear map (matrix)" if partial is None else partial
-    label = html(short(partial))
-    constant = getattr(partial, "is_Number", False)
+def _edge(g: Graph, ev, child: Symbol, parent: Symbol, digits: int, way: _Map) -> str:
+    edge = g.edges[(child, parent)]
+    partial = edge.partial
+    if partial is None:  # a matrix edge: its linear map, t̄ ↦ t̄ xᵀ
+        return html(short(f"{way.name} ↦ {linear_map(edge, way)}"))
+    label = html(short(text(partial)))
+    constant = partial.is_Number
     value = _partial_value(g, ev, child, parent) if ev is not None and not constant else None
     return label + (f"<BR/>= {_num(value, digits)}" if value is not None else "")
+
+
+def linear_map(edge: Edge, way: _Map) -> str:
+    """A matrix edge's map in a picture's notation, its variable called ``t̄`` or ``ṫ``."""
+    variable = way.variable(edge)
+    shape = getattr(variable, "shape", None)
+    placeholder = MatrixSymbol(way.name, *shape) if shape else Symbol(way.name)
+    return picture(way.written(edge).xreplace({variable: placeholder}))
 
 
 def render(

@@ -30,6 +30,7 @@ from sympy import Expr, Symbol
 from .. import ops
 from ..evaluation.evaluate import SweepEvaluation
 from ..graph import Graph, Step
+from ..printing import text as readable
 from ..sweep import SWEEPS, Forward, Mode, Reverse, Sweep
 from .latex import evaluate_quietly
 from .trees import Budget, Functions, JSONFormatError, decode, encode, need
@@ -65,7 +66,7 @@ def graph_data(g: Graph) -> dict:
         kind = "output" if s.name in g.outputs else "step"
         parents = [p.name for p in s.parents]
         view.add_node(s.name.name, kind=kind, op=s.op, symbol=encode(s.name), parents=parents)
-        view.nodes[s.name.name].update(expr=encode(s.expr), text=str(s.expr))
+        view.nodes[s.name.name].update(expr=encode(s.expr), text=readable(s.expr))
         for p in s.parents:
             partial = g.edges[(s.name, p)].partial  # none for a matrix edge
             view.add_edge(p.name, s.name.name, partial=None if partial is None else encode(partial))

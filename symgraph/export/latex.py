@@ -3,8 +3,9 @@ r"""LaTeX of every step: the primal trace, the tangent or adjoint trace, the clo
 Each step is one aligned line, symbolic and, at a point, with its number. A tangent or
 adjoint writes its sum out term by term: first with the local partials as
 ``\frac{\partial t_k}{\partial a}``, then with the partials themselves, then in board
-form (numbers folded in). Printing is SymPy's own :class:`~sympy.printing.latex.LatexPrinter`;
-only symbol names it cannot typeset (``α``, ``a&b``) are printed differently.
+form (numbers folded in). Matrices' shapes stand in a column of their own. Printing is
+SymPy's own :class:`~sympy.printing.latex.LatexPrinter`, with names made safe and matrices
+as a slide writes them (:mod:`symgraph.export.printer`).
 
 >>> from symgraph import graph
 >>> print(to_latex(graph("(x + y)*(y + 1)")))
@@ -20,114 +21,24 @@ f &= \left(x + y\right) \left(y + 1\right)
 
 from __future__ import annotations
 
-import re
-import unicodedata
 from collections.abc import Mapping, Sequence
 
 import sympy
 from sympy import Expr, Symbol
-from sympy.core.function import _coeff_isneg
-from sympy.printing.latex import LatexPrinter, greek_letters_set, tex_greek_dictionary
-from sympy.printing.precedence import PRECEDENCE
 
 from .. import naming
 from ..evaluation.evaluate import CONVENTIONS, evaluate_graph, evaluate_sweep
 from ..graph import Graph
 from ..sweep import Forward, Mode, Reverse, Sweep
+from .printer import PRINTER, number, tex
 from .typeset import Row, Section, Token, document, fragment, joined, notebook
-
-_PLAIN = re.compile(r"[A-Za-z][A-Za-z0-9_]*")
-_SPECIAL = {c: "\\" + c for c in "#$%&_{}"}
-_MATH = {
-    **_SPECIAL,
-    "\\": r"\backslash ",
-    "^": r"\hat{}",
-    "~": r"\sim ",
-    "|": r"\vert ",
-    " ": r"\ ",
-}
-
-
-class Printer(LatexPrinter):
-    r"""SymPy's LaTeX printer; names it cannot typeset are made safe for ``pdflatex``.
-
-    >>> print(Printer().doprint(Symbol("α1")), Printer().doprint(Symbol("a&b")))
-    \alpha_{1} \mathrm{a\&b}
-    """
-
-    def _print_Symbol(self, expr: Symbol, style: str = "plain") -> str:
-        spelled = "".join(_greek_word(c) or c for c in expr.name)  # α1 -> alpha1 -> \alpha_{1}
-        if _PLAIN.fullmatch(spelled):
-            return super()._print_Symbol(Symbol(spelled), style)
-        return r"\mathrm{" + "".join(_math_char(c) for c in expr.name) + "}"
-
-    def terms(self, expr: Expr) -> tuple[Token, ...]:
-        """``expr`` as tokens, one per term of a sum, as :meth:`_print_Add` writes them."""
-        if not expr.is_Add:
-            return (("", self.doprint(expr)),)
-        out = []
-        for i, term in enumerate(self._as_ordered_terms(expr, order=None)):
-            op = "" if i == 0 else "-" if _coeff_isneg(term) else "+"
-            t = self.doprint(-term if op == "-" else term)
-            out.append((op, rf"\left({t}\right)" if self._needs_add_brackets(term) else t))
-        return tuple(out)
-
-    def product(self, left: str, factor: Expr, right: str = "") -> Token:
-        """``left · factor · right`` as a signed token; a factor of 1 is left out."""
-        op = "-" if _coeff_isneg(factor) else "+"
-        factor = -factor if op == "-" else factor
-        body = "" if factor == 1 else self.parenthesize(factor, PRECEDENCE["Mul"], strict=True)
-        body = r"\cdot " + body if left and body[:1].isdigit() else body
-        return op, " ".join(p for p in (left, body, right) if p) or "1"
-
-
-def _greek_word(char: str) -> str:
-    """``α`` -> ``alpha``, ``Λ`` -> ``Lamda``: a name SymPy typesets; '' if not Greek."""
-    found = re.fullmatch(r"GREEK (SMALL|CAPITAL) LETTER (\w+)", unicodedata.name(char, ""))
-    if not found:
-        return ""
-    word = found[2].lower() if found[1] == "SMALL" else found[2].capitalize()
-    return word if word in tex_greek_dictionary or word.lower() in greek_letters_set else ""
-
-
-def _math_char(c: str) -> str:
-    """One character of a name, escaped for math mode (and MathJax)."""
-    if c.isascii():
-        return _MATH.get(c, c)
-    word = _greek_word(c)
-    return tex_greek_dictionary.get(word, "\\" + word) + " " if word else f"U{{+}}{ord(c):04X}"
-
-
-_PRINTER = Printer()
-
-
-def tex(expr) -> str:
-    """LaTeX of a SymPy expression (or a number) with :class:`Printer`."""
-    return _PRINTER.doprint(sympy.sympify(expr))
-
-
-def number(value, digits: int = 5) -> str:
-    """A number for a reader: ``3``, ``17.402``, ``1.2346 \\cdot 10^{-7}``; arrays as matrices.
-
-    >>> number(3.0), number(17.40223), number(-1.23456e-7)
-    ('3', '17.402', '-1.2346 \\\\cdot 10^{-7}')
-    """
-    if getattr(value, "ndim", 0):
-        rows = [[number(v, digits) for v in row] for row in sympy.Matrix(value).tolist()]
-        return r"\begin{bmatrix}" + r" \\ ".join(" & ".join(r) for r in rows) + r"\end{bmatrix}"
-    v = float(value)
-    if v.is_integer() and abs(v) < 1e15:
-        return str(int(v))
-    mantissa, _, exponent = f"{v:.{digits}g}".partition("e")
-    return mantissa + (rf" \cdot 10^{{{int(exponent)}}}" if exponent else "")
-
 
 # ---------------------------------------------------------------- rows and sections
 
 
 def terms(expr) -> tuple[Token, ...]:
-    """``expr`` as tokens, one per term of a sum (see :meth:`Printer.terms`)."""
-    return _PRINTER.terms(sympy.sympify(expr))
+    """``expr`` as tokens, one per term of a sum (see :meth:`.printer.Printer.terms`)."""
+    return PRINTER.terms(sympy.sympify(expr))
 
 
 def _sum(tokens: Sequence[Token]) -> tuple[Token, ...]:
@@ -179,18 +90,18 @@ def _value(ev, table: str, node: Symbol, digits: int) -> str:
 
 
 def primal(g: Graph, ev=None, digits: int = 5) -> Section:
-    """The primal trace ``t_k = ...``, one row a step (and the inputs, at a point)."""
+    """The primal trace ``t_k = ...``, one row a step (and the inputs, at a point); the
+    shapes of matrices in a column of their own, so they line up."""
     kinked = {k.step.name for k in ev.kinks} if ev is not None else set()
     rows = [
-        _row(tex(x) + _shape(x), [[("", number(ev.values[x], digits))]] if ev else [])
+        Row(tex(x), ((("", number(ev.values[x], digits)),),) if ev else (), "", _shape(x).strip())
         for x in g.inputs
         if ev is not None or _shape(x)
     ]
     for s in g.steps:
-        *first, (op, last) = terms(s.expr)
         value = _value(ev, "values", s.name, digits)
         value += r" \quad \text{(kink)}" if s.name in kinked else ""
-        rows.append(_row(tex(s.name), [(*first, (op, last + _shape(s)))], value))
+        rows.append(_row(tex(s.name), [terms(s.expr)], value)._replace(shape=_shape(s).strip()))
     return Section("Primal trace", tuple(rows))
 
 
@@ -201,15 +112,17 @@ def _term(g: Graph, child: Symbol, parent: Symbol, d: Expr, forward: bool) -> tu
         return ("+", tex(d)), ("+", tex(d))
     if forward:
         dot = tex(naming.dot(parent))
-        return ("+", f"{_partial(child, parent)} {dot}"), _PRINTER.product("", d, dot)
+        return ("+", f"{_partial(child, parent)} {dot}"), PRINTER.product("", d, dot)
     bar = tex(naming.bar(child))
-    return ("+", f"{bar} {_partial(child, parent)}"), _PRINTER.product(bar, d)
+    return ("+", f"{bar} {_partial(child, parent)}"), PRINTER.product(bar, d)
 
 
 def tangent(fw: Forward, ev=None, digits: int = 5) -> Section:
     r"""The tangent trace ``\dot{t}_k = Σ_p ∂t_k/∂p \dot{p}``, with the partials written out."""
     rows = [
-        _row(tex(naming.dot(x)) + _shape(x), [terms(fw.seed[x])], _value(ev, "tangents", x, digits))
+        _row(tex(naming.dot(x)), [terms(fw.seed[x])], _value(ev, "tangents", x, digits))._replace(
+            shape=_shape(x).strip()
+        )
         for x in fw.graph.inputs
     ]
     for s in fw.graph.steps:

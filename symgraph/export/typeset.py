@@ -22,6 +22,12 @@ from typing import NamedTuple
 WIDTH = 80
 _COMMAND = re.compile(r"\\(left|right|[A-Za-z]+|.)")
 _WIDTHS = {"{": 0, "}": 0, "_": 0, "^": 0, " ": 0, "=": 2, "+": 2, "-": 2}
+#: Commands wider than one character: spaces, and the names set upright (\tanh, \log).
+_COMMAND_WIDTHS = {
+    **{"left": 0, "right": 0, "quad": 2, "qquad": 4, "mathbb": 0, "mathbf": 0, "mathrm": 0},
+    **{"operatorname": 0, "text": 0, "top": 1, "circ": 2, "cdot": 2, "times": 2, "in": 2},
+    **{f: len(f) for f in ("sin", "cos", "tan", "tanh", "sinh", "cosh", "exp", "log", "det")},
+}
 _SPECIAL = {c: "\\" + c for c in "#$%&_{}"}
 _TEXT = {
     **_SPECIAL,
@@ -35,11 +41,14 @@ Token = tuple[str, str]  # (the operator joining it to the token before: "", "+"
 
 
 class Row(NamedTuple):
-    """One aligned line ``lhs = part = part ... && = value``; a part may break at ``±``."""
+    """One aligned line ``lhs = part = part ... && shape && = value``; a part may break
+    at ``±``. ``shape`` (``\\in \\mathbb{R}^{3 \\times 2}``) has a column of its own, so
+    the shapes of a section line up."""
 
     lhs: str
     parts: tuple[tuple[Token, ...], ...]
     value: str = ""
+    shape: str = ""
 
 
 class Section(NamedTuple):
@@ -55,20 +64,38 @@ def text(s: str) -> str:
 
 
 def width(tex_text: str) -> int:
-    """A rough width of typeset LaTeX: commands count one, a fraction its wider half."""
+    """A rough width of typeset LaTeX: a command counts one (an upright name its letters,
+    a space its ems), a fraction its wider half, a matrix its widest entries."""
     out, i = 0, 0
     while i < len(tex_text):
-        if tex_text.startswith(r"\frac", i):
+        if tex_text.startswith(_MATRIX[0], i):
+            end = tex_text.find(_MATRIX[1], i)
+            end = len(tex_text) if end < 0 else end
+            out += _matrix_width(tex_text[i + len(_MATRIX[0]) : end])
+            i = end + len(_MATRIX[1])
+        elif tex_text.startswith(r"\frac", i):
             num, i = _group(tex_text, i + 5)
             den, i = _group(tex_text, i)
             out += max(width(num), width(den))
         elif command := _COMMAND.match(tex_text, i):
-            out += command[1] not in ("left", "right")
+            out += _COMMAND_WIDTHS.get(command[1], 1)
             i = command.end()
         else:
             out += _WIDTHS.get(tex_text[i], 1)
             i += 1
     return out
+
+
+_MATRIX = (r"\begin{bmatrix}", r"\end{bmatrix}")
+
+
+def _matrix_width(body: str) -> int:
+    """A matrix is as wide as its widest entries, column by column (and its brackets)."""
+    rows = [[width(cell) for cell in row.split("&")] for row in body.split(r"\\")]
+    columns = [
+        max(row[j] if j < len(row) else 0 for row in rows) for j in range(max(map(len, rows)))
+    ]
+    return sum(columns) + 2 * len(columns)
 
 
 def _group(s: str, i: int) -> tuple[str, int]:
@@ -90,11 +117,12 @@ def joined(part: Sequence[Token]) -> str:
 # ---------------------------------------------------------------- layout
 
 
-def lines(row: Row, room: int) -> tuple[list[str], int]:
+def lines(row: Row, room: int, shaped: bool = False) -> tuple[list[str], int]:
     """The row as aligned lines, broken before ``=``, ``+`` or ``-`` where the right-hand
     side would get wider than ``room`` (a part moves down whole if it can); and the
-    widest right-hand side."""
-    out, used, widest = [row.lhs], 0, 0
+    widest right-hand side. In a ``shaped`` section the last line has a shape column
+    (empty for a scalar) before the value."""
+    out, used, widest = [row.lhs + (" &" if not row.parts else "")], 0, 0
     for i, part in enumerate(row.parts):
         for j, (op, t) in enumerate(part):
             piece = f"{'=' if j == 0 else op} {t}"
@@ -106,6 +134,7 @@ def lines(row: Row, room: int) -> tuple[list[str], int]:
                 out[-1] += (" &" if i == j == 0 else " ") + piece
                 used += width(piece)
             widest = max(widest, used)
+    out[-1] += (" && " + row.shape).rstrip() if shaped else ""
     out[-1] += " && " + row.value if row.value else ""
     return out, widest
 
@@ -118,8 +147,9 @@ def layout(section: Section, limit: int = WIDTH) -> tuple[list[list[str]], int]:
     """
     left = max((width(r.lhs) for r in section.rows), default=0)
     values = max((width(r.value) for r in section.rows), default=0)
-    reserve = left + (values + 4 if values else 0)
-    laid = [lines(r, limit - reserve) for r in section.rows]
+    shapes = max((width(r.shape) for r in section.rows), default=0)
+    reserve = left + (values + 4 if values else 0) + (shapes + 4 if shapes else 0)
+    laid = [lines(r, limit - reserve, shaped=bool(shapes)) for r in section.rows]
     return [x for x, _ in laid], reserve + max((w for _, w in laid), default=0)
 
 
@@ -146,7 +176,9 @@ def notebook(section_list: Sequence[Section], limit: int = WIDTH) -> str:
 _PREAMBLE = r"""\documentclass[11pt]{article}
 \usepackage[utf8]{inputenc}
 \usepackage[a4paper,margin=2cm%s]{geometry}
-\usepackage{amsmath,amssymb}
+\usepackage{amsmath,amssymb,mathtools}
+%% numbers in a matrix line up on the right (on a page of the same width they would anyway)
+\renewenvironment{bmatrix}{\begin{bmatrix*}[r]}{\end{bmatrix*}}
 \allowdisplaybreaks
 \setlength{\jot}{6pt}
 \begin{document}
@@ -159,7 +191,9 @@ def document(section_list: Sequence[Section], title: str, limit: int = WIDTH) ->
     wide = any(widest > limit for _, widest in laid)
     out = [_PREAMBLE % (",landscape" if wide else ""), rf"\section*{{{text(title)}}}"]
     for section, (rows, _) in zip(section_list, laid, strict=True):
-        body = " \\\\\n".join(" \\\\\n".join(r) for r in rows)
+        # alignat: the columns (expression, shape, value) as wide as their entries, a
+        # \qquad apart; align* would spread them over the page
+        body = re.sub("&&", r"&& \\qquad", " \\\\\n".join(" \\\\\n".join(r) for r in rows))
         out.append(rf"\subsection*{{{text(section.title)}}}")
-        out.append("\\begin{align*}\n" + body + "\n\\end{align*}")
+        out.append("\\begin{alignat*}{3}\n" + body + "\n\\end{alignat*}")
     return "\n".join(out) + "\n\\end{document}\n"
