@@ -92,7 +92,7 @@ def jacobian(g: Graph, mode: str = "auto", wrt=None):
     >>> g = sg.graph("tanh(A*x)", shapes={"A": (3, 2), "x": (2, 1)})
     >>> J = g.jacobian(wrt="x")
     >>> J, J.shape
-    (DiagMatrix(tanh'(A*x))*A, (3, 2))
+    (diag(tanh'(A*x))*A, (3, 2))
     >>> row = sg.graph("sum(A*x)", shapes={"A": (3, 2), "x": (2, 1)}).jacobian(wrt="x")
     >>> row, row.shape  # 1ᵀ A, the ones row times A: the gradient Aᵀ 1, transposed
     (1*A, (1, 2))

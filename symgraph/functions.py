@@ -179,15 +179,20 @@ class elementwise(ElementwiseApplyFunction):
         return MatrixExpr.__new__(cls, function, expr)
 
     def _named(self):
-        """``(f, prime)`` when the body is ``f(d)`` or ``f'(d)`` of a known f, else None."""
+        """``(f, primes)`` when the body is ``f(d)``, ``f'(d)`` or ``f''(d)`` of a known f."""
         (v,) = self.function.variables
         body = self.function.expr
         named = [cls for cls, op in records().items() if op.elementwise and op.names]
         if body.args == (v,) and body.func in named:
             return body.func, ""
-        for f in named:
-            if body == local_partial(f(v), v):
+        slopes = {f: local_partial(f(v), v) for f in named}
+        for f, slope in slopes.items():
+            if body == slope:
                 return f, "'"
+        for f, slope in slopes.items():  # a Hessian's σ'': the slope's own slope
+            curvature = local_partial(slope, v)
+            if body == curvature or sympy.expand(body - curvature) == 0:
+                return f, "''"
         return None
 
     def _power(self):
@@ -242,7 +247,7 @@ class elementwise(ElementwiseApplyFunction):
             if not prime:
                 return text.replace("PLACEHOLDER", arg)
             if paren:
-                return rf"{head}'\left({arg}\right)"
+                return rf"{head}{prime}\left({arg}\right)"
         (v,) = self.function.variables
         body = printer._print(self.function.expr)
         return rf"\left({printer._print(v)} \mapsto {body}\right)_{{\circ}}\left({arg}\right)"

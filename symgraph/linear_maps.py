@@ -23,7 +23,7 @@ factors both holding ``Ẋ``) is refused with :class:`NotALinearMap`: never a wr
 >>> from sympy import MatrixSymbol, HadamardProduct
 >>> A, w, u = MatrixSymbol("A", 3, 2), MatrixSymbol("w", 2, 1), MatrixSymbol("u", 3, 1)
 >>> coefficient(2 * A.T * HadamardProduct(u, A * w), w)
-2*A.T*DiagMatrix(u)*A
+2*A.T*diag(u)*A
 >>> W = MatrixSymbol("W", 3, 2)
 >>> x = MatrixSymbol("x", 2, 1)
 >>> coefficient(W * x, W)  # vec(W x) = (xᵀ ⊗ I) vec W
@@ -39,7 +39,6 @@ import sympy
 from sympy import Add, Basic, ImmutableMatrix, Mul
 from sympy.matrices.expressions import (
     BlockMatrix,
-    HadamardPower,
     HadamardProduct,
     Identity,
     MatAdd,
@@ -50,12 +49,11 @@ from sympy.matrices.expressions import (
     Transpose,
     ZeroMatrix,
 )
-from sympy.matrices.expressions.diagonal import DiagMatrix
 from sympy.matrices.expressions.kronecker import KroneckerProduct
 
-from . import ops
 from .functions import msum
 from .graph import GraphError
+from .matrix_functions import diag
 
 
 class NotALinearMap(GraphError):
@@ -141,7 +139,7 @@ def _hadamard(e: HadamardProduct, d: MatrixExpr) -> MatrixExpr:
     if not others:
         return inner
     u = others[0] if len(others) == 1 else HadamardProduct(*others)
-    return times(DiagMatrix(vec(u)), inner)
+    return times(diag(vec(u)), inner)
 
 
 def _transpose(e: Transpose, d: MatrixExpr) -> MatrixExpr:
@@ -200,7 +198,7 @@ def times(*factors: Basic) -> Basic:
 
     >>> from sympy import MatrixSymbol, Identity
     >>> A, a = MatrixSymbol("A", 2, 2), MatrixSymbol("a", 2, 1)
-    >>> times(-1, A, Identity(2), times(-2, A.T)), times(OneMatrix(1, 2), DiagMatrix(a), A)
+    >>> times(-1, A, Identity(2), times(-2, A.T)), times(OneMatrix(1, 2), diag(a), A)
     (2*A*A.T, a.T*A)
     """
     flat = [f for a in factors for f in (a.args if isinstance(a, MatMul) else (a,))]
@@ -224,9 +222,9 @@ def times(*factors: Basic) -> Basic:
 
 def _merged(p: MatrixExpr, q: MatrixExpr) -> MatrixExpr | tuple:
     """``p q`` as one factor where a rule of :func:`times` applies, else ``(p, q)``."""
-    if isinstance(p, DiagMatrix) and isinstance(q, DiagMatrix):
-        return DiagMatrix(HadamardProduct(*_factors(p.args[0]), *_factors(q.args[0])))
-    if isinstance(p, OneMatrix) and p.shape[0] == 1 and isinstance(q, DiagMatrix):
+    if isinstance(p, diag) and isinstance(q, diag):
+        return diag(HadamardProduct(*_factors(p.args[0]), *_factors(q.args[0])))
+    if isinstance(p, OneMatrix) and p.shape[0] == 1 and isinstance(q, diag):
         return Transpose(q.args[0]).doit()
     return (p, q)
 
@@ -295,11 +293,11 @@ def value(expr: Basic, at: Mapping) -> np.ndarray | float:
     """The NumPy value of a matrix expression (a Hessian, a Jacobian) at a point.
 
     ``at`` maps the symbols (or their names) to numbers and arrays; Kronecker products
-    and diagonal matrices evaluate here, the rest by symgraph's one interpreter.
+    and diagonal matrices are records of the table (:mod:`symgraph.rules_linalg`).
 
     >>> from sympy import MatrixSymbol
     >>> v = MatrixSymbol("v", 2, 1)
-    >>> value(KroneckerProduct(v.T, DiagMatrix(v)), {"v": [[1.0], [2.0]]})
+    >>> value(KroneckerProduct(v.T, diag(v)), {"v": [[1.0], [2.0]]})
     array([[1., 0., 2., 0.],
            [0., 2., 0., 4.]])
     """
@@ -312,17 +310,7 @@ def value(expr: Basic, at: Mapping) -> np.ndarray | float:
         raise GraphError(f"no value for {', '.join(missing)} in the point")
     if isinstance(expr, BlockMatrix):
         return np.block([[value(b, at) for b in row] for row in expr.blocks.tolist()])
-    with ops.using({**ops.records(), **_NUMBERS}):
-        return numeric.value(expr, env)
-
-
-#: NumPy values of the classes the maps are written with, beyond the table's operations:
-#: used inside :func:`value` only (they have no derivative rules, and no parser spelling).
-_NUMBERS = {
-    KroneckerProduct: ops.Op(KroneckerProduct, numpy=ops.folded(np.kron), arity=(2, None)),
-    DiagMatrix: ops.Op(DiagMatrix, numpy=lambda v: np.diagflat(np.ravel(v))),
-    HadamardPower: ops.Op(HadamardPower, numpy=np.power, arity=(2, 2)),
-}
+    return numeric.value(expr, env)
 
 
 def _as_value(s: Basic, v):

@@ -24,10 +24,18 @@ from __future__ import annotations
 
 import numpy as np
 from sympy import Expr, S
-from sympy.matrices.expressions import HadamardProduct, MatMul, MatrixExpr, Trace, Transpose
+from sympy.matrices.expressions import (
+    HadamardPower,
+    HadamardProduct,
+    KroneckerProduct,
+    MatMul,
+    MatrixExpr,
+    Trace,
+    Transpose,
+)
 
 from .matrix_functions import diag, diagonal, logsumexp, norm, softmax, sqnorm
-from .ops import Differential, Op, define
+from .ops import Differential, Op, define, folded
 
 
 def _inner(a: Expr, b: Expr) -> Expr:
@@ -159,3 +167,9 @@ _record(diag, _linear(diag), _diag_pull, _diag_values, "diag")  # diag(M) is dia
 _record(diagonal, _linear(diagonal), _diagonal_pull, _diagonal_values)
 _record(logsumexp, _logsumexp, _logsumexp_pull, _logsumexp_values, "logsumexp")
 _record(softmax, _softmax, _softmax_pull, _softmax_values, "softmax")
+
+
+# The classes Hessians and Jacobians are written with (symgraph.linear_maps): values only,
+# so they evaluate, compile and pass the whitelist; no parser spelling, no derivative rule.
+define(Op(KroneckerProduct, numpy=folded(np.kron), arity=(2, None)))
+define(Op(HadamardPower, numpy=np.power, arity=(2, 2)))

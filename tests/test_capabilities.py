@@ -119,6 +119,13 @@ OPT_OUTS: dict[type, dict[str, str]] = {
         cls: {"all": "a matrix operation: checked on every path in MATRIX_OPS below"}
         for cls in (norm, sqnorm, diag, diagonal, logsumexp, softmax)
     },
+    **{
+        cls: {
+            "all": "values only, the matrices a Hessian is written with: checked on every "
+            "path (graph, evaluation, compile, JSON, LaTeX) in test_hessian_matrix.py"
+        }
+        for cls in (sympy.KroneckerProduct, sympy.HadamardPower)
+    },
 }
 
 

@@ -196,8 +196,18 @@ def test_fragment_and_notebook_forms_compile(tmp_path):
 
 
 def test_to_latex_rejects_other_objects():
-    with pytest.raises(TypeError, match="Graph, Forward or Reverse"):
+    with pytest.raises(TypeError, match="Graph, Forward, Reverse or SymPy expression"):
         sg.to_latex("x*y")
+
+
+def test_to_latex_of_a_result_by_itself_is_its_formula(tmp_path):
+    g = sg.graph("sum(softplus(-hadamard(y, X*w)))", shapes={"X": (4, 2), "w": (2, 1), "y": (4, 1)})
+    hessian = g.hessian(wrt="w")
+    out = sg.to_latex(hessian)
+    assert out.startswith("X^{\\top} \\operatorname{diag}") and out.endswith("X"), out
+    assert "DiagMatrix" not in out and "\\sigma'" in out
+    document = sg.to_latex(hessian, standalone=True)
+    assert "A 2-by-2 matrix" in document and document.rstrip().endswith("\\end{document}")
 
 
 # ---------------------------------------------------------------- DOT

@@ -12,6 +12,7 @@ import sympy
 
 import symgraph as sg
 
+from ..printing import text
 from .common import Result, _graph, _point
 from .io import UsageError, _assignment, _json, _nested, number
 
@@ -19,7 +20,7 @@ from .io import UsageError, _assignment, _json, _nested, number
 def _shown(value):
     """A claim or a derivative for JSON: an expression as text, numbers as they are."""
     if isinstance(value, sympy.Basic):
-        return str(value)
+        return text(value)
     return value if isinstance(value, float) or hasattr(value, "tolist") else str(value)
 
 

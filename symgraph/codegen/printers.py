@@ -132,6 +132,7 @@ class ArrayPrinter(_Common, NumPyPrinter):
         return f"{self._helper('f', type(e), f)}({', '.join(map(self._print, e.args))})"
 
     _print_diag = _print_diagonal = _print_softmax = _by_record
+    _print_KroneckerProduct = _print_HadamardPower = _by_record
 
     def _print_elementwise(self, e):
         # the body, admitted by the whitelist walk, as a lambda of its Dummy variable

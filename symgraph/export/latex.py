@@ -195,10 +195,21 @@ def closed_forms(obj, ev=None, digits: int = 5) -> Section:
     return Section(title, tuple(rows))
 
 
+def _formula(expr: sympy.Basic, standalone: bool) -> str:
+    if not standalone:
+        return tex(expr)
+    shape = getattr(expr, "shape", None)
+    title = f"A {shape[0]}-by-{shape[1]} matrix" if shape else "A formula"
+    return document([Section(title, (Row("", (terms(expr),)),))], "symgraph")
+
+
 def sections(obj, at: Mapping | None = None, kink: str = "split", digits: int = 5) -> list:
     """The sections of :func:`to_latex`: traces, kinks at the point, closed forms."""
     if not isinstance(obj, Graph | Sweep):
-        raise TypeError(f"to_latex takes a Graph, Forward or Reverse, not {type(obj).__name__}")
+        raise TypeError(
+            "to_latex takes a Graph, Forward, Reverse or SymPy expression, "
+            f"not {type(obj).__name__}"
+        )
     ev = evaluate_quietly(obj, at, kink)
     out = [primal(obj if isinstance(obj, Graph) else obj.graph, ev, digits)]
     if isinstance(obj, Sweep):
@@ -224,7 +235,9 @@ def to_latex(
     obj
         A :class:`~symgraph.graph.Graph` (its primal trace), a
         :class:`~symgraph.sweep.Forward` (with tangents ``\dot{t}_k``) or a
-        :class:`~symgraph.sweep.Reverse` (with adjoints ``\bar{t}_k``).
+        :class:`~symgraph.sweep.Reverse` (with adjoints ``\bar{t}_k``); or a result by
+        itself (a closed form, ``g.hessian(wrt="w")``): its formula, ``\[ ... \]`` in a
+        document when ``standalone``.
     at
         A point ``{input: number}``: every step then also shows its number, and the
         kinks met there are listed with the convention applied.
@@ -250,6 +263,8 @@ def to_latex(
                  = \bar{t}_{4} t_{4} + \bar{t}_{5} t_{5} \left(1 - t_{5}\right)
                  = t_{4} + t_{5} \left(1 - t_{5}\right) && = 17.402 \\
     """
+    if isinstance(obj, sympy.Basic) and not isinstance(obj, Symbol | Graph):
+        return _formula(obj, standalone)  # a result (a Hessian, a closed form) by itself
     parts = sections(obj, at, kink, digits)
     if standalone:
         kind = (

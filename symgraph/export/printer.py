@@ -95,12 +95,12 @@ class Printer(LatexPrinter):
 
     def _print(self, expr, **kwargs) -> str:
         if isinstance(expr, elementwise) and (named := expr._named()) and named[1]:
-            slope = self._slope(named[0], expr.expr)
+            slope = self._slope(*named, expr.expr)
             if slope is not None:
                 return slope
         return super()._print(expr, **kwargs)
 
-    def _slope(self, f: type, arg) -> str | None:
+    def _slope(self, f: type, primes: str, arg) -> str | None:
         r"""``f'`` entry by entry: ``\sigma'\left(z\right)``, ``\tanh'\left(z\right)``
         (SymPy writes ``\tanh{\left(z \right)}``: the prime goes after the name, not
         inside its braces); None if ``f`` is not written as a name (``|z|``)."""
@@ -108,7 +108,7 @@ class Printer(LatexPrinter):
         head = head.removesuffix(r"\left(").removesuffix("{").rstrip()
         if not _NAME.fullmatch(head):
             return None
-        return rf"{head}'\left({self._print(arg)}\right)"
+        return rf"{head}{primes}\left({self._print(arg)}\right)"
 
     def terms(self, expr: Expr) -> tuple[Token, ...]:
         """``expr`` as tokens, one per term of a sum, as :meth:`_print_Add` writes them."""

@@ -13,6 +13,7 @@ import numpy
 import sympy
 from sympy import Basic, Expr
 
+from ..printing import text
 from ..simplify import TIDY_MAX_OPS, thorough, tree_size
 from .sampling import Sampling
 from .values import entry, fmt, fmt_point, fmt_value, is_matrix
@@ -62,11 +63,11 @@ class ClaimResult:
     inherits_from: str | None = None
 
     def __str__(self) -> str:
-        claim = fmt_value(self.claim) if _numbers(self.claim) else self.claim
+        claim = fmt_value(self.claim) if _numbers(self.claim) else _text(self.claim)
         lines = [f"{'✓' if self.ok else '✗'} {self.label} = {claim}: {self.verdict}"]
         if not self.ok and isinstance(self.correct, Basic):
             forms = dict.fromkeys(f for f in (self.in_steps, self.correct) if f is not None)
-            lines.append("    correct: " + ", in the inputs ".join(map(str, forms)))
+            lines.append("    correct: " + ", in the inputs ".join(map(text, forms)))
         elif not self.ok and is_matrix(self.correct) and not self.counterexample:
             lines.append(f"    correct: {fmt_value(self.correct)}")
         if self.counterexample:
@@ -141,7 +142,7 @@ class CheckReport(Mapping):
     def _repr_markdown_(self) -> str:
         rows = ["| | claim | correct | verdict |", "|---|---|---|---|"]
         for r in self.results:
-            shown = [fmt_value(v) if _numbers(v) else str(v) for v in (r.claim, r.correct)]
+            shown = [fmt_value(v) if _numbers(v) else _text(v) for v in (r.claim, r.correct)]
             cells = [r.label + " = " + shown[0], shown[1]]  # a matrix of numbers: one line
             note = "; ".join(filter(None, [r.verdict, r.departure])).replace("|", "\\|")
             rows.append(
@@ -178,3 +179,8 @@ def cheaply_equal(a: Expr, b: Expr) -> bool:
         return d == 0 or sympy.cancel(sympy.expand(d)) == 0
     except sympy.PolynomialError:
         return False
+
+
+def _text(value) -> str:
+    """An expression without SymPy's class names (:func:`symgraph.printing.text`)."""
+    return text(value) if isinstance(value, Basic) else str(value)
