@@ -303,6 +303,8 @@ def value(expr: Basic, at: Mapping) -> np.ndarray | float:
     """
     from .evaluation import numeric  # numbers are the evaluation stage's: imported on use
 
+    if isinstance(expr, sympy.MatrixBase):  # a scalar Hessian (sympy.Matrix) as well
+        expr = ImmutableMatrix(expr)
     named = {str(k): v for k, v in at.items()}
     env = {s: _as_value(s, named[str(s)]) for s in expr.free_symbols if str(s) in named}
     missing = sorted(str(s) for s in expr.free_symbols if s not in env)

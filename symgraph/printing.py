@@ -22,7 +22,14 @@ from __future__ import annotations
 import re
 
 from sympy import Add, Basic, Mul, Pow, sympify
-from sympy.matrices.expressions import MatAdd, MatMul, MatPow, Trace
+from sympy.matrices.expressions import (
+    HadamardPower,
+    KroneckerProduct,
+    MatAdd,
+    MatMul,
+    MatPow,
+    Trace,
+)
 from sympy.matrices.expressions.applyfunc import ElementwiseApplyFunction
 from sympy.printing.precedence import PRECEDENCE
 from sympy.printing.str import StrPrinter
@@ -44,6 +51,8 @@ _OPERATORS = {
     MatAdd: "add",
     MatMul: "matrix product",
     MatPow: "matrix power",
+    KroneckerProduct: "Kronecker product",
+    HadamardPower: "entrywise power",
 }
 
 
@@ -63,6 +72,9 @@ class TextPrinter(StrPrinter):
     def _print_HadamardProduct(self, expr) -> str:
         # a product inside ∘ is bracketed: X*w ∘ y would leave the reader guessing
         return " ∘ ".join(self.parenthesize(a, PRECEDENCE["Mul"], strict=False) for a in expr.args)
+
+    def _print_KroneckerProduct(self, expr) -> str:
+        return " ⊗ ".join(self.parenthesize(a, PRECEDENCE["Mul"], strict=False) for a in expr.args)
 
     def _print_MatMul(self, expr) -> str:
         c, factors = expr.as_coeff_mmul()
@@ -89,6 +101,14 @@ class TextPrinter(StrPrinter):
 
     def _print_OneMatrix(self, expr) -> str:
         return "ones({}, {})".format(*map(self._print, expr.shape))
+
+    def _print_ZeroMatrix(self, expr) -> str:
+        return "zeros({}, {})".format(*map(self._print, expr.shape))
+
+    def _print_MatrixBase(self, expr) -> str:
+        # explicit entries as the CLI's --at writes a matrix: [[2*y, 2*x], [2*x, 0]]
+        rows = (", ".join(self._print(e) for e in expr.row(i)) for i in range(expr.rows))
+        return "[" + ", ".join(f"[{row}]" for row in rows) + "]"
 
     def _print_Trace(self, expr) -> str:
         if _scalar_trace(expr):
@@ -132,6 +152,9 @@ class PicturePrinter(TextPrinter):
 
     def _print_OneMatrix(self, expr) -> str:
         return "𝟏"  # its shape is the node's
+
+    def _print_ZeroMatrix(self, expr) -> str:
+        return "𝟎"
 
     def _print_Inverse(self, expr) -> str:
         return self.parenthesize(expr.arg, PRECEDENCE["Pow"]) + "⁻¹"

@@ -27,9 +27,12 @@ from sympy import Expr, S
 from sympy.matrices.expressions import (
     HadamardPower,
     HadamardProduct,
+    Identity,
     KroneckerProduct,
+    MatAdd,
     MatMul,
     MatrixExpr,
+    OneMatrix,
     Trace,
     Transpose,
 )
@@ -169,7 +172,42 @@ _record(logsumexp, _logsumexp, _logsumexp_pull, _logsumexp_values, "logsumexp")
 _record(softmax, _softmax, _softmax_pull, _softmax_values, "softmax")
 
 
-# The classes Hessians and Jacobians are written with (symgraph.linear_maps): values only,
-# so they evaluate, compile and pass the whitelist; no parser spelling, no derivative rule.
-define(Op(KroneckerProduct, numpy=folded(np.kron), arity=(2, None)))
+def _kron(expr: Expr, d: Differential) -> Expr:
+    # d(A ⊗ B) = dA ⊗ B + A ⊗ dB: a product rule
+    args = expr.args
+    terms = [
+        KroneckerProduct(*args[:i], d(a), *args[i + 1 :]) for i, a in enumerate(args) if d(a) != 0
+    ]
+    return MatAdd(*terms) if len(terms) > 1 else terms[0] if terms else S.Zero
+
+
+def _kron_pull(expr: Expr, i: int, adjoint: Expr) -> Expr:
+    # C = A ⊗ B (p×q and r×s): Ā[i, j] = ⟨block (i, j) of C̄, B⟩ and B̄ = Σ A[i, j] block (i, j);
+    # a block sum is a product with I ⊗ 1 on either side. More factors: A ⊗ (the rest).
+    args = expr.args
+    if i == 0:
+        a, b = args[0], _kron_of(args[1:])
+        (p, q), (r, s) = a.shape, b.shape
+        weighted = HadamardProduct(adjoint, KroneckerProduct(OneMatrix(p, q), b))
+        return MatMul(_blocks(p, OneMatrix(1, r)), weighted, _blocks(q, OneMatrix(s, 1)))
+    a, b = _kron_of(args[:i]), _kron_of(args[i:])
+    (p, q), (r, s) = a.shape, b.shape
+    weighted = HadamardProduct(adjoint, KroneckerProduct(a, OneMatrix(r, s)))
+    summed = MatMul(KroneckerProduct(OneMatrix(1, p), Identity(r)), weighted)
+    b_bar = MatMul(summed, KroneckerProduct(OneMatrix(q, 1), Identity(s)))
+    return b_bar if i == len(args) - 1 else _kron_pull(b, 0, b_bar)
+
+
+def _blocks(n: int, ones: Expr) -> Expr:
+    return KroneckerProduct(Identity(n), ones)
+
+
+def _kron_of(args) -> Expr:
+    return args[0] if len(args) == 1 else KroneckerProduct(*args)
+
+
+# The classes Hessians and Jacobians are written with (symgraph.linear_maps): no parser
+# spelling; they evaluate, compile and pass the whitelist, and a Kronecker product has
+# push and pull rules like any matrix operation.
+define(Op(KroneckerProduct, _kron, pull=_kron_pull, numpy=folded(np.kron), arity=(2, None)))
 define(Op(HadamardPower, numpy=np.power, arity=(2, 2)))

@@ -255,3 +255,39 @@ def test_fd_sweep_at_a_matrix_point(capsys):
 )  # fmt: skip
 def test_bad_check_and_fd_input_exits_2_with_one_line(argv, says, capsys):
     assert says in failing(argv, capsys)
+
+
+# ---------------------------------------------------------------- --hessian
+
+
+def _sigmoid(z):
+    return 1 / (1 + np.exp(-z))
+
+
+def test_hessian_of_logistic_regression_at_a_matrix_point(capsys):
+    """∂²/∂w² of sum(softplus(-y ∘ Xw)) in matrix form, and its numbers against central
+    differences of the gradient written by hand: -Xᵀ(y ∘ σ(-y ∘ Xw))."""
+    X_, w, y = np.array([[1.0, 2], [3, 4], [5, 6]]), np.array([[0.1], [-0.2]]), np.ones((3, 1))
+    y[1] = -1
+    argv = ["grad", "sum(softplus(-hadamard(y, X*w)))", "--shapes", "X=3x2,w=2x1,y=3x1"]
+    argv += ["--at", "X=[[1,2],[3,4],[5,6]],w=[0.1,-0.2],y=[1,-1,1]", "--hessian", "w"]
+    out = run(argv, capsys).out
+    assert "Hessian (∂²f/∂w², 2×2):\n  X.T*diag(" in out
+    data = json.loads(run([*argv, "--json"], capsys).out)["hessian"]
+    assert data["wrt"] == "w" and data["shape"] == [2, 2] and "diag(" in data["closed_form"]
+
+    def gradient(w):
+        return -X_.T @ (y * _sigmoid(-y * (X_ @ w)))
+
+    h = 1e-6
+    columns = [(gradient(w + h * e) - gradient(w - h * e)) / (2 * h) for e in np.eye(2)[:, :, None]]
+    np.testing.assert_allclose(np.array(data["at"]), np.hstack(columns), atol=1e-7)
+
+
+def test_hessian_over_scalar_inputs_and_refusals(capsys):
+    data = json.loads(run(["grad", "x**2*y", "--at", "x=1,y=2", "--hessian", "--json"], capsys).out)
+    assert data["hessian"]["at"] == [[4.0, 2.0], [2.0, 0.0]]  # [[2y, 2x], [2x, 0]]
+    assert data["hessian"]["closed_form"] == "[[2*y, 2*x], [2*x, 0]]"
+    net = ["grad", NET, *SHAPES_ARG, "--hessian"]
+    assert "W, b, x are matrix inputs: pass wrt=" in failing(net, capsys)
+    assert "no node named 'q'" in failing([*net, "q"], capsys)

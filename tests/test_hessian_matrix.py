@@ -8,6 +8,8 @@ Cookbook (2AᵀA, B + Bᵀ, Xᵀ diag(σ(z)(1−σ(z))) X), and symmetry.
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 import pytest
 import sympy
@@ -15,6 +17,7 @@ from sympy import HadamardProduct, Identity, MatrixSymbol
 
 import symgraph as sg
 from symgraph import linear_maps
+from symgraph.functions import msum
 from symgraph.linear_maps import NotALinearMap, coefficient, commutation, value, vec
 from symgraph.naming import entry_name
 
@@ -394,3 +397,61 @@ def test_more_hessians_agree_with_the_oracles(text, wrt):
     np.testing.assert_allclose(ours, ours.T, atol=1e-9)
     np.testing.assert_allclose(ours, central_hessian(g, wrt, at), rtol=1e-5, atol=1e-6)
     np.testing.assert_allclose(ours, entrywise_hessian(g, wrt, at), rtol=1e-9, atol=1e-10)
+
+
+# ---------------------------------------------------------------- a Hessian on every path
+
+
+@pytest.mark.parametrize(
+    ("formula", "wrt"),
+    [("sum(softplus(-hadamard(y, X*w)))", "w"), (MLP, "W"), (MLP, "b")],
+    ids=["logistic regression", "MLP vec(W)", "MLP b"],
+)
+def test_a_hessian_is_a_graph_like_any_other(formula, wrt):
+    """Its graph evaluates and compiles to the oracle's numbers, round-trips through JSON
+    and prints without SymPy's class names (diag, ⊗, f'')."""
+    g = _graph(formula, **({"y": (4, 1)} if "X" in formula else {}))
+    at = _point(g, seed=3)
+    oracle = entrywise_hessian(g, wrt, at)
+    hessian = sg.graph(g.hessian(wrt=wrt))
+    np.testing.assert_allclose(hessian.evaluate(at).values["f"], oracle, atol=1e-10)
+    compiled, derivatives = sg.compile(hessian)(**at)
+    np.testing.assert_allclose(compiled, oracle, atol=1e-10)
+    assert derivatives == ()
+    back = sg.from_json(sg.to_json(hessian))
+    np.testing.assert_allclose(back.evaluate(at).values["f"], oracle, atol=1e-10)
+    shown = str(hessian) + sg.to_latex(hessian) + sg.to_dot(hessian)
+    for name in ("DiagMatrix", "KroneckerProduct", "HadamardProduct", "Lambda", "_d"):
+        assert name not in shown, (name, shown)
+
+
+def test_compile_refuses_what_is_not_a_graph_or_sweep():
+    with pytest.raises(TypeError, match="Graph, Forward or Reverse"):
+        sg.compile(_graph("sum(A*w)").hessian(wrt="w"))
+
+
+@pytest.mark.parametrize(
+    "factors", [((2, 3), (3, 2)), ((2, 3), (1, 2), (3, 2))], ids=["A⊗B", "A⊗D⊗B"]
+)
+def test_kronecker_products_pull_like_central_differences(factors):
+    """The Kronecker product's pull (block sums of C̄ ∘ (1 ⊗ B), of C̄ ∘ (A ⊗ 1)), which
+    the pictures and JSON of a vec-Hessian need, against NumPy's np.kron differenced."""
+    mats = [MatrixSymbol(f"M{k}", *shape) for k, shape in enumerate(factors)]
+    product = sympy.KroneckerProduct(*mats)
+    weight = MatrixSymbol("C", *product.shape)
+    g = sg.graph(msum(HadamardProduct(product, weight)))
+    at = _point(g, seed=5)
+    gradient = g.reverse().evaluate(at).gradient
+
+    def f(values):
+        return float(np.sum(functools.reduce(np.kron, values[: len(mats)]) * values[-1]))
+
+    values = [at[m.name] for m in mats] + [at["C"]]
+    for k, m in enumerate(mats):
+        estimate = np.zeros(m.shape)
+        for index in np.ndindex(m.shape):
+            up, down = [v.copy() for v in values], [v.copy() for v in values]
+            up[k][index] += 1e-6
+            down[k][index] -= 1e-6
+            estimate[index] = (f(up) - f(down)) / 2e-6
+        np.testing.assert_allclose(gradient[m.name], estimate, atol=1e-8)

@@ -45,6 +45,7 @@ MATRIX_SAMPLES = {
     diagonal: [diagonal(MatMul(Transpose(W), W))],
     logsumexp: [logsumexp(W * x), logsumexp(W)],
     softmax: [softmax(W * x + b)],
+    sympy.KroneckerProduct: [sympy.KroneckerProduct(x, W), sympy.KroneckerProduct(x.T, A, b)],
 }
 
 

@@ -25,6 +25,7 @@ import numpy as np
 import symgraph as sg
 
 from ..evaluation.evaluate import CONVENTIONS, SweepEvaluation
+from ..linear_maps import value
 from ..printing import text
 from ..sweep import Mode
 from . import io
@@ -40,6 +41,7 @@ EXAMPLES = """examples:
   symgraph grad "u1*u2 + max(u1, u2)" --at u1=1,u2=1 --kink first --json
   symgraph grad "sum(sigmoid(W*x + b))" --shapes W=3x2,x=2x1,b=3x1 \\
       --at "W=[[1,2],[3,4],[5,6]],x=[1,2],b=[0,0,0]"   # or --at @point.json / @point.npz
+  symgraph grad "sum(softplus(-hadamard(y, X*w)))" --shapes X=4x2,w=2x1,y=4x1 --hessian w
   symgraph check "x**2*sin(x)" --claim "x=2*x*sin(x) + x**2*cos(x)"
   symgraph check "exp(exp(u1) + exp(2*u2)) + sigmoid(exp(u1) + exp(2*u2))" \\
       --claim u1=47.3 --claim u2=4.71 --at u1=1,u2=-1 --tol 0.01
@@ -100,6 +102,7 @@ def _sweep_lines(sweep) -> list[str]:
 
 
 #: How ``grad`` labels a closed form: ∂f/∂x at each input, or each output's f'.
+_EVERY_INPUT = ""  # --hessian without a name: over every (scalar) input
 _LABELS = {Mode.REVERSE: "d/d{}", Mode.FORWARD: "{}'"}
 
 
@@ -129,7 +132,26 @@ def cmd_grad(args) -> Result:
         data.update(values=dict(ev.values), at=dict(numbers), kink_convention=_kink(args))
         data["kinks"] = [str(k) for k in ev.kinks]
         lines += ["at the point:", *(f"  {k}: {_fmt(v, f'  {k}: ')}" for k, v in numbers.items())]
+    if args.hessian is not None:
+        lines += _hessian(args, g, point, data)
     return Result(data, "\n".join(lines))
+
+
+def _hessian(args, g: sg.Graph, point, data: dict) -> list[str]:
+    """``--hessian [NAME]``: the Hessian in matrix form (all scalar inputs without NAME),
+    and its numbers at the point."""
+    wrt = None if args.hessian == _EVERY_INPUT else args.hessian
+    h = g.hessian(wrt=wrt)
+    shape = "×".join(map(str, h.shape))
+    over = f"∂²f/∂{wrt}²" if wrt else "∂²f/∂x∂xᵀ over " + ", ".join(map(str, g.inputs))
+    entry = {"wrt": wrt, "shape": [int(k) for k in h.shape], "closed_form": text(h)}
+    lines = [f"Hessian ({over}, {shape}):", f"  {text(h)}"]
+    if point is not None:
+        numbers = value(h, point)
+        entry["at"] = np.asarray(numbers, dtype=float)
+        lines += ["  at the point:", "    " + _fmt(entry["at"], "    ")]
+    data["hessian"] = entry
+    return lines
 
 
 def _at_point_lines(obj, point, kink: str) -> list[str]:
@@ -226,6 +248,10 @@ def parser() -> argparse.ArgumentParser:
     both, three = ("reverse", "forward"), ("reverse", "forward", "none")
     grad = sub.add_parser("grad", help="derivatives, step by step and in closed form")
     _common(grad, both)
+    about = "the Hessian too: in matrix form for the input NAME, or over all scalar inputs"
+    grad.add_argument(
+        "--hessian", action=Once, nargs="?", const=_EVERY_INPUT, metavar="NAME", help=about
+    )
     check = sub.add_parser("check", help="check your own derivatives, formulas or numbers")
     _common(check, both, wrt=False, kink=False)
     about = "NAME=FORMULA, NAME=NUMBER, or a matrix's numbers NAME=[[..],..] (repeat)"

@@ -49,7 +49,9 @@ from sympy.printing.codeprinter import PrintMethodNotImplementedError
 from .. import ops
 from ..evaluation import conventions
 from ..evaluation.evaluate import EvaluationError
+from ..graph import Graph
 from ..safety import admit
+from ..sweep import Sweep
 from .printers import SCALAR_HELPERS, ArrayPrinter, ScalarPrinter, entrywise, identifier
 
 #: Argument types that take the ``math`` path (ints converted to floats first).
@@ -244,7 +246,9 @@ def _in_chunks(fn: CompiledFunction, args: tuple) -> tuple | None:
 
 
 def compile(sweep, kink: str = "split") -> CompiledFunction:
-    """Compile a :class:`Forward` or :class:`Reverse` into a numeric function.
+    """Compile a :class:`Forward` or :class:`Reverse` into a numeric function; a
+    :class:`Graph` compiles to the values of its outputs (``sg.compile(sg.graph(H))`` for
+    the numbers of a Hessian ``H = g.hessian(wrt="w")``), with no derivatives.
 
     Every line is first walked against :mod:`symgraph.safety`'s whitelist, so only
     admitted arithmetic is ever printed into the code that is ``exec``'d, and every
@@ -259,16 +263,13 @@ def compile(sweep, kink: str = "split") -> CompiledFunction:
             repr(c.name) for c in conventions.CONVENTIONS.values() if c.compiled
         )
         raise conventions.ConventionError(f"compiled code supports kink={supported}, not {kink!r}")
-    g, mode = sweep.graph, sweep.mode
-    wanted = [mode.accent(n) for n in mode.ends(g)]
-    program = sweep.as_program()
+    g, name, wanted, program = _plan(sweep)
     for s, e in program:
         admit(e, f"the line {s} of the program")
     lines, held = lean_program(program, [*g.outputs, *wanted])
     lines = [(s, e) for s, e in lines if s != e]  # a matrix seed Ẋ = Ẋ: a parameter
-    directions, params = _directions(sweep, lines, held)
+    directions, params = _directions(sweep, lines, held) if wanted else ([], g.inputs)
     inputs = params[: len(params) - len(directions)]
-    name = mode.function
     matrices = any(isinstance(s, MatrixSymbol) for s in (*inputs, *(n for n, _ in lines)))
     printers = ArrayPrinter(convention), ScalarPrinter(convention)
     try:
@@ -287,6 +288,18 @@ def compile(sweep, kink: str = "split") -> CompiledFunction:
         function = functools.partial(_with_directions, function, directions)
     extra = [] if matrices else [namespace[f"{name}_scalar"], namespace[f"{name}_into"]]
     return CompiledFunction(function, source, inputs, g.outputs, tuple(wanted), *extra)
+
+
+def _plan(obj) -> tuple[Graph, str, list[Symbol], list[tuple[Symbol, Expr]]]:
+    """The graph, the function's name, the derivatives wanted and the program: a sweep's
+    (values and derivatives), or a graph's own steps (its values: a Hessian's numbers)."""
+    if isinstance(obj, Graph):
+        return obj, "values", [], [(step.name, step.expr) for step in obj.steps]
+    if not isinstance(obj, Sweep):
+        kind = type(obj).__name__
+        raise TypeError(f"compile takes a Graph, Forward or Reverse, not {kind}")
+    g, mode = obj.graph, obj.mode
+    return g, mode.function, [mode.accent(n) for n in mode.ends(g)], obj.as_program()
 
 
 def _directions(sweep, lines, held) -> tuple[list, tuple]:

@@ -70,6 +70,11 @@ class Printer(LatexPrinter):
             return rf"\mathbf{{1}}_{{{n}}}^{{\top}}"
         return rf"\mathbf{{1}}_{{{m} \times {n}}}"
 
+    def _print_ZeroMatrix(self, expr) -> str:
+        r"""The zero matrix, ``\mathbf{0}_{m \times n}`` (SymPy writes a bare 0)."""
+        m, n = (self._print(k) for k in expr.shape)
+        return rf"\mathbf{{0}}_{{{m} \times {n}}}"
+
     def _print_Transpose(self, expr) -> str:
         return super()._print_Transpose(expr).removesuffix("^{T}") + r"^{\top}"
 
