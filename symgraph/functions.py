@@ -243,11 +243,11 @@ class elementwise(ElementwiseApplyFunction):
         if named is not None:
             f, prime = named
             text = printer._print(f(sympy.Symbol("PLACEHOLDER")))
-            head, paren, _ = text.partition(r"\left(")
             if not prime:
                 return text.replace("PLACEHOLDER", arg)
-            if paren:
-                return rf"{head}{prime}\left({arg}\right)"
+            head, paren, _ = text.partition(r"\left(")
+            if paren:  # SymPy's \tanh{\left(z \right)}: the prime goes after the name
+                return rf"{head.removesuffix('{').rstrip()}{prime}\left({arg}\right)"
         (v,) = self.function.variables
         body = printer._print(self.function.expr)
         return rf"\left({printer._print(v)} \mapsto {body}\right)_{{\circ}}\left({arg}\right)"

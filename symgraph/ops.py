@@ -33,7 +33,7 @@ from types import MappingProxyType
 
 import numpy as np
 from sympy import Add, Basic, Expr, S, Symbol
-from sympy.matrices.expressions import MatAdd, MatrixExpr
+from sympy.matrices.expressions import MatAdd, MatrixExpr, Trace
 
 from .errors import SymgraphError
 
@@ -299,9 +299,14 @@ def pullback(expr: Basic, wrt: Basic, adjoint: Expr) -> Expr:
 
 
 def total(terms) -> Expr:
-    """Sum of terms, dropping zeros; a matrix sum when the terms are matrices."""
+    """Sum of terms, dropping zeros; a matrix sum when the terms are matrices. A 1×1
+    matrix among scalars (the adjoints a 1×1 node gets from ``sum`` and from ``∘``) is
+    its one entry, ``tr`` of it."""
     terms = [t for t in terms if t != 0 and not getattr(t, "is_ZeroMatrix", False)]
-    if any(isinstance(t, MatrixExpr) for t in terms):
+    matrices = [t for t in terms if isinstance(t, MatrixExpr)]
+    if matrices and len(matrices) < len(terms) and all(m.shape == (1, 1) for m in matrices):
+        return Add(*[Trace(t) if isinstance(t, MatrixExpr) else t for t in terms])
+    if matrices:
         return MatAdd(*terms).doit()  # doit() collects like terms: X + X = 2 X
     return Add(*terms)
 

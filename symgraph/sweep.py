@@ -38,6 +38,7 @@ from typing import ClassVar
 
 import numpy as np
 from sympy import Basic, Expr, S, Symbol, sympify
+from sympy.matrices.expressions import MatrixExpr, Trace
 
 from . import closed, naming  # noqa: F401  (closed attaches g.expand, g.in_inputs, ...)
 from .edges import Edge
@@ -270,8 +271,17 @@ def propagate(g: Graph, mode: Mode, seed: Mapping[Symbol, Expr]) -> tuple[dict, 
         live = [(m, edges[edge(node, m)]) for m in around[node] if carried[m] != 0]
         terms[node] = tuple((m, term(e, mode)) for m, e in live)
         start = seed.get(node, S.Zero)  # alone, it needs no sum: most nodes of a wide graph
-        carried[node] = total([start, *(along(e, accented(m)) for m, e in live)]) if live else start
+        value = total([start, *(along(e, accented(m)) for m, e in live)]) if live else start
+        if isinstance(value, MatrixExpr) and value.shape == (1, 1):
+            value = _as_named(value, mode.accent(node))
+        carried[node] = value
     return naming.NameDict(carried), terms
+
+
+def _as_named(value: MatrixExpr, name: Symbol) -> Expr:
+    """A 1×1 matrix quantity of a node whose accent is a scalar (a 1×1's adjoint t̄ is its
+    one entry) is that entry, ``tr`` of it: ``t̄ w`` then scales w, never a 1×1 product."""
+    return value if isinstance(name, MatrixExpr) else Trace(value)
 
 
 def term(edge: Edge, mode: Mode) -> Expr:
