@@ -29,7 +29,6 @@ from sympy import BlockMatrix, Expr, MatrixExpr, Symbol
 
 from . import linear_maps, naming, ops
 from .build import build_program
-from .functions import msum
 from .graph import Graph, GraphError
 from .simplify import shared_doit
 from .sweep import SWEEPS, Mode, forward, reverse
@@ -268,21 +267,10 @@ def _scalar_hessian(g: Graph, output) -> sympy.Matrix:
 
 
 def gradient_program(g: Graph, output, xs: tuple) -> Graph:
-    """The graph of the reverse sweep's program, its outputs the adjoints of ``xs``.
-
-    A 1×1 matrix's adjoint is a scalar (its one entry) whose line may be a 1×1 matrix
-    expression: it is written ``sum(...)``, so the program keeps one symbol per name.
-    """
+    """The graph of the reverse sweep's program, its outputs the adjoints of ``xs``."""
     table = ops.snapshot() if g.rule_table is None else g.rule_table  # g's rules, kept
-    lines = [
-        (name, msum(rhs) if isinstance(rhs, MatrixExpr) and not _is_matrix_name(name) else rhs)
-        for name, rhs in reverse(g, output).as_program()
-    ]
-    return build_program(lines, tuple(naming.bar(x) for x in xs), table)
-
-
-def _is_matrix_name(name) -> bool:
-    return isinstance(name, MatrixExpr)
+    program = reverse(g, output).as_program()
+    return build_program(program, tuple(naming.bar(x) for x in xs), table)
 
 
 # g.gradient(), g.jacobian(), g.hessian(): attached here, so graph.py imports no stage
