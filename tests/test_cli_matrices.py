@@ -55,7 +55,7 @@ def central(values: dict, name: str, h: float = 1e-6) -> np.ndarray:
 def library_gradient() -> dict[str, np.ndarray]:
     g = sg.graph(NET, shapes=SHAPES)
     ev = g.reverse().evaluate({"W": W, "x": X, "b": B})
-    return {str(k): np.asarray(v, dtype=float) for k, v in ev.results.items()}
+    return {str(k): np.asarray(v, dtype=float) for k, v in ev.gradient.items()}
 
 
 def assert_gradient(at: dict) -> None:
@@ -68,13 +68,19 @@ def assert_gradient(at: dict) -> None:
         np.testing.assert_allclose(got, central(values, name.lower()), atol=1e-8)
 
 
+def line_of(out: str, start: str) -> str:
+    (found,) = [r for r in out.splitlines() if r.startswith(start)]
+    return found
+
+
 def grad_json(at: str, capsys) -> dict:
     return json.loads(run(["grad", NET, *SHAPES_ARG, "--at", at, "--json"], capsys).out)
 
 
 def test_the_network_at_a_matrix_point(capsys):
     data = grad_json(AT, capsys)
-    assert_gradient(data["at"])
+    assert_gradient(data["gradient"])
+    assert "at" not in data and data["adjoints"]["W"] == data["gradient"]["W"]
     assert data["values"]["f"] == pytest.approx(network(W, X, B), rel=1e-12)
     assert np.array(data["values"]["t1"]).shape == (3, 1)
 
@@ -82,29 +88,33 @@ def test_the_network_at_a_matrix_point(capsys):
 def test_a_json_file_and_an_npz_file(tmp_path, capsys):
     point = tmp_path / "point.json"
     point.write_text(json.dumps({"W": W.tolist(), "x": [1, 2], "b": B.ravel().tolist()}))
-    assert_gradient(grad_json(f"@{point}", capsys)["at"])
+    assert_gradient(grad_json(f"@{point}", capsys)["gradient"])
     archive = tmp_path / "point.npz"
     np.savez(archive, W=W, x=X, b=B.ravel())
-    assert_gradient(grad_json(f"@{archive}", capsys)["at"])
+    assert_gradient(grad_json(f"@{archive}", capsys)["gradient"])
     partial = tmp_path / "wx.npz"
     np.savez_compressed(partial, W=W, x=X)  # mixed with a name=value piece
-    assert_gradient(grad_json(f"@{partial},b=[0.1,-0.2,0.3]", capsys)["at"])
+    assert_gradient(grad_json(f"@{partial},b=[0.1,-0.2,0.3]", capsys)["gradient"])
 
 
 def test_a_flat_list_is_a_row_for_a_row_input(capsys):
     argv = ["grad", "sum(x*W)", "--shapes", "x=1x3,W=3x2", "--at"]
     argv += ["x=[1,2,3],W=[[1,0],[0,1],[1,1]]", "--json"]
-    at = json.loads(run(argv, capsys).out)["at"]
+    at = json.loads(run(argv, capsys).out)["gradient"]
     assert at["x"] == [[1.0, 1.0, 2.0]] and at["W"] == [[1.0] * 2, [2.0] * 2, [3.0] * 2]
 
 
 def test_text_output_prints_aligned_arrays(capsys):
     out = run(["grad", NET, *SHAPES_ARG, "--at", AT], capsys).out
-    rows = out[out.index("at the point:") :].splitlines()
-    at_w = rows.index(next(r for r in rows if r.startswith("  W: [[")))
-    assert rows[at_w + 1].startswith("      [") and rows[at_w + 2].endswith("]]")
+    rows = out[out.index("gradient, in closed form:") :].splitlines()
+    at_w = rows.index(next(r for r in rows if r.startswith("  ∂f/∂W = sigmoid'(W*x + b)*x.T")))
+    column = rows[at_w].index("[[") + 1  # the rows' numbers aligned under the first row's
+    assert rows[at_w + 1].index("[") == column and rows[at_w + 2].endswith("]]")
+    expected = np.array2string(library_gradient()["W"], precision=8).splitlines()
+    assert [r.strip() for r in rows[at_w + 1 : at_w + 3]] == [e.strip() for e in expected[1:]]
     graph = run(["graph", NET, *SHAPES_ARG, "--at", AT], capsys).out
-    assert "  Wbar = [[" in graph and "\n          [" in graph
+    wbar = line_of(graph, "  Wbar = tbar_2*x.T")
+    assert graph.splitlines()[graph.splitlines().index(wbar) + 1].index("[") == wbar.index("[[") + 1
     tex = run(["latex", NET, *SHAPES_ARG, "--at", AT], capsys).out
     assert r"\begin{bmatrix}0.1 & -0.2 \\" in tex
 
@@ -272,7 +282,7 @@ def test_hessian_of_logistic_regression_at_a_matrix_point(capsys):
     argv = ["grad", "sum(softplus(-hadamard(y, X*w)))", "--shapes", "X=3x2,w=2x1,y=3x1"]
     argv += ["--at", "X=[[1,2],[3,4],[5,6]],w=[0.1,-0.2],y=[1,-1,1]", "--hessian", "w"]
     out = run(argv, capsys).out
-    assert "Hessian (∂²f/∂w², 2×2):\n  X.T*diag(" in out
+    assert "Hessian (2×2), in closed form:\n  ∂²f/∂w² = X.T*diag(" in out
     data = json.loads(run([*argv, "--json"], capsys).out)["hessian"]
     assert data["wrt"] == "w" and data["shape"] == [2, 2] and "diag(" in data["closed_form"]
 
@@ -281,7 +291,8 @@ def test_hessian_of_logistic_regression_at_a_matrix_point(capsys):
 
     h = 1e-6
     columns = [(gradient(w + h * e) - gradient(w - h * e)) / (2 * h) for e in np.eye(2)[:, :, None]]
-    np.testing.assert_allclose(np.array(data["at"]), np.hstack(columns), atol=1e-7)
+    np.testing.assert_allclose(np.array(data["value"]), np.hstack(columns), atol=1e-7)
+    assert data["at"] == data["value"]  # the key it had before
 
 
 def test_hessian_over_scalar_inputs_and_refusals(capsys):

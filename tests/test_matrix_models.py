@@ -165,7 +165,7 @@ def test_from_the_cli_at_a_matrix_point(model, tmp_path, capsys):
     data = json.loads(capsys.readouterr().out)
     assert data["values"]["f"] == pytest.approx(model.loss(**at), rel=1e-12)
     for name in model.shapes:
-        np.testing.assert_allclose(data["at"][name], _gradient(model, at, name), atol=1e-7)
+        np.testing.assert_allclose(data["gradient"][name], _gradient(model, at, name), atol=1e-7)
     np.testing.assert_allclose(data["hessian"]["at"], _hessian(model, at), atol=1e-5)
     assert "Hadamard" not in json.dumps(data) and "MatMul" not in json.dumps(data)
 

@@ -20,153 +20,60 @@ import traceback
 import warnings
 from pathlib import Path
 
-import numpy as np
-
 import symgraph as sg
 
 from ..evaluation.evaluate import CONVENTIONS, SweepEvaluation
-from ..linear_maps import value
-from ..printing import text
-from ..sweep import Mode
-from . import io
+from . import board, examples, grad, io
 from .common import Result, _graph, _point
+from .grad import cmd_grad
 from .io import Once, UsageError
 from .verify import cmd_check, cmd_fd
 
 EXIT_WRONG, EXIT_USAGE, EXIT_BUG, EXIT_INTERRUPTED, EXIT_PIPE = 1, 2, 70, 130, 141
-
-EXAMPLES = """examples:
-  symgraph grad "(x + y)*(y + 1)"
-  symgraph grad "exp(exp(u1) + exp(2*u2)) + sigmoid(exp(u1) + exp(2*u2))" --at u1=1,u2=-1
-  symgraph grad "u1*u2 + max(u1, u2)" --at u1=1,u2=1 --kink first --json
-  symgraph grad "sum(sigmoid(W*x + b))" --shapes W=3x2,x=2x1,b=3x1 \\
-      --at "W=[[1,2],[3,4],[5,6]],x=[1,2],b=[0,0,0]"   # or --at @point.json / @point.npz
-  symgraph grad "sum(softplus(-hadamard(y, X*w)))" --shapes X=4x2,w=2x1,y=4x1 --hessian w
-  symgraph check "x**2*sin(x)" --claim "x=2*x*sin(x) + x**2*cos(x)"
-  symgraph check "exp(exp(u1) + exp(2*u2)) + sigmoid(exp(u1) + exp(2*u2))" \\
-      --claim u1=47.3 --claim u2=4.71 --at u1=1,u2=-1 --tol 0.01
-  symgraph fd "exp(exp(u1) + exp(2*u2)) + sigmoid(exp(u1) + exp(2*u2))" --at u1=1,u2=-1 --sweep
-  symgraph check "sum(sigmoid(W*x + b))" --shapes W=3x2,x=2x1,b=3x1 --claim "W=tbar_2*x.T"
-  symgraph fd "sum(sigmoid(W*x + b))" --shapes W=3x2,x=2x1,b=3x1 --wrt W \\
-      --at "W=[[1,2],[3,4],[5,6]],x=[1,2],b=[0,0,0]" --scheme central
-  symgraph graph "(x + y)*(y + 1)" --at x=1,y=2 --png graph.png
-  symgraph latex "(x + y)*(y + 1)" --at x=1,y=2 --standalone -o steps.tex
-  printf 't1 = exp(u1)\\nt2 = exp(2*u2)\\nt3 = t1 + t2\\nf = exp(t3) + sigmoid(t3)' \\
-      | symgraph grad - --at u1=1,u2=-1
-
-EXPR is a formula or a program (one `name = expr` a line), '-' for standard input,
-or @FILE to read a file (at most 100,000 characters of UTF-8 text).
-exit status: 0 done, 1 a wrong claim (check), 2 bad input, 70 a bug (--debug shows it).
-"""
-
 
 # ---------------------------------------------------------------- arguments to API calls
 
 
 def _refuse_idle(args) -> None:
     """Refuse an option that would change nothing with the others given."""
-    mode = getattr(args, "mode", None)
-    if getattr(args, "wrt", None) is not None and mode in ("reverse", "none"):
+    mode = getattr(args, "mode", "forward")  # fd has no --mode: its --wrt is its own
+    if getattr(args, "wrt", None) is not None and mode != "forward":
+        given = f"--mode {mode} does not take it" if mode else "add --mode forward"
         raise UsageError(
-            f"--wrt seeds forward mode; --mode {mode} does not take it "
-            "(reverse mode gives every input's partial; add --mode forward to seed one input)"
+            f"--wrt seeds forward mode; {given} "
+            "(reverse mode gives every input's partial; --mode forward seeds one input)"
         )
     if getattr(args, "kink", None) is not None and args.at is None:
         raise UsageError("--kink chooses the derivative at a kink of the point: give --at too")
-
-
-def _sweep(args, g: sg.Graph):
-    """The forward or reverse sweep the arguments ask for."""
-    if Mode(args.mode) is Mode.FORWARD:  # one input to seed
-        wrt = args.wrt or (g.inputs[0].name if len(g.inputs) == 1 else None)
-        if wrt is None:
-            names = ", ".join(x.name for x in g.inputs)
-            raise UsageError(f"forward mode needs --wrt NAME, the input to seed (one of {names})")
-        return g.forward(wrt)
-    return g.reverse()
 
 
 def _kink(args) -> str:
     return args.kink or "split"
 
 
-def _fmt(v, prefix: str = "") -> str:
-    """A number as 10 digits; an array as NumPy prints it, its rows aligned after ``prefix``."""
-    if isinstance(v, np.ndarray):
-        return np.array2string(v, precision=8, prefix=prefix, max_line_width=100)
-    return f"{v:.10g}" if isinstance(v, float) else str(v)
+def _sweep_of(args, g: sg.Graph):
+    """The graph itself (``--mode none``) or the sweep asked for, and its seed's words."""
+    if args.mode == "none":
+        return g, ""
+    sw, _, words = grad.sweep(args, g)
+    return sw, words
 
 
-def _sweep_lines(sweep) -> list[str]:
-    return [f"{sweep.mode.word} sweep:", *(f"  {n} = {text(e)}" for n, e in sweep.steps)]
-
-
-#: How ``grad`` labels a closed form: ∂f/∂x at each input, or each output's f'.
-_EVERY_INPUT = ""  # --hessian without a name: over every (scalar) input
-_LABELS = {Mode.REVERSE: "d/d{}", Mode.FORWARD: "{}'"}
-
-
-# ---------------------------------------------------------------- commands
-
-
-def cmd_grad(args) -> Result:
-    g = _graph(args)
-    sweep = _sweep(args, g)
-    closed = sweep.results
-    data: dict = {
-        "steps": [str(s) for s in g.steps],
-        "mode": args.mode,
-        "sweep": [f"{n} = {text(e)}" for n, e in sweep.steps],
-        "closed_form": {str(k): text(v) for k, v in closed.items()},
-    }
-    lines = ["steps:", *(f"  {s}" for s in data["steps"]), *_sweep_lines(sweep)]
-    label = _LABELS[sweep.mode]
-    lines += [
-        "closed form:",
-        *(f"  {label.format(k)} = {v}" for k, v in data["closed_form"].items()),
-    ]
-    point = _point(args, g)
-    if point is not None:
-        ev = sweep.evaluate(point, kink=_kink(args))  # a kink warns: a note of the output
-        numbers = ev.results
-        data.update(values=dict(ev.values), at=dict(numbers), kink_convention=_kink(args))
-        data["kinks"] = [str(k) for k in ev.kinks]
-        lines += ["at the point:", *(f"  {k}: {_fmt(v, f'  {k}: ')}" for k, v in numbers.items())]
-    if args.hessian is not None:
-        lines += _hessian(args, g, point, data)
-    return Result(data, "\n".join(lines))
-
-
-def _hessian(args, g: sg.Graph, point, data: dict) -> list[str]:
-    """``--hessian [NAME]``: the Hessian in matrix form (all scalar inputs without NAME),
-    and its numbers at the point."""
-    wrt = None if args.hessian == _EVERY_INPUT else args.hessian
-    h = g.hessian(wrt=wrt)
-    shape = "×".join(map(str, h.shape))
-    over = f"∂²f/∂{wrt}²" if wrt else "∂²f/∂x∂xᵀ over " + ", ".join(map(str, g.inputs))
-    entry = {"wrt": wrt, "shape": [int(k) for k in h.shape], "closed_form": text(h)}
-    lines = [f"Hessian ({over}, {shape}):", f"  {text(h)}"]
-    if point is not None:
-        numbers = value(h, point)
-        entry["at"] = np.asarray(numbers, dtype=float)
-        lines += ["  at the point:", "    " + _fmt(entry["at"], "    ")]
-    data["hessian"] = entry
-    return lines
-
-
-def _at_point_lines(obj, point, kink: str) -> list[str]:
-    """Every node's value (and tangent or adjoint) at the point, for ``graph``'s text."""
-    ev = obj.evaluate(point, kink)
-    lines = ["at the point:", *(f"  {n} = {_fmt(v, f'  {n} = ')}" for n, v in ev.values.items())]
-    if isinstance(ev, SweepEvaluation):
-        for n, v in ev.carried.items():
-            lines.append(f"  {ev.mode.accent(n)} = {_fmt(v, f'  {ev.mode.accent(n)} = ')}")
-    return lines
+def _board_lines(obj, words: str, point, kink: str) -> list[str]:
+    """The steps with their values, the sweep with its numbers (``graph``'s text)."""
+    ev = obj.evaluate(point, kink) if point is not None else None
+    g = obj if isinstance(obj, sg.Graph) else obj.graph
+    heading = "steps:" if point is None else "steps, and their values at the point:"
+    lines = [heading, *board.aligned(board.step_rows(g, ev and ev.values))]
+    if isinstance(obj, sg.Graph):
+        return lines
+    carried = ev.carried if isinstance(ev, SweepEvaluation) else None
+    return [*lines, board.sweep_heading(obj, words), *board.aligned(board.sweep_rows(obj, carried))]
 
 
 def cmd_graph(args) -> Result:
     g = _graph(args)
-    obj = g if args.mode == "none" else _sweep(args, g)
+    obj, words = _sweep_of(args, g)
     point, kink = _point(args, g), _kink(args)
     dot = sg.to_dot(obj, at=point, kink=kink)
     written = []
@@ -177,15 +84,13 @@ def cmd_graph(args) -> Result:
     if args.dot:
         data["dot"] = dot
         return Result(data, dot.rstrip("\n"), document=True)
-    lines = [str(g)]
-    lines += _sweep_lines(obj) if args.mode != "none" else []
-    lines += _at_point_lines(obj, point, kink) if point is not None else []
+    lines = _board_lines(obj, words, point, kink)
     return Result(data, "\n".join(lines + [f"wrote {p}" for p in written]))
 
 
 def cmd_latex(args) -> Result:
     g = _graph(args)
-    obj = g if args.mode == "none" else _sweep(args, g)
+    obj, _ = _sweep_of(args, g)
     tex = sg.to_latex(obj, at=_point(args, g), standalone=args.standalone, kink=_kink(args))
     if args.out is None:
         return Result({"latex": tex}, tex.rstrip("\n"), document=True)
@@ -213,19 +118,27 @@ def _number_type(low: float, strict: bool):
 
 
 def _common(p: argparse.ArgumentParser, modes=None, wrt=True, kink=True) -> None:
-    """The options a command shares; each command takes only those it uses.
-
-    No ``--output``: a formula or program has one output, so there is nothing to choose.
-    """
-    p.add_argument("expr", help="a formula or program; '-' reads stdin, @FILE reads a file")
-    p.add_argument("--at", action=Once, help="a point, e.g. u1=1,u2=-1 (once)")
+    """The options a command shares; each command takes only those it uses."""
+    p.add_argument("expr", help="a formula, a [..] list of formulas, or a program; '-' reads "
+                   "stdin, @FILE reads a file")  # fmt: skip
+    p.add_argument("--at", action=Once, help="a point, e.g. u1=1,u2=-1 or x=pi/4 (once)")
     if modes:
-        about = "the sweep (default reverse)" + ("; none: no sweep" if "none" in modes else "")
-        p.add_argument("--mode", action=Once, choices=modes, default="reverse", help=about)
+        default = "auto" if "auto" in modes else "reverse"
+        about = f"the sweep (default {default})" + ("; none: no sweep" if "none" in modes else "")
+        about += "; auto: for several outputs, the cheaper" if "auto" in modes else ""
+        p.add_argument("--mode", action=Once, choices=modes, default=None, help=about)
     if wrt:
-        about = "the input to difference" if modes is None else "the input to seed (forward mode)"
+        about = (
+            "the input to difference"
+            if modes is None
+            else "forward mode's seed: an input, or a direction u1=1,u2=0.5"
+        )
         p.add_argument("--wrt", action=Once, help=about)
     p.add_argument("--shapes", action=Once, help="matrix inputs, e.g. W=3x2,x=2x1")
+    about = "a program's outputs: the lines named (default: its last line)"
+    p.add_argument("--outputs", action=Once, metavar="F1,F2", help=about)
+    about = "of several outputs, the one to differentiate (its reverse sweep)"
+    p.add_argument("--output", action=Once, metavar="NAME", help=about)
     if kink:
         about = "the derivative at a kink of --at (default split)"
         p.add_argument("--kink", action=Once, choices=tuple(CONVENTIONS), help=about)
@@ -235,24 +148,33 @@ def _common(p: argparse.ArgumentParser, modes=None, wrt=True, kink=True) -> None
     )
 
 
+def _command(sub, name: str, about: str, epilog: str) -> argparse.ArgumentParser:
+    return sub.add_parser(
+        name, help=about, description=about, epilog=epilog,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )  # fmt: skip
+
+
 def parser() -> argparse.ArgumentParser:
     top = io.Parser(
         prog="symgraph",
         description="Computation graphs and their derivatives, step by step.",
-        epilog=EXAMPLES,
+        epilog=examples.TOP,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     top.add_argument("--version", action="version", version=f"symgraph {sg.__version__}")
     top.add_argument("--debug", action="store_true", help="show the traceback of a bug")
     sub = top.add_subparsers(dest="command", required=True, metavar="COMMAND")
     both, three = ("reverse", "forward"), ("reverse", "forward", "none")
-    grad = sub.add_parser("grad", help="derivatives, step by step and in closed form")
-    _common(grad, both)
+    about = "derivatives, step by step and in closed form, with their numbers at --at"
+    grad_ = _command(sub, "grad", about, examples.GRAD)
+    _common(grad_, ("reverse", "forward", "auto"))
     about = "the Hessian too: in matrix form for the input NAME, or over all scalar inputs"
-    grad.add_argument(
-        "--hessian", action=Once, nargs="?", const=_EVERY_INPUT, metavar="NAME", help=about
+    grad_.add_argument(
+        "--hessian", action=Once, nargs="?", const=grad.EVERY_INPUT, metavar="NAME", help=about
     )
-    check = sub.add_parser("check", help="check your own derivatives, formulas or numbers")
+    check = _command(sub, "check", "check your own derivatives, formulas or numbers",
+                     examples.CHECK)  # fmt: skip
     _common(check, both, wrt=False, kink=False)
     about = "NAME=FORMULA, NAME=NUMBER, or a matrix's numbers NAME=[[..],..] (repeat)"
     check.add_argument("--claim", action="append", help=about)
@@ -265,22 +187,23 @@ def parser() -> argparse.ArgumentParser:
     check.add_argument(
         "--rtol", action=Once, type=_number_type(0, False), help="relative tolerance instead"
     )
-    fd = sub.add_parser("fd", help="finite differences against the exact derivative")
+    fd = _command(sub, "fd", "finite differences against the exact derivative", examples.FD)
     _common(fd, kink=False)
     fd.add_argument("--h", action=Once, type=_number_type(0, True), help="the step (0.01)")
     schemes = ("forward", "backward", "central")
     fd.add_argument("--scheme", action=Once, choices=schemes, default="forward")
     fd.add_argument("--sweep", action="store_true", help="h = 1e-1 ... 1e-12: order and floor")
-    graph = sub.add_parser("graph", help="the graph: steps, DOT, or a picture (Graphviz)")
+    graph = _command(sub, "graph", "the graph: steps, DOT, or a picture (Graphviz)",
+                     examples.GRAPH)  # fmt: skip
     _common(graph, three)
     graph.add_argument("--dot", action="store_true", help="print Graphviz DOT")
     for fmt in ("png", "svg", "pdf"):
         graph.add_argument(f"--{fmt}", action=Once, help=f"render a {fmt.upper()} to this file")
-    latex = sub.add_parser("latex", help="LaTeX of every step")
+    latex = _command(sub, "latex", "LaTeX of every step", examples.LATEX)
     _common(latex, three)
     latex.add_argument("--standalone", action="store_true", help="a document for pdflatex")
     latex.add_argument("-o", "--out", action=Once, help="write to this file")
-    for p, run in ((grad, cmd_grad), (check, cmd_check), (fd, cmd_fd), (graph, cmd_graph),
+    for p, run in ((grad_, cmd_grad), (check, cmd_check), (fd, cmd_fd), (graph, cmd_graph),
                    (latex, cmd_latex)):  # fmt: skip
         p.set_defaults(run=run)
     return top

@@ -6,7 +6,10 @@ from typing import NamedTuple
 
 import symgraph as sg
 
-from .io import fit, point, shapes, source
+from .. import ops
+from ..build import build_program
+from ..parse import Program
+from .io import UsageError, fit, point, shapes, source
 
 
 class Result(NamedTuple):
@@ -21,12 +24,43 @@ class Result(NamedTuple):
 
 
 def _graph(args) -> sg.Graph:
+    """The graph of EXPR: a formula, a list of formulas, or a program (``--outputs``: the
+    program lines that are its outputs, else its last line)."""
     given, text = shapes(args.shapes), source(args.expr)
+    outputs = getattr(args, "outputs", None)
+    if outputs is not None:
+        return _program(text, given, outputs)
     return sg.graph(text, shapes=given) if given else sg.graph(text)
 
 
-def _point(args, g: sg.Graph):
-    """``--at`` as values of the inputs' shapes (a flat list fills a column or a row)."""
+def _program(text: str, given, outputs: str) -> sg.Graph:
+    """A program whose outputs are the lines named in ``--outputs f1,f2``."""
+    program = sg.parse(text, given)
+    if not isinstance(program, Program):
+        raise UsageError(
+            "--outputs names lines of a program (one name = expr a line); for a formula of "
+            'several outputs write a list, e.g. "[x*y, sin(x)]"'
+        )
+    lines = {str(name): name for name, _ in program.lines}
+    names = [n.strip() for n in outputs.split(",")]
+    seen = [n for i, n in enumerate(names) if n in names[:i]]
+    if seen:
+        raise UsageError(f"--outputs gives {seen[0]} twice")
+    unknown = [n for n in names if n not in lines]
+    if unknown:
+        raise UsageError(
+            f"--outputs: no line named {unknown[0]!r}; the program's lines are " + ", ".join(lines)
+        )
+    return build_program(program.lines, [lines[n] for n in names], ops.snapshot())
+
+
+def _values(text: str | None, g: sg.Graph, option: str = "--at"):
+    """Values of the inputs in their shapes (a flat list fills a column or a row)."""
     found = {x.name: getattr(x, "shape", None) for x in g.inputs}
     found = {n: s and (int(s[0]), int(s[1])) for n, s in found.items()}
-    return fit(point(args.at), found)
+    return fit(point(text, option), found, option)
+
+
+def _point(args, g: sg.Graph):
+    """``--at`` as values of the inputs' shapes."""
+    return _values(args.at, g)

@@ -59,9 +59,20 @@ def _claims(items: list[str] | None) -> dict[str, object]:
     return out
 
 
-def _scalar_output(g: sg.Graph, command: str) -> None:
-    """The command line has no seed: a matrix-valued output must be reduced in the formula."""
-    for o in g.outputs:
+def _scalar_output(g: sg.Graph, command: str, output: str | None) -> None:
+    """The output to differentiate: ``--output`` (one of several) or the only one; the
+    command line has no seed, so a matrix-valued output must be reduced in the formula."""
+    if output is not None and len(g.outputs) == 1:
+        raise UsageError(
+            f"--output picks one of several outputs; this function has one, {g.outputs[0]}: "
+            "drop --output"
+        )
+    if output is None and len(g.outputs) > 1:
+        names = ", ".join(map(str, g.outputs))
+        raise UsageError(
+            f"this function has {len(g.outputs)} outputs ({names}): pick one with --output NAME"
+        )
+    for o in [g.symbol(output)] if output is not None else g.outputs:
         shape = getattr(o, "shape", None)
         if shape:
             raise UsageError(
@@ -79,11 +90,12 @@ def cmd_check(args) -> Result:
     tolerance = {"tol": args.tol} if args.tol is not None else {}
     claims = _claims(args.claim)
     g = _graph(args)
-    _scalar_output(g, "check")
+    _scalar_output(g, "check", args.output)
     if args.at is None and any(hasattr(v, "shape") for v in claims.values()):
         raise UsageError("numbers claimed for a matrix hold at a point: give --at too")
     report = sg.check(
-        g, claims, at=_point(args, g), rtol=args.rtol, mode=args.mode, **tolerance,
+        g, claims, at=_point(args, g), rtol=args.rtol, mode=args.mode or "reverse",
+        seed=args.output, **tolerance,
     )  # fmt: skip
     results = [_result(r) for r in report.results]
     return Result({"ok": report.ok, "results": results}, str(report))
@@ -95,9 +107,10 @@ def cmd_fd(args) -> Result:
     if args.sweep and args.h is not None:
         raise UsageError("--sweep tries every h from 1e-1 to 1e-12: drop --h, or drop --sweep")
     g = _graph(args)
-    _scalar_output(g, "fd")
+    _scalar_output(g, "fd", args.output)
     point = _point(args, g)
     options = {"scheme": args.scheme, "wrt": args.wrt}
+    options.update({"output": args.output} if args.output is not None else {})
     if args.sweep:
         sweep = sg.finite_difference_sweep(g, point, **options)
         data = {"order": dict(sweep.order), "floor": dict(sweep.floor), "hs": sweep.hs,
