@@ -9,7 +9,8 @@ import symgraph as sg
 from .. import ops
 from ..build import build_program
 from ..parse import Program
-from .io import UsageError, fit, point, shapes, source
+from .io import UsageError, shapes, source
+from .points import fit, point
 
 
 class Result(NamedTuple):

@@ -15,7 +15,6 @@ import numpy as np
 import symgraph as sg
 
 from ..derivatives import choose_mode
-from ..graph import GraphError
 from ..linear_maps import value
 from ..printing import text
 from ..sweep import SWEEPS, Mode
@@ -73,6 +72,12 @@ def sweep(args, g: sg.Graph):
             )
         wrt, words = seed(args, g)
         return g.forward(wrt), wrt, words
+    if output is None and len(g.outputs) > 1:
+        names = ", ".join(map(str, g.outputs))
+        raise UsageError(
+            f"this function has {len(g.outputs)} outputs ({names}): pick one with --output "
+            "NAME for its reverse sweep, or --mode forward --wrt NAME for every output's tangent"
+        )
     sw = g.reverse(output)
     return sw, str(next(iter(sw.seed))), ""
 
@@ -156,15 +161,14 @@ def jacobian(args, g: sg.Graph, point) -> tuple[dict, list[str]]:
     """The Jacobian of a vector function, in closed form and at the point, and the mode."""
     auto = choose_mode(g)
     chosen = auto.mode if args.mode in (None, "auto") else args.mode
-    try:
-        matrix = g.jacobian(mode=chosen)
-    except GraphError as err:
-        if "matrix" not in str(err):
-            raise
+    matrices = [str(n) for n in (*g.outputs, *g.inputs) if _is_matrix(n)]
+    if matrices:
         raise UsageError(
-            f"{err.args[0].split(':')[0]}: the Jacobian on the command line is for scalar "
-            "inputs and outputs; pick one output with --output NAME for its gradient"
-        ) from None
+            f"{', '.join(matrices)} {'is a matrix' if len(matrices) == 1 else 'are matrices'}: "
+            "the Jacobian on the command line is for scalar inputs and outputs; pick one "
+            "output with --output NAME for its gradient"
+        )
+    matrix = g.jacobian(mode=chosen)
     why = f"auto: {auto.reason}"
     if args.mode not in (None, "auto"):
         agrees = "agrees" if chosen == auto.mode else f"would take {auto.mode}"
@@ -191,6 +195,11 @@ def jacobian(args, g: sg.Graph, point) -> tuple[dict, list[str]]:
     if values is not None:
         data.update(values=dict(values), kink_convention=kink(args))
     return data, lines
+
+
+def _is_matrix(node) -> bool:
+    shape = getattr(node, "shape", None)
+    return shape is not None and tuple(shape) != (1, 1)
 
 
 def _jacobian_numbers(args, g: sg.Graph, mode: Mode, point) -> list[list[float]]:

@@ -14,7 +14,8 @@ import symgraph as sg
 
 from ..printing import text
 from .common import Result, _graph, _point
-from .io import UsageError, _assignment, _json, _nested, number
+from .io import UsageError, _assignment, number
+from .points import _json, _nested
 
 
 def _shown(value):
