@@ -13,6 +13,7 @@ import math
 import os
 import stat
 import sys
+import unicodedata
 from collections.abc import Iterable
 
 from ..errors import SymgraphError
@@ -205,7 +206,8 @@ def write(stream, text: str) -> None:
         stream.write(text)
     except UnicodeEncodeError:
         encoding = getattr(stream, "encoding", None) or "ascii"
-        stream.write(text.translate(_ASCII).encode(encoding, "replace").decode(encoding))
+        spelled = unicodedata.normalize("NFD", text).translate(_ASCII)  # ṫ: t, a dot: tdot
+        stream.write(spelled.encode(encoding, "replace").decode(encoding))
 
 
 def one_line(parts: Iterable[str], limit: int = 500) -> str:
