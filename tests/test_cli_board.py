@@ -140,6 +140,11 @@ def test_auto_takes_forward_for_one_input_and_two_outputs(capsys):
     assert "∂f1/∂x = cos(x) = 0.5403023059" in out and "∂f2/∂x = 2*x    = 2" in out
 
 
+def test_auto_for_one_output_is_reverse_mode(capsys):
+    data = json.loads(run(["grad", "x*y", "--mode", "auto", "--at", "x=1,y=2", "--json"], capsys))
+    assert data["mode"] == "reverse" and data["gradient"] == {"x": 2.0, "y": 1.0}
+
+
 def test_output_picks_one_for_its_reverse_sweep(capsys):
     out = run([*VECTOR, "--output", "f2", "--at", "x=1,y=2"], capsys)
     assert "reverse sweep (adjoints t̄ = ∂f2/∂t):" in out

@@ -64,7 +64,8 @@ def sweep(args, g: sg.Graph):
     """The forward or reverse sweep the arguments ask for, and its seed (an input's name
     or a direction) and the seed's words; a reverse sweep's seed is its output."""
     output = getattr(args, "output", None)
-    if Mode(args.mode or "reverse") is Mode.FORWARD:
+    # auto, for one output: one reverse sweep (never more than forward mode's n)
+    if args.mode == Mode.FORWARD.value:
         if output is not None:
             raise UsageError(
                 "--output picks the output of a reverse sweep; a forward sweep gives every "
@@ -98,7 +99,7 @@ def cmd_grad(args) -> Result:
     _one_of_several(args, g)
     point = _point(args, g)
     several = len(g.outputs) > 1 and args.output is None
-    if several and not (args.mode == "forward" and args.wrt):
+    if several and args.wrt is None:  # --wrt: forward mode's sweep, every output's tangent
         data, lines = jacobian(args, g, point)
     else:
         data, lines = board(args, g, point)
@@ -159,34 +160,23 @@ def _derivatives(sw, wrt, words: str, closed, ev) -> list[dict]:
 
 def jacobian(args, g: sg.Graph, point) -> tuple[dict, list[str]]:
     """The Jacobian of a vector function, in closed form and at the point, and the mode."""
-    auto = choose_mode(g)
-    chosen = auto.mode if args.mode in (None, "auto") else args.mode
-    matrices = [str(n) for n in (*g.outputs, *g.inputs) if _is_matrix(n)]
-    if matrices:
-        raise UsageError(
-            f"{', '.join(matrices)} {'is a matrix' if len(matrices) == 1 else 'are matrices'}: "
-            "the Jacobian on the command line is for scalar inputs and outputs; pick one "
-            "output with --output NAME for its gradient"
-        )
-    matrix = g.jacobian(mode=chosen)
-    why = f"auto: {auto.reason}"
-    if args.mode not in (None, "auto"):
-        agrees = "agrees" if chosen == auto.mode else f"would take {auto.mode}"
-        why = f"requested; auto {agrees}: {auto.reason}"
-    numbers = _jacobian_numbers(args, g, Mode(chosen), point) if point is not None else None
-    rows, cells = [], []
-    for i, o in enumerate(g.outputs):
-        for j, x in enumerate(g.inputs):
-            number = None if numbers is None else numbers[i][j]
-            rows.append((f"∂{o}/∂{x} = {text(matrix[i, j])}", number))
+    _scalars_only(g)
+    mode, why = _mode_choice(args, g)
+    matrix = g.jacobian(mode=mode.word)
+    numbers = _jacobian_numbers(args, g, mode, point) if point is not None else None
+    cells = [[text(matrix[i, j]) for j in range(len(g.inputs))] for i in range(len(g.outputs))]
+    rows = [
+        (f"∂{o}/∂{x} = {cells[i][j]}", None if numbers is None else numbers[i][j])
+        for i, o in enumerate(g.outputs)
+        for j, x in enumerate(g.inputs)
+    ]
     values = g.evaluate(point, kink(args)).values if point is not None else None
     size = f"{len(g.outputs)} outputs × {len(g.inputs)} inputs"
     lines = [_steps_heading(point), *aligned(step_rows(g, values))]
-    lines += [f"mode: {chosen} ({why})", f"Jacobian ({size}), in closed form:", *aligned(rows)]
-    cells = [[text(matrix[i, j]) for j in range(len(g.inputs))] for i in range(len(g.outputs))]
+    lines += [f"mode: {mode.word} ({why})", f"Jacobian ({size}), in closed form:", *aligned(rows)]
     data = {
-        "mode": chosen,
-        "mode_choice": {"mode": chosen, "reason": why, "sweeps": len(Mode(chosen).starts(g))},
+        "mode": mode.word,
+        "mode_choice": {"mode": mode.word, "reason": why, "sweeps": len(mode.starts(g))},
         "steps": [str(s) for s in g.steps],
         "outputs": [str(o) for o in g.outputs],
         "inputs": [str(x) for x in g.inputs],
@@ -195,6 +185,26 @@ def jacobian(args, g: sg.Graph, point) -> tuple[dict, list[str]]:
     if values is not None:
         data.update(values=dict(values), kink_convention=kink(args))
     return data, lines
+
+
+def _scalars_only(g: sg.Graph) -> None:
+    matrices = [str(n) for n in (*g.outputs, *g.inputs) if _is_matrix(n)]
+    if matrices:
+        raise UsageError(
+            f"{', '.join(matrices)} {'is a matrix' if len(matrices) == 1 else 'are matrices'}: "
+            "the Jacobian on the command line is for scalar inputs and outputs; pick one "
+            "output with --output NAME for its gradient"
+        )
+
+
+def _mode_choice(args, g: sg.Graph) -> tuple[Mode, str]:
+    """``--mode`` (forward, reverse) or auto's choice (fewer sweeps), and why."""
+    auto = choose_mode(g)
+    if args.mode in (None, "auto"):
+        return Mode(auto.mode), f"auto: {auto.reason}"
+    mode = Mode(args.mode)
+    agrees = "agrees" if mode is Mode(auto.mode) else f"would take {auto.mode}"
+    return mode, f"requested; auto {agrees}: {auto.reason}"
 
 
 def _is_matrix(node) -> bool:
