@@ -187,6 +187,7 @@ def test_output_in_check_fd_graph_and_latex(capsys):
         ([*VECTOR, "--mode", "forward", "--output", "f1"], "--output picks the output of a"),
         (["grad", "x*y", "--output", "f"], "this function has one, f"),
         (["graph", PROGRAM, "--outputs", "f1,f2"], "pick one with --output NAME"),
+        ([*VECTOR, "--hessian"], "--hessian is of one output; pick one of f1, f2"),
         (["fd", PROGRAM, "--outputs", "f1,f2", "--at", "x=1,y=2"], "pick one with --output"),
         (["check", PROGRAM, "--outputs", "f1,f2", "--claim", "x=1"], "pick one with --output"),
         (["grad", "t1 = W*x\nf1 = sum(t1)\nf2 = sum(sigmoid(t1))", "--shapes", "W=3x2,x=2x1",
@@ -218,6 +219,8 @@ def test_a_matrix_direction(capsys):
 
 
 def test_hessian_labels(capsys):
+    out = run([*VECTOR, "--output", "f1", "--at", "x=1,y=2", "--hessian"], capsys)
+    assert "∂²f1/∂v∂vᵀ = [[-y**2*sin(x*y), " in out  # of the output picked
     out = run(["grad", "x**2*y", "--at", "x=1,y=2", "--hessian"], capsys)
     assert "Hessian (2×2, v = (x, y)), in closed form:" in out
     assert "∂²f/∂v∂vᵀ = [[2*y, 2*x], [2*x, 0]] = [[4. 2.]" in out

@@ -229,6 +229,9 @@ def hessian(args, g: sg.Graph, point, data: dict) -> list[str]:
     labelled like the gradient, and its numbers at the point."""
     wrt = None if args.hessian == EVERY_INPUT else args.hessian
     output = getattr(args, "output", None)
+    if output is None and len(g.outputs) > 1:
+        names = ", ".join(map(str, g.outputs))
+        raise UsageError(f"--hessian is of one output; pick one of {names} with --output NAME")
     h = g.hessian(output=output, wrt=wrt)
     of = output or g.outputs[0]
     shape = "×".join(map(str, h.shape))
