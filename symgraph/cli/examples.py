@@ -19,8 +19,8 @@ GRAD = f"""examples:
   symgraph grad "(x + y)*(y + 1)"
   symgraph grad {LECTURE} --at u1=1,u2=-1
       # steps with their values, the adjoints with theirs, then ∂f/∂u1 = ... = 47.30340959
-  symgraph grad {LECTURE} --at u1=1,u2=-1 --mode forward --wrt u1
-      # the tangents along u1, then ∂f/∂u1 (forward mode: one input a sweep)
+  symgraph grad {LECTURE} \\
+      --at u1=1,u2=-1 --mode forward --wrt u1   # the tangents along u1, then ∂f/∂u1
   symgraph grad "x**2*y" --mode forward --wrt x=1,y=2 --at x=1,y=3   # along a direction
   symgraph grad "sin(x)*y" --at x=pi/6,y=1/2          # constants and exact numbers
   symgraph grad "u1*u2 + max(u1, u2)" --at u1=1,u2=1 --kink first --json
