@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 from sympy import Basic, Symbol
@@ -39,6 +39,11 @@ from .kinks import (
     step_kink,
 )
 from .points import _input_value, check_tol, point
+
+
+class UndefinedPartialWarning(RuntimeWarning):
+    """A partial with no number at the point (NaN in the result, the reason in
+    ``.undefined``); the other partials are given."""
 
 
 class NotEvaluatedError(EvaluationError, KeyError):
@@ -190,6 +195,7 @@ class SweepEvaluation(_ModeNames):
     kinks: tuple[Kink, ...]
     kink_convention: str
     mode: Mode
+    undefined: Mapping = field(default_factory=naming.NameDict)
 
 
 def evaluate_graph(
@@ -214,39 +220,61 @@ def evaluate_sweep(
 ) -> SweepEvaluation:
     """Tangents or adjoints by the sweep, numerically, at ``at``: forward mode in
     topological order, reverse mode from the outputs back (``kink_tol`` as in
-    :func:`evaluate_graph`; ``warn=False``: no KinkWarning, for callers that list
-    ``.kinks`` themselves; no warnings filter is thread-safe).
+    :func:`evaluate_graph`; ``warn=False``: no KinkWarning or UndefinedPartialWarning,
+    for callers that list ``.kinks`` and ``.undefined`` themselves; no warnings filter
+    is thread-safe).
 
-    A node's quantity that fails here is an error only if a result needs it.
+    A node's quantity that fails here is an error only if a result needs it; a result
+    (a partial) with no number is NaN, named with the reason in ``.undefined``
+    (an :class:`UndefinedPartialWarning` says so), while the others are given; if no
+    result has a number, the first one's error is raised.
     """
     g, mode = sweep.graph, sweep.mode
     with rules.using(g.rule_table):
         here, kinks = values(g, at, kink, kink_tol)
         seeds = {n: _seed_value(sweep, n, here) for n in sweep.seed}
-        needed = _needed(sweep)
         carried: dict = {}
         for node in sweep.carried:  # in sweep order
             try:
                 carried[node] = _carried(here, kinks, sweep, node, carried, seeds)
             except EvaluationError as err:
-                if node in needed:
-                    raise
-                carried[node] = Undefined(err)  # no result depends on it
+                carried[node] = Undefined(err)  # an error only where a result needs it
+    undefined = _undefined(sweep, carried)
     if warn:
         _warn(kinks)
-    table = _floats(carried)
+        for reason in undefined.values():
+            warnings.warn(reason, UndefinedPartialWarning, stacklevel=3)
+    table = _floats({**carried, **{n: _nan(n) for n in undefined}})
     results = naming.NameDict({n: table[n] for n in mode.ends(g)})
-    return SweepEvaluation(_floats(here.env), table, results, tuple(kinks.values()), kink, mode)
+    return SweepEvaluation(
+        _floats(here.env), table, results, tuple(kinks.values()), kink, mode, undefined
+    )
 
 
-def _needed(sweep: Sweep) -> set:
-    """The nodes whose quantities some result uses (through nonzero partials): forward
-    mode must fail on a point exactly where reverse mode does."""
-    needed = set(sweep.mode.ends(sweep.graph))
-    for node in reversed(list(sweep.carried)):
-        if node in needed:
-            needed.update(m for m, _ in sweep.terms[node])
-    return needed
+def _undefined(sweep: Sweep, carried: Mapping) -> naming.NameDict:
+    """Each result with no number, and why (its partial named); raises when none has one."""
+    ends = sweep.mode.ends(sweep.graph)
+    failed = [n for n in ends if isinstance(carried[n], Undefined)]
+    reasons = naming.NameDict({n: f"{partial_label(sweep, n)}: {carried[n].error}" for n in failed})
+    if failed and len(failed) == len(ends):
+        first = carried[failed[0]].error
+        raise type(first)(reasons[failed[0]]) from None
+    return reasons
+
+
+def partial_label(sweep: Sweep, node: Symbol) -> str:
+    """``∂f/∂x`` for the result at ``node`` of a sweep seeded by one output or input
+    (``∂f/∂(direction)``, ``∂(weighted outputs)/∂x`` otherwise)."""
+    seeded = [n for n, v in sweep.seed.items() if v != 0]
+    one = seeded[0] if len(seeded) == 1 and sweep.seed[seeded[0]] == 1 else None
+    if sweep.mode is Mode.REVERSE:
+        return f"∂{one if one is not None else '(weighted outputs)'}/∂{node}"
+    return f"∂{node}/∂{one if one is not None else '(direction)'}"
+
+
+def _nan(node: Basic):
+    shape = getattr(node, "shape", None)
+    return np.full(shape, np.nan) if shape else np.nan
 
 
 def _carried(here: Point, kinks, sweep: Sweep, node: Symbol, carried: Mapping, seeds: Mapping):
