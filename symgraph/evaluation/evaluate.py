@@ -27,7 +27,8 @@ from sympy import Basic, Symbol
 from .. import naming, rules
 from ..graph import Graph, Step
 from ..sweep import Mode, Sweep, _ModeNames
-from . import interpret
+from . import describe, interpret
+from .describe import partial_label
 from .exact import EvaluationError, Point, Undefined
 from .kinks import (
     CONVENTIONS,
@@ -181,6 +182,10 @@ class GraphEvaluation:
     kinks: tuple[Kink, ...]
     kink_convention: str
     outputs: dict
+    graph: Graph | None = field(default=None, repr=False, compare=False)
+
+    __repr__ = describe.graph_line
+    __str__ = describe.graph_text
 
 
 @dataclass(frozen=True)
@@ -196,6 +201,10 @@ class SweepEvaluation(_ModeNames):
     kink_convention: str
     mode: Mode
     undefined: Mapping = field(default_factory=naming.NameDict)
+    sweep: Sweep | None = field(default=None, repr=False, compare=False)
+
+    __repr__ = describe.one_line
+    __str__ = describe.sweep_text
 
 
 def evaluate_graph(
@@ -212,7 +221,7 @@ def evaluate_graph(
         here, kinks = values(g, at, kink, kink_tol)
     vals = _floats(here.env)
     outputs = naming.NameDict({o: vals[o] for o in g.outputs})
-    return GraphEvaluation(vals, tuple(kinks.values()), kink, outputs)
+    return GraphEvaluation(vals, tuple(kinks.values()), kink, outputs, g)
 
 
 def evaluate_sweep(
@@ -247,7 +256,7 @@ def evaluate_sweep(
     table = _floats({**carried, **{n: _nan(n) for n in undefined}})
     results = naming.NameDict({n: table[n] for n in mode.ends(g)})
     return SweepEvaluation(
-        _floats(here.env), table, results, tuple(kinks.values()), kink, mode, undefined
+        _floats(here.env), table, results, tuple(kinks.values()), kink, mode, undefined, sweep
     )
 
 
@@ -260,16 +269,6 @@ def _undefined(sweep: Sweep, carried: Mapping) -> naming.NameDict:
         first = carried[failed[0]].error
         raise type(first)(reasons[failed[0]]) from None
     return reasons
-
-
-def partial_label(sweep: Sweep, node: Symbol) -> str:
-    """``∂f/∂x`` for the result at ``node`` of a sweep seeded by one output or input
-    (``∂f/∂(direction)``, ``∂(weighted outputs)/∂x`` otherwise)."""
-    seeded = [n for n, v in sweep.seed.items() if v != 0]
-    one = seeded[0] if len(seeded) == 1 and sweep.seed[seeded[0]] == 1 else None
-    if sweep.mode is Mode.REVERSE:
-        return f"∂{one if one is not None else '(weighted outputs)'}/∂{node}"
-    return f"∂{node}/∂{one if one is not None else '(direction)'}"
 
 
 def _nan(node: Basic):

@@ -205,6 +205,9 @@ class FiniteDifference:
     worst: dict
     setup: _Setup = field(repr=False, compare=False)
 
+    def __repr__(self) -> str:  # the table as it reads, not a dataclass dump
+        return str(self)
+
     def __str__(self) -> str:
         div = f"{self.h:g}" if SCHEMES[self.scheme][2] == 1 else f"(2·{self.h:g})"
         lines = [f"{self.scheme} differences, h = {self.h:g}, at {_fmt_point(self.at)}:"]
@@ -296,6 +299,9 @@ class FiniteDifferenceSweep:
     order: dict
     floor: dict
     worst: dict = field(default_factory=dict)
+
+    def __repr__(self) -> str:  # the table as it reads, not a dataclass dump
+        return str(self)
 
     def __str__(self) -> str:
         names = [f"∂{self.output}/∂{n}" for n in self.exact]
