@@ -25,6 +25,7 @@ from collections.abc import Callable
 
 import sympy
 
+from ..derivatives import Jacobian
 from ..errors import SymgraphError
 from ..evaluation.evaluate import GraphEvaluation, SweepEvaluation
 from ..graph import Graph
@@ -207,7 +208,7 @@ ClaimResult._repr_mimebundle_ = _check_bundle
 # ---------------------------------------------------------------- Jacobians
 
 
-def jacobian_bundle(matrix: sympy.MatrixBase) -> dict:
+def jacobian_bundle(matrix: sympy.MatrixBase, include=None, exclude=None) -> dict:
     """A Jacobian's display: the matrix in LaTeX with the mode chosen and why."""
     choice = getattr(matrix, "mode_choice", None)
     said = f"{choice.mode} mode: {choice.reason}" if choice is not None else ""
@@ -215,3 +216,6 @@ def jacobian_bundle(matrix: sympy.MatrixBase) -> dict:
     text = sympy.pretty(matrix) + (f"\n{said}" if said else "")
     extra = f"<p>{html.escape(said)}</p>" if said else ""
     return bundle(latex, None, text, html=extra)
+
+
+Jacobian._repr_mimebundle_ = jacobian_bundle
