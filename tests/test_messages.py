@@ -4,8 +4,10 @@ the other partials are given — for scalars and matrices, in Python and on the 
 
 from __future__ import annotations
 
+import copy
 import json
 import math
+import pickle
 import warnings
 
 import numpy as np
@@ -136,6 +138,30 @@ def test_no_warning_where_every_partial_is_defined():
         warnings.simplefilter("error")
         ev = sg.graph("x**y").reverse().evaluate({"x": 1, "y": 2})
     assert dict(ev.undefined) == {} and ev.gradient["y"] == 0
+
+
+def test_checks_and_finite_differences_need_every_partial_and_say_which_has_none():
+    at = {"x": 0, "y": 2}
+    for call in (
+        lambda: sg.finite_difference("x**y", at=at),
+        lambda: sg.check("x**y", {"x": 0, "y": 0}, at=at),
+    ):
+        message = _error(call)
+        assert message.startswith("∂f/∂y: ") and "log of 0 is -infinity" in message
+
+
+def test_a_finite_difference_where_the_exact_value_is_zero_has_no_relative_error():
+    fd = sg.finite_difference("x**2", at={"x": 0})
+    assert "relative" not in str(fd) and "nan" not in str(fd)
+    assert "nan" not in fd._repr_mimebundle_()["text/html"]
+
+
+def test_an_evaluation_with_an_undefined_partial_copies_and_pickles():
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UndefinedPartialWarning)
+        ev = sg.graph("x**y").reverse().evaluate({"x": 0, "y": 2})
+    for twin in (copy.deepcopy(ev), pickle.loads(pickle.dumps(ev))):
+        assert str(twin) == str(ev) and twin.sweep is None and dict(twin.undefined)
 
 
 # ---------------------------------------------------------------- the CLI

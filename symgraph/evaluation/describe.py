@@ -15,7 +15,8 @@ gradient:   ∂f/∂x = 2.5403, ∂f/∂y = 1
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from typing import NamedTuple
 
 import numpy as np
 from sympy import Basic, Symbol
@@ -26,6 +27,27 @@ from .kinks import fmt
 
 _ACCENTS = {bar: "\u0304", dot: "\u0307"}
 _SUB = str.maketrans("0123456789", "₀₁₂₃₄₅₆₇₈₉")
+
+
+class Names(NamedTuple):
+    """What an evaluation's text names: the inputs (the point), the outputs, and each
+    result's label (``∂f/∂x``)."""
+
+    inputs: tuple
+    outputs: tuple
+    labels: Mapping
+
+
+NO_NAMES = Names((), (), {})
+
+
+def without(field: str) -> Callable:
+    """``__getstate__`` leaving ``field`` (a graph or sweep: drawn, not copied) out."""
+
+    def state(self) -> dict:
+        return {**self.__dict__, field: None}
+
+    return state
 
 
 def number(v, short: bool = False) -> str:
@@ -64,10 +86,8 @@ def _line(label: str, items) -> str:
 
 
 def labels(ev) -> dict[Symbol, str]:
-    """``∂f/∂x`` by result node (the sweep's seed says which output or input)."""
-    if ev.sweep is None:
-        return {n: f"{ev.mode.results}[{n}]" for n in ev.results}
-    return {n: partial_label(ev.sweep, n) for n in ev.results}
+    """``∂f/∂x`` by result node (``.derivative[f]`` without names)."""
+    return {n: ev.names.labels.get(n, f"{ev.mode.results}[{n}]") for n in ev.results}
 
 
 def partial_label(sweep, node: Symbol) -> str:
@@ -82,7 +102,7 @@ def partial_label(sweep, node: Symbol) -> str:
 
 def graph_text(ev) -> str:
     """Every value at the point, then the kinks met."""
-    inputs = ev.graph.inputs if ev.graph is not None else ()
+    inputs = ev.names.inputs
     steps = [(n, v) for n, v in ev.values.items() if n not in inputs]
     lines = [f"at {point_text(ev.values, inputs)}", _line("values:", steps)]
     return "\n".join(lines + [f"kink: {k}" for k in ev.kinks])
@@ -91,7 +111,7 @@ def graph_text(ev) -> str:
 def sweep_text(ev) -> str:
     """The point, every value, the sweep's numbers, the labelled derivatives, and
     each partial with no number with its reason."""
-    inputs = ev.sweep.graph.inputs if ev.sweep is not None else ()
+    inputs = ev.names.inputs
     steps = [(n, v) for n, v in ev.values.items() if n not in inputs]
     carried = [(accented(ev.mode, n), v) for n, v in ev.carried.items()]
     names = labels(ev)
@@ -104,9 +124,8 @@ def sweep_text(ev) -> str:
 
 def one_line(ev) -> str:
     """``<reverse evaluation at x = 1: f = 2; ∂f/∂x = 4>``: the point and the results."""
-    g = ev.sweep.graph if ev.sweep is not None else None
-    inputs = g.inputs if g is not None else ()
-    outputs = ", ".join(f"{o} = {number(ev.values[o], True)}" for o in (g.outputs if g else ()))
+    inputs = ev.names.inputs
+    outputs = ", ".join(f"{o} = {number(ev.values[o], True)}" for o in ev.names.outputs)
     names = labels(ev)
     results = ", ".join(f"{names[n]} = {number(v, True)}" for n, v in ev.results.items())
     at = point_text(ev.values, inputs, short=True)
@@ -115,6 +134,6 @@ def one_line(ev) -> str:
 
 def graph_line(ev) -> str:
     """``<evaluation at x = 1: f = 2>``."""
-    inputs = ev.graph.inputs if ev.graph is not None else ()
+    inputs = ev.names.inputs
     outputs = ", ".join(f"{o} = {number(v, True)}" for o, v in ev.outputs.items())
     return f"<evaluation at {point_text(ev.values, inputs, short=True)}: {outputs}>"

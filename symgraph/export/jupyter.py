@@ -176,7 +176,8 @@ def _sweep_table(s: FiniteDifferenceSweep) -> str:
 
 
 def _errors(fd: FiniteDifference, n) -> tuple[str, str]:
-    return f"{fd.abs_error[n]:.3g}", f"{fd.rel_error[n]:.3g}"
+    rel = fd.rel_error[n]  # NaN where the exact value is 0: no relative error
+    return f"{fd.abs_error[n]:.3g}", "—" if rel != rel else f"{rel:.3g}"
 
 
 def _order(p) -> str:
