@@ -87,6 +87,14 @@ def test_reprs_are_readable_not_dataclass_dumps():
     assert texts["finite difference"] == str(fd) and texts["check"].startswith("the claim is")
 
 
+def test_a_large_graph_has_a_short_repr():
+    g = sg.graph(" + ".join(f"sin(x{i})" for i in range(30)))
+    lines = repr(g).splitlines()
+    assert lines[0] == "<graph f(x0, x1, x2, …, x29, 30 inputs): 31 steps>"
+    assert len(lines) == 1 + jupyter.REPR_LINES + 1 and lines[13] == "… (7 more lines)"
+    assert lines[-1] == str(g).splitlines()[-1]
+
+
 def test_an_evaluation_prints_the_point_values_numbers_and_labelled_derivatives():
     x, y = sympy.symbols("x y", real=True)
     ev = sg.graph(SOURCE).reverse().evaluate(AT)

@@ -101,14 +101,24 @@ def _graph_of(obj) -> Graph:
     return obj if isinstance(obj, Graph) else obj.graph
 
 
+#: A repr lists this many lines of steps at most (a large graph: its first and last ones).
+REPR_LINES = 24
+
+
 def _repr_(self) -> str:
     """``<reverse sweep of f(x, y): 3 steps>`` and the steps, one a line."""
     g = _graph_of(self)
     kind = "graph" if self is g else f"{self.mode.word} sweep of"
     outputs = ", ".join(map(str, g.outputs))
-    head = f"<{kind} {outputs}({', '.join(map(str, g.inputs))}): "
-    n = len(g.steps)
-    return head + f"{n} step{'s' * (n != 1)}>\n" + str(self)
+    names = [str(x) for x in g.inputs]
+    if len(names) > 8:
+        names = [*names[:3], "…", names[-1], f"{len(names)} inputs"]
+    head = f"<{kind} {outputs}({', '.join(names)}): "
+    n, lines = len(g.steps), str(self).splitlines()
+    if len(lines) > REPR_LINES:
+        half = REPR_LINES // 2
+        lines = [*lines[:half], f"… ({len(lines) - 2 * half} more lines)", *lines[-half:]]
+    return "\n".join([head + f"{n} step{'s' * (n != 1)}>", *lines])
 
 
 def _graph_bundle(self, include=None, exclude=None) -> dict:
