@@ -64,6 +64,13 @@ def _check_mode(mode: str) -> None:
         raise GraphError(f"mode must be 'forward', 'reverse' or 'auto', not {mode!r}")
 
 
+class Jacobian(sympy.MutableDenseMatrix):
+    """A SymPy Matrix that also says which mode made it, ``.mode_choice`` (None on a
+    matrix computed from it); its notebook display is attached by the exports."""
+
+    mode_choice: ModeChoice | None = None
+
+
 def jacobian(g: Graph, mode: str = "auto", wrt=None):
     """The Jacobian in closed form: of every output, by every input (or those in ``wrt``).
 
@@ -117,7 +124,7 @@ def jacobian(g: Graph, mode: str = "auto", wrt=None):
     # the entry ∂child/∂parent, by the edge (output, input) between a seed and a result;
     # each sweep's closed forms, not its .results, which would measure them again
     entries = {mode.edge(n, s): sw.closed_form(n) for s, sw in sweeps.items() for n in mode.ends(g)}
-    matrix = sympy.Matrix(
+    matrix = Jacobian(
         len(g.outputs), len(g.inputs), lambda i, j: entries[(g.outputs[i], g.inputs[j])]
     )
     matrix.mode_choice = choice

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 from sympy import Basic, Symbol
@@ -27,7 +27,8 @@ from sympy import Basic, Symbol
 from .. import naming, rules
 from ..graph import Graph, Step
 from ..sweep import Mode, Sweep, _ModeNames
-from . import interpret
+from . import describe, interpret
+from .describe import partial_label
 from .exact import EvaluationError, Point, Undefined
 from .kinks import (
     CONVENTIONS,
@@ -39,6 +40,11 @@ from .kinks import (
     step_kink,
 )
 from .points import _input_value, check_tol, point
+
+
+class UndefinedPartialWarning(RuntimeWarning):
+    """A partial with no number at the point (NaN in the result, the reason in
+    ``.undefined``); the other partials are given."""
 
 
 class NotEvaluatedError(EvaluationError, KeyError):
@@ -170,19 +176,28 @@ def _floats(env: Mapping) -> naming.NameDict:
 
 @dataclass(frozen=True)
 class GraphEvaluation:
-    """The value of every node at a point."""
+    """The value of every node at a point (``names``: what its text shows; ``graph``: what
+    its notebook display draws, left out of a copy or a pickle)."""
 
     values: dict
     kinks: tuple[Kink, ...]
     kink_convention: str
     outputs: dict
+    names: describe.Names = describe.NO_NAMES
+    graph: Graph | None = field(default=None, repr=False, compare=False)
+
+    __repr__ = describe.graph_line
+    __str__ = describe.graph_text
+    __getstate__ = describe.without("graph")
 
 
 @dataclass(frozen=True)
 class SweepEvaluation(_ModeNames):
     """Values, and the sweep's numbers at a point: ``.tangents`` and ``.derivative``
     (forward mode) or ``.adjoints`` and ``.gradient`` (reverse mode), also by the
-    generic names ``carried`` and ``results``."""
+    generic names ``carried`` and ``results``. ``undefined`` names each result (a
+    partial) with no number at the point, and why (the result is NaN); ``names`` and
+    ``sweep`` as ``GraphEvaluation``'s ``names`` and ``graph``."""
 
     values: dict
     carried: dict
@@ -190,6 +205,13 @@ class SweepEvaluation(_ModeNames):
     kinks: tuple[Kink, ...]
     kink_convention: str
     mode: Mode
+    undefined: Mapping = field(default_factory=naming.NameDict)
+    names: describe.Names = describe.NO_NAMES
+    sweep: Sweep | None = field(default=None, repr=False, compare=False)
+
+    __repr__ = describe.one_line
+    __str__ = describe.sweep_text
+    __getstate__ = describe.without("sweep")
 
 
 def evaluate_graph(
@@ -206,47 +228,70 @@ def evaluate_graph(
         here, kinks = values(g, at, kink, kink_tol)
     vals = _floats(here.env)
     outputs = naming.NameDict({o: vals[o] for o in g.outputs})
-    return GraphEvaluation(vals, tuple(kinks.values()), kink, outputs)
+    names = describe.Names(g.inputs, g.outputs, {})
+    return GraphEvaluation(vals, tuple(kinks.values()), kink, outputs, names, g)
 
 
 def evaluate_sweep(
-    sweep: Sweep, at: Mapping, kink: str = "split", kink_tol: float = 0.0, *, warn: bool = True
+    sweep: Sweep,
+    at: Mapping,
+    kink: str = "split",
+    kink_tol: float = 0.0,
+    *,
+    warn: bool = True,
+    strict: bool = False,
 ) -> SweepEvaluation:
     """Tangents or adjoints by the sweep, numerically, at ``at``: forward mode in
     topological order, reverse mode from the outputs back (``kink_tol`` as in
-    :func:`evaluate_graph`; ``warn=False``: no KinkWarning, for callers that list
-    ``.kinks`` themselves; no warnings filter is thread-safe).
+    :func:`evaluate_graph`; ``warn=False``: no KinkWarning or UndefinedPartialWarning,
+    for callers that list ``.kinks`` and ``.undefined`` themselves; no warnings filter
+    is thread-safe).
 
-    A node's quantity that fails here is an error only if a result needs it.
+    A node's quantity that fails here is an error only if a result needs it; a result
+    (a partial) with no number is NaN, named with the reason in ``.undefined``
+    (an :class:`UndefinedPartialWarning` says so), while the others are given; if no
+    result has a number (or any, with ``strict=True``: for callers that judge every
+    result, as checks and finite differences do), the first one's error is raised.
     """
     g, mode = sweep.graph, sweep.mode
     with rules.using(g.rule_table):
         here, kinks = values(g, at, kink, kink_tol)
         seeds = {n: _seed_value(sweep, n, here) for n in sweep.seed}
-        needed = _needed(sweep)
         carried: dict = {}
         for node in sweep.carried:  # in sweep order
             try:
                 carried[node] = _carried(here, kinks, sweep, node, carried, seeds)
             except EvaluationError as err:
-                if node in needed:
-                    raise
-                carried[node] = Undefined(err)  # no result depends on it
+                carried[node] = Undefined(err)  # an error only where a result needs it
+    undefined = _undefined(sweep, carried, strict)
     if warn:
         _warn(kinks)
-    table = _floats(carried)
+        for reason in undefined.values():
+            warnings.warn(reason, UndefinedPartialWarning, stacklevel=3)
+    table = _floats({**carried, **{n: _nan(n) for n in undefined}})
     results = naming.NameDict({n: table[n] for n in mode.ends(g)})
-    return SweepEvaluation(_floats(here.env), table, results, tuple(kinks.values()), kink, mode)
+    names = describe.Names(g.inputs, g.outputs, {n: partial_label(sweep, n) for n in results})
+    found = tuple(kinks.values())
+    return SweepEvaluation(
+        _floats(here.env), table, results, found, kink, mode, undefined, names, sweep
+    )
 
 
-def _needed(sweep: Sweep) -> set:
-    """The nodes whose quantities some result uses (through nonzero partials): forward
-    mode must fail on a point exactly where reverse mode does."""
-    needed = set(sweep.mode.ends(sweep.graph))
-    for node in reversed(list(sweep.carried)):
-        if node in needed:
-            needed.update(m for m, _ in sweep.terms[node])
-    return needed
+def _undefined(sweep: Sweep, carried: Mapping, strict: bool) -> naming.NameDict:
+    """Each result with no number, and why (its partial named); raises when none has one
+    (or, ``strict``, when any has none)."""
+    ends = sweep.mode.ends(sweep.graph)
+    failed = [n for n in ends if isinstance(carried[n], Undefined)]
+    reasons = naming.NameDict({n: f"{partial_label(sweep, n)}: {carried[n].error}" for n in failed})
+    if failed and (strict or len(failed) == len(ends)):
+        first = carried[failed[0]].error
+        raise type(first)(reasons[failed[0]]) from None
+    return reasons
+
+
+def _nan(node: Basic):
+    shape = getattr(node, "shape", None)
+    return np.full(shape, np.nan) if shape else np.nan
 
 
 def _carried(here: Point, kinks, sweep: Sweep, node: Symbol, carried: Mapping, seeds: Mapping):

@@ -32,6 +32,7 @@ from __future__ import annotations
 import cmath
 import decimal
 import random
+from collections.abc import Callable
 
 import sympy
 from sympy import Basic, Expr, Float, Rational, S
@@ -41,6 +42,7 @@ from sympy.core.relational import Relational
 from ..errors import SymgraphError
 from ..functions import relu
 from ..rules import tied
+from . import reasons
 
 #: Largest exact value (in tree nodes, and in bits of its rationals) carried step by step.
 BUDGET = 400
@@ -113,8 +115,10 @@ class Point:
             value = sympy.N(expr.xreplace(subs)) if subs or not expr.is_Float else expr
             c = complex(value)
         except (TypeError, decimal.InvalidOperation, OverflowError, ZeroDivisionError):
-            c, value = complex("nan"), "no number"
-        return _real(c, value, what)
+            c, value = complex("nan"), None
+        if cmath.isfinite(c) and c.imag == 0:
+            return c.real
+        return _real(c, value, what, lambda: reasons.why(expr, subs))
 
     def require(self, symbols) -> None:
         """Raise the failure of the first undefined node among ``symbols``."""
@@ -264,29 +268,25 @@ def sign_of(value: Expr, what: str) -> int:
         raise EvaluationError(f"{what} has no value here") from None
     re, im = v.as_real_imag()
     if im != 0 or not re.is_finite:
-        raise EvaluationError(f"{what} is not a real number here: it is {v}")
+        kind = "infinite" if re.is_finite is False or im.is_finite is False else "complex"
+        raise EvaluationError(f"{what} is not a real number here: it is {kind}")
     return int(sympy.sign(re)) if re.is_Number else 0
 
 
-def _real(c: complex, value, what: str) -> float:
-    if cmath.isnan(c):
-        raise EvaluationError(f"{what} is undefined here: it evaluates to {value}")
-    if cmath.isinf(c):
-        finite = isinstance(value, Expr) and value.is_finite
-        if finite:
-            err = OverflowEvaluationError(
-                f"{what} overflows here: its value exceeds the float range"
-            )
-            big = value.as_real_imag()
-            if big[1] == 0 and abs(big[0]) < BIG:
-                err.value = big[0]
-            raise err
-        raise EvaluationError(f"{what} is undefined here: it evaluates to {value}")
-    if c.imag != 0:
-        raise EvaluationError(
-            f"{what} is outside its real domain here: it evaluates to the complex number {c!r}"
-        )
-    return c.real
+def _real(c: complex, value, what: str, reason: Callable[[], str | None]) -> float:
+    """The float ``c``, or the error saying why there is none (no SymPy jargon: the part
+    of the formula to blame, or the size of a value beyond the float range)."""
+    if cmath.isinf(c) and isinstance(value, Expr) and value.is_finite:
+        err = OverflowEvaluationError(f"{what} overflows here: {reasons.beyond(value)}")
+        big = value.as_real_imag()
+        if big[1] == 0 and abs(big[0]) < BIG:
+            err.value = big[0]
+        raise err
+    if cmath.isnan(c) or cmath.isinf(c):
+        raise EvaluationError(f"{what} is undefined here: {reason() or 'it has no number'}")
+    raise EvaluationError(
+        f"{what} is outside its real domain here: it evaluates to the complex number {c!r}"
+    )
 
 
 def _holds(r: Relational, s: int) -> bool:

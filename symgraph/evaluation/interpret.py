@@ -22,6 +22,7 @@ symgraph.evaluation.exact.EvaluationError: log(x) is outside its real domain her
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from functools import lru_cache
@@ -31,7 +32,7 @@ from sympy import Basic
 
 from . import conventions, numeric
 from .conventions import Convention
-from .exact import EvaluationError, Point, Undefined
+from .exact import EvaluationError, OverflowEvaluationError, Point, Undefined
 from .kinks import KinkError
 
 #: A straight-line program: each line's name and the expression it takes.
@@ -77,8 +78,29 @@ def _arrays(expr: Basic, at: Point, what: str, convention: Convention):
     if np.iscomplexobj(result) and np.any(np.imag(result) != 0):
         raise EvaluationError(f"{what} is outside its real domain here: it has complex entries")
     if not np.all(np.isfinite(result)):
-        raise EvaluationError(f"{what} is undefined here: it has NaN or infinite entries")
+        raise _not_finite(expr, local, convention, result, what)
     return np.real(result) if np.iscomplexobj(result) else result
+
+
+def _not_finite(expr: Basic, local: Mapping, convention: Convention, result, what: str):
+    """The error for NaN or infinite entries: NumPy's fault (an overflow, a log of 0,
+    a division by 0) and the first entry it reaches."""
+    bad = np.argwhere(~np.isfinite(np.asarray(result, dtype=complex)))
+    entry = f" at entry {tuple(int(i) for i in bad[0])}" if np.ndim(result) else ""
+    fault = numeric.first_fault(expr, local, convention) or ""
+    ufunc = fault.rpartition(" in ")[2]
+    if fault.startswith("overflow"):
+        return OverflowEvaluationError(
+            f"{what} overflows here: {ufunc} is beyond the largest float"
+            f" (about {sys.float_info.max:.2g}){entry}"
+        )
+    if fault.startswith("divide") and ufunc.startswith("log"):
+        return EvaluationError(f"{what} is undefined here: log of 0 is -infinity{entry}")
+    if fault.startswith("divide"):
+        return EvaluationError(f"{what} is undefined here: division by 0{entry}")
+    if fault:
+        return EvaluationError(f"{what} is undefined here: {ufunc} has no real number{entry}")
+    return EvaluationError(f"{what} is undefined here: it has no number{entry}")
 
 
 def involves_matrices(expr: Basic) -> bool:

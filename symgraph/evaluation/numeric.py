@@ -94,6 +94,20 @@ def interpreter(expr: Basic, convention: Convention | str = "split") -> Callable
     return run
 
 
+def first_fault(expr: Basic, env: Mapping, convention: Convention | str = "split") -> str | None:
+    """NumPy's first floating-point fault in ``expr`` at ``env``, e.g. ``"overflow
+    encountered in exp"`` (None if there is none): run again, only after a NaN or an
+    infinity, to say why (the interpreter itself ignores faults)."""
+    try:
+        with np.errstate(all="raise"):
+            _value(expr, env, conventions.named(convention))
+    except FloatingPointError as fault:
+        return str(fault)
+    except (ArithmeticError, ValueError, KeyError, np.linalg.LinAlgError):
+        return None
+    return None
+
+
 def on_entries(body: Basic, variable: sympy.Dummy, entries, convention: Convention | str = "split"):
     """The value of an elementwise step's ``body`` (or a part of it) with its
     ``variable`` bound to the array of ``entries``."""

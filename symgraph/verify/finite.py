@@ -24,7 +24,7 @@ from sympy import Add, Expr, Symbol
 from .. import naming
 from ..build import graph
 from ..evaluation import interpret
-from ..evaluation.evaluate import EvaluationError
+from ..evaluation.evaluate import EvaluationError, evaluate_sweep
 from ..evaluation.exact import Point, Undefined
 from ..graph import Graph, GraphError
 from . import fd_text, values
@@ -159,7 +159,7 @@ def _setup(src, at: Mapping, wrt, output, scheme: str) -> _Setup:
     g = _as_graph(src)
     rv = g.reverse(output)
     fn = _Numeric(g, rv)
-    ev = rv.evaluate(at)
+    ev = evaluate_sweep(rv, at, strict=True)  # every estimate is compared with a number
     keys = g.inputs if wrt is None else [wrt] if isinstance(wrt, str | Symbol) else wrt
     nodes = tuple(g.symbol(k) for k in keys)
     shapes = {
@@ -205,6 +205,9 @@ class FiniteDifference:
     worst: dict
     setup: _Setup = field(repr=False, compare=False)
 
+    def __repr__(self) -> str:  # the table as it reads, not a dataclass dump
+        return str(self)
+
     def __str__(self) -> str:
         div = f"{self.h:g}" if SCHEMES[self.scheme][2] == 1 else f"(2·{self.h:g})"
         lines = [f"{self.scheme} differences, h = {self.h:g}, at {_fmt_point(self.at)}:"]
@@ -214,7 +217,10 @@ class FiniteDifference:
                 continue
             lo, hi = self.evaluations[n]
             fd = f"∂{self.output}/∂{n} ≈ ({_fmt(hi)} − {_fmt(lo)})/{div} = {_fmt(est)}"
-            error = f"error {self.abs_error[n]:.3g} ({self.rel_error[n]:.3g} relative)"
+            rel = self.rel_error[n]  # NaN where the exact value is 0: no relative error
+            error = f"error {self.abs_error[n]:.3g}" + (
+                "" if math.isnan(rel) else f" ({rel:.3g} relative)"
+            )
             lines.append(f"  {fd}   exact {_fmt(self.exact[n])}, {error}")
         return "\n".join(lines)
 
@@ -296,6 +302,9 @@ class FiniteDifferenceSweep:
     order: dict
     floor: dict
     worst: dict = field(default_factory=dict)
+
+    def __repr__(self) -> str:  # the table as it reads, not a dataclass dump
+        return str(self)
 
     def __str__(self) -> str:
         names = [f"∂{self.output}/∂{n}" for n in self.exact]

@@ -33,6 +33,7 @@ from sympy import Expr
 
 from .. import naming
 from ..evaluation import interpret
+from ..evaluation.evaluate import evaluate_sweep
 from ..evaluation.exact import EvaluationError
 
 #: Readable and random points a symbolic claim is compared at.
@@ -119,10 +120,10 @@ class Sample(NamedTuple):
 def sample(rv, forwards: Mapping, point: Mapping, kink: str) -> Sample:
     """The numbers at ``point`` of the reverse sweep ``rv``; the input derivatives from
     the forward sweeps ``forwards`` (by input) instead, if any."""
-    ev = rv.evaluate(point, kink=kink)
+    ev = evaluate_sweep(rv, point, kink, strict=True)  # every claim judged has a number
     exact = dict(ev.adjoints)
     for x, fw in forwards.items():
-        d = fw.evaluate(point, kink).derivative
+        d = evaluate_sweep(fw, point, kink, strict=True).derivative
         exact[x] = sum(float(w) * d[o] for o, w in rv.seed.items())
     inputs = naming.NameDict({x: ev.values[x] for x in rv.graph.inputs})
     names = {n.name: v for n, v in ev.values.items()}

@@ -62,6 +62,9 @@ class ClaimResult:
     in_steps: Expr | None = None
     inherits_from: str | None = None
 
+    def __repr__(self) -> str:  # the verdict as it reads, not a dataclass dump
+        return str(self)
+
     def __str__(self) -> str:
         claim = fmt_value(self.claim) if _numbers(self.claim) else _text(self.claim)
         lines = [f"{'✓' if self.ok else '✗'} {self.label} = {claim}: {self.verdict}"]
@@ -129,6 +132,9 @@ class CheckReport(Mapping):
 
     def __len__(self) -> int:
         return len(self.results)
+
+    def __repr__(self) -> str:  # the report as it reads, not a dataclass dump
+        return str(self)
 
     def __str__(self) -> str:
         wrong, n = sum(not r.ok for r in self.results), len(self.results)
