@@ -311,27 +311,41 @@ def linear_map(edge: Edge, way: _Map) -> str:
     return label(way.written(edge).xreplace({variable: placeholder}))
 
 
+#: The resolution of a PNG by default: sharp on a projector (Graphviz's own is 96).
+DPI = 150
+_SVG_SIZE = re.compile(r'<svg width="([\d.]+)pt" height="([\d.]+)pt"')
+
+
 def render(
-    source: str | Graph | Forward | Reverse, path: str | Path | None = None, format: str = "svg"
+    source: str | Graph | Forward | Reverse,
+    path: str | Path | None = None,
+    format: str | None = None,
+    *,
+    dpi: float = DPI,
 ) -> str | bytes:
     """Draw DOT text (or a graph or sweep) with Graphviz's ``dot`` program.
 
     Returns the path written, or without ``path`` the picture itself (SVG text, or
-    bytes for PNG and PDF). Raises :class:`RenderError` (a ``ValueError``) if Graphviz
-    is not installed, saying how to install it, or if ``dot`` rejects the input.
+    bytes for PNG and PDF). The format is ``format`` if given, else the file's
+    extension (``.svg``, ``.png``, ``.pdf``), else SVG. A PNG has ``dpi`` dots per inch
+    (150 by default: sharp on a projector); an SVG scales down to fit the page or
+    notebook it is shown in. Raises :class:`RenderError` (a ``ValueError``) if Graphviz
+    is not installed, saying how to install it, for an unknown format or extension, or
+    if ``dot`` rejects the input.
 
     >>> from symgraph import graph
     >>> svg = render(graph("x*y")) if shutil.which("dot") else "<svg"
     >>> svg.lstrip().startswith(("<?xml", "<svg", "<!DOCTYPE"))
     True
     """
-    if format not in FORMATS:
-        raise RenderError(f"format must be one of {', '.join(FORMATS)}, not {format!r}")
+    format = _format(path, format)
+    if isinstance(dpi, bool) or not (isinstance(dpi, int | float) and 0 < dpi <= 2400):
+        raise RenderError(f"dpi must be a number of dots per inch up to 2400, not {dpi!r}")
     text = source if isinstance(source, str) else to_dot(source)
     program = shutil.which("dot")
     if program is None:
         raise RenderError(_INSTALL)
-    command = [program, f"-T{format}"] + ([f"-o{path}"] if path is not None else [])
+    command = [program, f"-T{format}"] + ([f"-Gdpi={dpi:g}"] if format == "png" else [])
     try:
         done = subprocess.run(command, input=text.encode(), capture_output=True, timeout=60)
     except subprocess.TimeoutExpired:
@@ -339,6 +353,35 @@ def render(
     if done.returncode != 0:
         first = (done.stderr.decode(errors="replace").strip().splitlines() or ["failed"])[0]
         raise RenderError(f"Graphviz 'dot' failed: {first}")
-    if path is not None:
-        return str(path)
-    return done.stdout.decode() if format == "svg" else done.stdout
+    picture = _scalable(done.stdout.decode()) if format == "svg" else done.stdout
+    if path is None:
+        return picture
+    Path(path).write_bytes(picture.encode() if format == "svg" else picture)
+    return str(path)
+
+
+def _format(path: str | Path | None, format: str | None) -> str:
+    """The format asked for, or the one the file's extension names."""
+    if format is None and path is not None:
+        suffix = Path(path).suffix.lower().removeprefix(".")
+        if suffix not in FORMATS:
+            raise RenderError(
+                f"cannot tell the picture's format from {str(path)!r}: name the file "
+                f"{', '.join('.' + f for f in FORMATS)}, or pass format=\"png\" (or svg, pdf)"
+            )
+        return suffix
+    format = "svg" if format is None else format
+    if format not in FORMATS:
+        raise RenderError(f"format must be one of {', '.join(FORMATS)}, not {format!r}")
+    return format
+
+
+def _scalable(svg: str) -> str:
+    """The SVG at its own size, but never wider than where it is shown: a notebook or a
+    page scales a wide picture down (Graphviz writes a fixed width, cut off there)."""
+    return _SVG_SIZE.sub(
+        lambda m: f'<svg width="{m[1]}pt" height="{m[2]}pt" '
+        'style="max-width: 100%; height: auto"',
+        svg,
+        count=1,
+    )
