@@ -15,6 +15,8 @@ Products stand side by side, as in :func:`symgraph.printing.picture`.
 
 from __future__ import annotations
 
+import unicodedata
+
 from sympy import Basic, sympify
 from sympy.printing.conventions import split_super_sub
 from sympy.printing.precedence import PRECEDENCE
@@ -44,7 +46,7 @@ def name(text: str) -> str:
         if base.endswith(word) and len(base) > len(word):
             base = base[: -len(word)] + mark
             break
-    base = _greek(base)
+    base = unicodedata.normalize("NFC", _greek(base))  # ṫ, ū as one character where there is one
     return base + _index(subs, _SUB, _OPEN, _CLOSE) + _index(supers, _SUP, "^(", ")")
 
 
@@ -76,6 +78,12 @@ class LabelPrinter(PicturePrinter):
 
     def _print_MatrixSymbol(self, expr) -> str:
         return name(expr.name)
+
+    def _print_Max(self, expr) -> str:  # as the parser spells it, not SymPy's Max
+        return "max(" + ", ".join(map(self._print, expr.args)) + ")"
+
+    def _print_Min(self, expr) -> str:
+        return "min(" + ", ".join(map(self._print, expr.args)) + ")"
 
     def _print_Pow(self, expr, rational=False) -> str:
         base, exp = expr.args
