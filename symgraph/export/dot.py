@@ -255,7 +255,7 @@ def to_dot(
     direction = rankdir or layout_direction(g, {n: label for n, (label, _) in nodes.items()})
     out = [
         "digraph symgraph {",
-        f"  graph [rankdir={direction}, labelloc=t, fontname=\"Helvetica\", "
+        f'  graph [rankdir={direction}, labelloc=t, fontname="Helvetica", '
         f"nodesep=0.3, ranksep=0.45, label=<{_title(obj, at)}>];",
         '  node [fontname="Helvetica", fontsize=12];',
         '  edge [fontname="Helvetica", fontsize=10];',
@@ -367,7 +367,7 @@ def _format(path: str | Path | None, format: str | None) -> str:
         if suffix not in FORMATS:
             raise RenderError(
                 f"cannot tell the picture's format from {str(path)!r}: name the file "
-                f"{', '.join('.' + f for f in FORMATS)}, or pass format=\"png\" (or svg, pdf)"
+                f'{", ".join("." + f for f in FORMATS)}, or pass format="png" (or svg, pdf)'
             )
         return suffix
     format = "svg" if format is None else format
@@ -380,8 +380,7 @@ def _scalable(svg: str) -> str:
     """The SVG at its own size, but never wider than where it is shown: a notebook or a
     page scales a wide picture down (Graphviz writes a fixed width, cut off there)."""
     return _SVG_SIZE.sub(
-        lambda m: f'<svg width="{m[1]}pt" height="{m[2]}pt" '
-        'style="max-width: 100%; height: auto"',
+        lambda m: f'<svg width="{m[1]}pt" height="{m[2]}pt" style="max-width: 100%; height: auto"',
         svg,
         count=1,
     )
