@@ -31,8 +31,7 @@ from ..evaluation.evaluate import CONVENTIONS, evaluate_graph, evaluate_sweep
 from ..graph import Graph
 from ..sweep import Forward, Mode, Reverse, Sweep
 from .printer import PRINTER, number, tex
-from .typeset import width
-from .typeset import WIDTH, Row, Section, Token, document, fragment, joined, notebook
+from .typeset import WIDTH, Row, Section, Token, document, fragment, joined, notebook, width
 
 # ---------------------------------------------------------------- rows and sections
 

@@ -20,10 +20,10 @@ import numpy as np
 import sympy
 from sympy import Expr, Symbol
 from sympy.core.function import _coeff_isneg
-from sympy.simplify import fraction
 from sympy.matrices.expressions import MatAdd, MatMul, Trace
 from sympy.printing.latex import LatexPrinter, greek_letters_set, tex_greek_dictionary
 from sympy.printing.precedence import PRECEDENCE
+from sympy.simplify import fraction
 
 from ..functions import elementwise
 from .typeset import Token, width
