@@ -191,11 +191,15 @@ def closed_forms(obj, ev=None, digits: int = 5) -> Section:
         title, table, lhs = "Outputs in the inputs", "values", {o: tex(o) for o in g.outputs}
         results = {o: g.expand(o) for o in g.outputs}
     results, named = in_steps_where_wide(g, results)
+    boards = [n for n, e in results.items() if _too_wide(e)] if isinstance(obj, Sweep) else []
+    # still too wide (a deep matrix network's chain of pulls): the sweep's own board form
+    results.update({n: obj.carried[n] for n in boards})
     rows = [
         _row(left, [terms(results[n])], _value(ev, table, n, digits)) for n, left in lhs.items()
     ]
+    where = "the traces" if boards else "the primal trace"
     return Section(
-        title + (" (wide parts named as in the primal trace)" if named else ""), tuple(rows)
+        title + (f" (wide parts named as in {where})" if named or boards else ""), tuple(rows)
     )
 
 
@@ -203,6 +207,11 @@ def closed_forms(obj, ev=None, digits: int = 5) -> Section:
 #: its subexpressions; a step's expansion wider than :data:`NAMED` is named by the step.
 TOO_WIDE = WIDTH * 2 // 3
 NAMED = WIDTH // 3
+
+
+def _too_wide(e, too_wide: int = TOO_WIDE) -> bool:
+    """Whether a piece of ``e`` no line break can split is wider than ``too_wide``."""
+    return any(width(t) > too_wide for _, t in terms(e))
 
 
 def in_steps_where_wide(g: Graph, results: Mapping, too_wide: int = TOO_WIDE) -> tuple[dict, bool]:
@@ -219,8 +228,7 @@ def in_steps_where_wide(g: Graph, results: Mapping, too_wide: int = TOO_WIDE) ->
     >>> named[g.symbol("w8")]
     t14*(1 - f**2)
     """
-    wide = [e for e in results.values() if any(width(t) > too_wide for _, t in terms(e))]
-    if not wide:
+    if not any(_too_wide(e, too_wide) for e in results.values()):
         return dict(results), False
     names = {}
     for s in g.steps:
