@@ -192,10 +192,11 @@ def _title(obj, at: Mapping | None) -> str:
     g = obj if isinstance(obj, Graph) else obj.graph
     kind = "computation graph" if isinstance(obj, Graph) else f"{obj.mode.word} mode, {_seed(obj)}"
     where = ", ".join(f"{name(str(k))} = {_point_value(v)}" for k, v in (at or {}).items())
-    out = kind + (f", at {where}" if where else "") + "; edges: local partials ∂child/∂parent"
+    edges = "edges: local partials ∂child/∂parent"
     if any(e.partial is None for e in g.edges.values()):
-        out += f", matrix edges their {_map_of(obj).of}"
-    return html(out)
+        edges += f", matrix edges their {_map_of(obj).of}"
+    # two lines: a title as wide as the picture's widest rank, not wider
+    return html(kind + (f", at {where}" if where else "")) + "<BR/>" + _GREY.format(html(edges))
 
 
 def _seed(sweep: Sweep) -> str:
