@@ -315,7 +315,7 @@ def to_latex(
             "Computation graph" if isinstance(obj, Graph) else f"{obj.mode.word.capitalize()} mode"
         )
         g = obj if isinstance(obj, Graph) else obj.graph
-        return document([function(g), *parts], kind + ", step by step", statement(obj, at))
+        return document([function(g), *parts], kind + ", step by step", about=statement(obj, at))
     return notebook(parts) if notebook_style else fragment(parts)
 
 

@@ -193,7 +193,7 @@ _PREAMBLE = r"""\documentclass[11pt]{article}
 
 
 def document(
-    section_list: Sequence[Section], title: str, about: str = "", limit: int = WIDTH
+    section_list: Sequence[Section], title: str, limit: int = WIDTH, *, about: str = ""
 ) -> str:
     """A complete ``article`` that compiles with ``pdflatex``, ``about`` (LaTeX text) under
     its title; landscape if lines stay wide."""
