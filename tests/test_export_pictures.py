@@ -160,6 +160,8 @@ def test_render_takes_its_format_from_the_extension(tmp_path):
         sg.render(g, tmp_path / "g.gif")
     with pytest.raises(sg.RenderError, match="format must be one of svg, png, pdf"):
         sg.render(g, tmp_path / "g.png", format="jpeg")
+    with pytest.raises(sg.RenderError, match="cannot write the picture to"):
+        sg.render(g, tmp_path / "no such folder" / "g.png")
 
 
 def test_png_resolution(tmp_path):
@@ -184,6 +186,8 @@ def test_deep_graphs_are_drawn_top_to_bottom():
     deep_text = sg.to_dot(sg.graph(deep(8)).reverse(), at=DEEP_AT)
     assert "rankdir=TB" in deep_text
     assert "rankdir=LR" in sg.to_dot(sg.graph(deep(8)), rankdir="LR")
+    with pytest.raises(sg.RenderError, match="rankdir must be one of LR, TB, RL, BT"):
+        sg.to_dot(sg.graph("x*y"), rankdir="LR]; x [label=evil")
 
 
 def test_the_command_line_takes_dpi(tmp_path, capsys):

@@ -253,6 +253,8 @@ def to_dot(
     kinks = {k.step.name: k for k in ev.kinks} if ev is not None else {}
     ids = {n: f"n{i}" for i, n in enumerate(g.order)}
     nodes = {n: _node(obj, g, n, ev, kinks, digits) for n in g.order}
+    if rankdir not in RANKDIRS:
+        raise RenderError(f"rankdir must be one of {', '.join(RANKDIRS[1:])}, not {rankdir!r}")
     direction = rankdir or layout_direction(g, {n: label for n, (label, _) in nodes.items()})
     out = [
         "digraph symgraph {",
@@ -269,6 +271,8 @@ def to_dot(
     return "\n".join([*out, "}"]) + "\n"
 
 
+#: Graphviz's rank directions (None: chosen by the graph's width).
+RANKDIRS = (None, "LR", "TB", "RL", "BT")
 #: Wider than this (in points, roughly), a left-to-right picture is drawn top to bottom.
 WIDE = 1100
 _TAG = re.compile(r"<[^>]*>|&[#\w]+;")
@@ -283,14 +287,17 @@ def layout_direction(g: Graph, labels: Mapping[Symbol, str]) -> str:
     depth: dict[Symbol, int] = {}
     for n in g.order:
         depth[n] = 1 + max((depth[p] for p in g.step[n].parents), default=-1) if n in g.step else 0
-    width = {n: 6.5 * max(len(_TAG.sub("x", r)) for r in labels[n].split("</TR>")) + 24
-             for n in g.order}  # fmt: skip
     ranks: dict[int, list[float]] = {}
     for n, d in depth.items():
-        ranks.setdefault(d, []).append(width[n])
+        ranks.setdefault(d, []).append(_width(labels[n]))
     across = sum(max(w) for w in ranks.values()) + 32 * (len(ranks) - 1)
     down = max(sum(w) + 22 * (len(w) - 1) for w in ranks.values())
     return "LR" if across <= WIDE or down >= across else "TB"
+
+
+def _width(label: str) -> float:
+    """A label's rough width in points: its longest row, a tag or an entity one letter."""
+    return 6.5 * max(len(_TAG.sub("x", row)) for row in label.split("</TR>")) + 24
 
 
 def _edge(g: Graph, ev, child: Symbol, parent: Symbol, digits: int, way: _Map) -> str:
@@ -357,7 +364,10 @@ def render(
     picture = _scalable(done.stdout.decode()) if format == "svg" else done.stdout
     if path is None:
         return picture
-    Path(path).write_bytes(picture.encode() if format == "svg" else picture)
+    try:
+        Path(path).write_bytes(picture.encode() if format == "svg" else picture)
+    except OSError as exc:
+        raise RenderError(f"cannot write the picture to {str(path)!r}: {exc.strerror}") from None
     return str(path)
 
 
