@@ -22,6 +22,7 @@ from __future__ import annotations
 import re
 
 from sympy import Add, Basic, Mul, Pow, sympify
+from sympy.core.function import _coeff_isneg
 from sympy.matrices.expressions import (
     HadamardPower,
     KroneckerProduct,
@@ -249,7 +250,8 @@ def written(sweep, node: Basic, printer: TextPrinter = _TEXT) -> list[str]:
 
 def _term(printer: TextPrinter, accent: str, d, left: bool) -> tuple[str, str]:
     """One term ``accent · d`` (or ``d · accent``): its sign and its text."""
-    sign = "-" if d.could_extract_minus_sign() else "+"
+    # a negative coefficient only, as the LaTeX's: t̄ (1 - t²) stays, never -t̄ (t² - 1)
+    sign = "-" if _coeff_isneg(d) else "+"
     d = -d if sign == "-" else d
     if d == 1:
         return sign, accent

@@ -138,6 +138,10 @@ def test_forward_text_shows_the_steps_the_latex_shows():
         assert len(row.parts) - named == line.count(" = "), (row, line)
     rv = sg.graph(F1).reverse()
     assert "ubar_1 = tbar_1*t1 = t1*tbar_3" in rv.lines()
+    tanh = sg.graph("tanh(w*x)").reverse().lines()  # a partial keeps its own sign
+    assert "tbar_1 = fbar*(1 - f**2) = 1 - f**2" in tanh, tanh
+    assert "tbar_1 = -fbar*f = -f" in sg.graph("exp(-x*y)").reverse().lines()
+    assert "fdot = xdot - ydot = 0" in sg.graph("x - y").forward({"x": 1, "y": 1}).lines()
 
 
 # ---------------------------------------------------------------- render
