@@ -22,6 +22,7 @@ from __future__ import annotations
 import re
 
 from sympy import Add, Basic, Mul, Pow, sympify
+from sympy.core.function import _coeff_isneg
 from sympy.matrices.expressions import (
     HadamardPower,
     KroneckerProduct,
@@ -40,7 +41,7 @@ from .ops import records
 
 _STAR = re.compile(r"(?<!\*)\*(?!\*)")  # a product's *, not a power's **
 
-__all__ = ["PicturePrinter", "TextPrinter", "operation", "picture", "text"]
+__all__ = ["PicturePrinter", "TextPrinter", "operation", "picture", "text", "written"]
 
 #: The words for the operations written with an operator (they have no spelling in the
 #: parser's table of functions); the others are named as the parser spells them.
@@ -221,6 +222,55 @@ def operation(expr: Basic) -> str:
         if op is not None and op.names:
             return op.names[0]
     return type(expr).__name__  # a user's own function: its name is the user's
+
+
+def written(sweep, node: Basic, printer: TextPrinter = _TEXT) -> list[str]:
+    """The forms of a node's tangent or adjoint as a board writes them, and as the LaTeX
+    does: the sum over its neighbours term by term (each neighbour's accented name and
+    the local partial, a matrix edge's map as it is), then the board form; a form that
+    repeats the one before it is left out. ``printer`` is the notation (text, picture).
+
+    >>> from symgraph import graph
+    >>> rv = graph("exp(exp(u1) + exp(2*u2)) + sigmoid(exp(u1) + exp(2*u2))").reverse()
+    >>> written(rv, rv.graph.symbol("t3")), written(rv, rv.graph.symbol("u2"))
+    (['tbar_4*t4 + tbar_5*t5*(1 - t5)', 't4 + t5*(1 - t5)'], ['tbar_2*2*t2', '2*t2*tbar_3'])
+    >>> written(rv, rv.graph.symbol("u2"), _PICTURE)
+    ['tbar_2 · 2 t2', '2 t2 tbar_3']
+    """
+    mode, g = sweep.mode, sweep.graph
+    tokens = [("+", printer.doprint(sweep.seed[node]))] if node in sweep.seed else []
+    for m, d in sweep.terms.get(node, ()):
+        if g.edges[mode.edge(node, m)].partial is None:  # a matrix edge: its map, written
+            tokens.append(_signed(printer.doprint(d)))
+        else:
+            tokens.append(_term(printer, printer.doprint(mode.accent(m)), d, mode.accent_left))
+    forms = [_joined(tokens), printer.doprint(sweep.carried[node])]
+    return [f for i, f in enumerate(forms) if i == 0 or f != forms[i - 1]]
+
+
+def _term(printer: TextPrinter, accent: str, d, left: bool) -> tuple[str, str]:
+    """One term ``accent · d`` (or ``d · accent``): its sign and its text."""
+    # a negative coefficient only, as the LaTeX's: t̄ (1 - t²) stays, never -t̄ (t² - 1)
+    sign = "-" if _coeff_isneg(d) else "+"
+    d = -d if sign == "-" else d
+    if d == 1:
+        return sign, accent
+    factor = printer.parenthesize(d, PRECEDENCE["Mul"], strict=True)
+    # t̄ · 2 t2 in a picture: a number after a name would read as its index
+    between = " · " if left and printer.times == " " and factor[:1].isdigit() else printer.times
+    return sign, between.join([accent, factor] if left else [factor, accent])
+
+
+def _signed(t: str) -> tuple[str, str]:
+    return ("-", t[1:]) if t.startswith("-") else ("+", t)
+
+
+def _joined(tokens: list[tuple[str, str]]) -> str:
+    """``a + b - c``; ``0`` for no term."""
+    if not tokens:
+        return "0"
+    (op, first), rest = tokens[0], tokens[1:]
+    return ("-" if op == "-" else "") + first + "".join(f" {o} {t}" for o, t in rest)
 
 
 def _step_text(step: Step) -> str:

@@ -43,7 +43,7 @@ from sympy.matrices.expressions import MatrixExpr, Trace
 from . import closed, naming  # noqa: F401  (closed attaches g.expand, g.in_inputs, ...)
 from .edges import Edge
 from .graph import Graph, GraphError
-from .printing import text
+from .printing import written
 from .rules import total
 from .simplify import resolve, tidy
 
@@ -91,6 +91,9 @@ class Mode(Enum):
     #: are its results (the inputs and the outputs, or the other way round).
     starts: Callable[[Graph], tuple]
     ends: Callable[[Graph], tuple]
+    #: Whether a term is written with the neighbour's accent on the left, as a board
+    #: writes it: ``t̄_k · ∂t_k/∂a`` (reverse) or ``∂t_k/∂p · ṗ`` (forward).
+    accent_left: bool
     #: Whether the program leaves out the nodes the seed never reaches (a zero adjoint),
     #: keeping the ends'; forward mode lists every tangent, in evaluation order.
     prunes: bool
@@ -109,6 +112,7 @@ class Mode(Enum):
             "along": Edge.pushed,
             "starts": attrgetter("inputs"),
             "ends": attrgetter("outputs"),
+            "accent_left": False,
             "prunes": False,
         },
     )
@@ -126,6 +130,7 @@ class Mode(Enum):
             "along": Edge.pulled,
             "starts": attrgetter("outputs"),
             "ends": attrgetter("inputs"),
+            "accent_left": True,
             "prunes": True,
         },
     )
@@ -193,7 +198,21 @@ class Sweep(_ModeNames):
     directions: Mapping[Symbol, object] = field(default_factory=dict)
 
     def __str__(self) -> str:
-        return "\n".join(f"{n} = {text(e)}" for n, e in self.steps)
+        return "\n".join(self.lines())
+
+    def lines(self) -> list[str]:
+        """The sweep as a board writes it, one line a step: the sum over the neighbours
+        term by term (their accented names and the local partials), then the board form.
+
+        >>> from symgraph import graph
+        >>> for line in graph("exp(sin(x) + 1)").forward("x").lines()[1:]:
+        ...     print(line)
+        tdot_1 = cos(x)*xdot = cos(x)
+        tdot_2 = tdot_1
+        fdot = f*tdot_2 = f*tdot_1
+        """
+        nodes = {self.mode.accent(n): n for n in self.carried}
+        return [f"{n} = {' = '.join(written(self, nodes[n]))}" for n, _ in self.steps]
 
     @property
     def steps(self) -> list[tuple[Symbol, Expr]]:

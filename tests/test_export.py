@@ -215,15 +215,16 @@ def test_to_latex_of_a_result_by_itself_is_its_formula(tmp_path):
 
 def test_dot_marks_shared_outputs_and_kinks():
     text = sg.to_dot(sg.graph(F1).reverse(), at=AT1)
-    t3 = next(line for line in text.splitlines() if "<B>t3</B>" in line)
+    t3 = next(line for line in text.splitlines() if "<B>t₃</B>" in line)
     assert "peripheries=2" in t3 and "sum over 2 children" in t3 and "shared by 2 steps" in t3
     f = next(line for line in text.splitlines() if "<B>f</B>" in line)
     assert "output: add" in f and "#dbeafe" in f
-    assert "n4 -> n5 [label=<t4<BR/>= 17.35>];" in text
+    assert "n4 -> n5 [label=<t₄<BR/>= 17.35>];" in text
     kinked = sg.to_dot(sg.graph("u1*u2 + max(u1, u2)").reverse(), at={"u1": 1, "u2": 1})
-    t2 = next(line for line in kinked.splitlines() if "<B>t2</B>" in line)
+    t2 = next(line for line in kinked.splitlines() if "<B>t₂</B>" in line)
     assert "#b91c1c" in t2 and "a tie of max: derivatives split evenly" in t2
-    assert "n0 -> n3 [label=<Heaviside(u1 - u2)<BR/>= 0.5>];" in kinked
+    assert "= max(u₁, u₂)" in t2 and "Max" not in kinked
+    assert "n0 -> n3 [label=<Heaviside(u₁ - u₂)<BR/>= 0.5>];" in kinked
 
 
 def test_dot_is_deterministic_and_escapes_odd_names():

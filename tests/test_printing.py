@@ -102,8 +102,9 @@ def test_steps_and_sweeps_of_the_lecture_network():
     g = sg.graph(*NET[:1], shapes=NET[1])
     assert str(g).splitlines() == ["t1 = W*x", "t2 = b + t1", "t3 = sigmoid(t2)", "f = sum(t3)"]
     rv = str(g.reverse()).splitlines()
-    assert "tbar_3 = ones(3, 1)" in rv and "tbar_2 = tbar_3 ∘ sigmoid'(t2)" in rv
-    assert "Wbar = tbar_2*x.T" in rv and "xbar = W.T*tbar_2" in rv
+    # each step as the LaTeX writes it: the sum over the children, then the board form
+    assert "tbar_3 = fbar*ones(3, 1) = ones(3, 1)" in rv and "tbar_2 = tbar_3 ∘ sigmoid'(t2)" in rv
+    assert "Wbar = tbar_1*x.T = tbar_2*x.T" in rv and "xbar = W.T*tbar_1 = W.T*tbar_2" in rv
 
 
 def test_the_logistic_regression_gradient_reads_with_circles():
@@ -199,7 +200,7 @@ def test_dot_edges_carry_their_pull_and_push():
     pushes = sg.to_dot(g.forward({"x": 1}))
     assert "ṫ ↦ W ṫ" in pushes and "ṫ ↦ ṫ x" in pushes
     net = sg.to_dot(sg.graph(*NET[:1], shapes=NET[1]).reverse())
-    assert "t̄ ↦ t̄ ∘ σ'(t2)" in net and "t̄ ↦ t̄ 𝟏" in net
+    assert "t̄ ↦ t̄ ∘ σ'(t₂)" in net and "t̄ ↦ t̄ 𝟏" in net
     assert "matrix edges their pull" in net
 
 

@@ -79,7 +79,7 @@ def cmd_graph(args) -> Result:
     written = []
     for path, fmt in ((args.png, "png"), (args.svg, "svg"), (args.pdf, "pdf")):
         if path:
-            written.append(str(sg.render(dot, path, format=fmt)))
+            written.append(str(sg.render(dot, path, format=fmt, dpi=args.dpi)))
     data = {**json.loads(sg.to_json(obj, at=point, kink=kink)), "written": written}
     if args.dot:
         data["dot"] = dot
@@ -199,6 +199,8 @@ def parser() -> argparse.ArgumentParser:
     graph.add_argument("--dot", action="store_true", help="print Graphviz DOT")
     for fmt in ("png", "svg", "pdf"):
         graph.add_argument(f"--{fmt}", action=Once, help=f"render a {fmt.upper()} to this file")
+    dpi = "the PNG's dots per inch (150: sharp on a projector)"
+    graph.add_argument("--dpi", action=Once, type=_number_type(0, True), default=150, help=dpi)
     latex = _command(sub, "latex", "LaTeX of every step", examples.LATEX)
     _common(latex, three)
     latex.add_argument("--standalone", action="store_true", help="a document for pdflatex")

@@ -1,25 +1,29 @@
-"""Pictures of the graph: Graphviz DOT text, and SVG/PNG through the ``dot`` program.
+"""Pictures of the graph: Graphviz DOT text, and SVG/PNG/PDF through the ``dot`` program.
 
-One node per input and step with its operation and expression, and at a point its
-value and tangent or adjoint; edges carry the local partial ``∂child/∂parent`` (and
-its value). A shared node (used by several steps) has a double border, and its
-adjoint says it is a sum over its children; outputs are filled blue, kinks red.
-Node ids follow the graph's order (``n0``, ``n1``, ...), so the text is deterministic.
+One node per input and step: its operation, its expression with the names typeset as a
+board writes them (t₃ = t₁ + t₂, t̄₃, ṫ₃; :mod:`symgraph.export.labels`), and at a point its
+value; below a rule, a sweep's tangent or adjoint written out as the LaTeX writes it (the
+sum over the neighbours term by term, then the board form) and its number. Edges carry the
+local partial ``∂child/∂parent`` (and its value). A shared node (used by several steps) has
+a double border, and its adjoint says it is a sum over its children; outputs are filled
+blue, kinks red. Node ids follow the graph's order (``n0``, ``n1``, ...), so the text is
+deterministic; a graph too long to draw left to right is drawn top to bottom.
 
 >>> from symgraph import graph
 >>> text = to_dot(graph("(x + y)*(y + 1)").reverse(), at={"x": 1, "y": 2})
 >>> node_y = next(line for line in text.splitlines() if line.startswith("  n1 "))
->>> for part in node_y.split("<BR/>"):
-...     print(part)
-  n1 [label=<<B>y</B>
-<FONT POINT-SIZE="10">input, shared by 2 steps</FONT>
-value 2
-ybar = tbar_1 + tbar_2
-= 6 (sum over 2 children)>, shape=ellipse, style=filled, fillcolor="#f1f5f9", peripheries=2];
+>>> for row in re.findall("<TD>(.*?)</TD>", node_y):
+...     print(row)
+<FONT POINT-SIZE="10" COLOR="#475569">input, shared by 2 steps</FONT>
+<B>y</B>
+= 2
+ȳ = t̄₁ + t̄₂
+= 6&#160;<FONT POINT-SIZE="10" COLOR="#475569">(sum over 2 children)</FONT>
 """
 
 from __future__ import annotations
 
+import re
 import shutil
 import subprocess
 from collections.abc import Mapping
@@ -35,8 +39,9 @@ from ..errors import SymgraphError
 from ..evaluation import interpret
 from ..evaluation.evaluate import CONVENTIONS, EvaluationError
 from ..graph import Graph, _is_leaf
-from ..printing import operation, picture, text
+from ..printing import operation, written
 from ..sweep import Forward, Mode, Reverse, Sweep
+from .labels import LABELS, html, label, name
 from .latex import evaluate_quietly
 
 FORMATS = ("svg", "png", "pdf")
@@ -47,7 +52,7 @@ _INSTALL = (
     "or render the text of to_dot() elsewhere"
 )
 _STYLE = {
-    "input": 'shape=ellipse, style=filled, fillcolor="#f1f5f9"',
+    "input": 'shape=box, style="rounded,filled", fillcolor="#f1f5f9"',
     "step": 'shape=box, style="rounded"',
     "output": 'shape=box, style="rounded,filled,bold", fillcolor="#dbeafe"',
     "kink": 'shape=box, style="rounded,filled", color="#b91c1c", fillcolor="#fee2e2"',
@@ -58,17 +63,6 @@ class RenderError(SymgraphError):
     """A picture that cannot be made: Graphviz missing, a bad format, or ``dot`` failing."""
 
 
-def html(text: str) -> str:
-    """Escape text for a Graphviz HTML-like label.
-
-    >>> html('a<b & "c"')
-    'a&lt;b &amp; &quot;c&quot;'
-    """
-    return (
-        text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace('"', "&quot;")
-    )
-
-
 def short(text: object, limit: int = 80) -> str:
     """``str(text)``, cut to ``limit`` characters with an ellipsis (labels stay drawable).
 
@@ -76,7 +70,10 @@ def short(text: object, limit: int = 80) -> str:
     't1 + t2…'
     """
     text = str(text)
-    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+    if len(text) <= limit:
+        return text
+    cut = text[: limit - 1].rstrip()
+    return cut + "\x02" * (cut.count("\x01") - cut.count("\x02")) + "…"  # a subscript closed
 
 
 def _num(value, digits: int) -> str:
@@ -104,28 +101,32 @@ def _partial_value(g: Graph, ev, child: Symbol, parent: Symbol) -> float | None:
 
 #: What a node's label says of its sharing: an adjoint is summed over the children.
 _SHARED = {Mode.FORWARD: "", Mode.REVERSE: "sum over {} children"}
+_GREY = '<FONT POINT-SIZE="10" COLOR="#475569">{}</FONT>'
+#: A space next to a tag: SVG drops a text piece's leading and trailing spaces, so a
+#: picture would read ``t₃= t₁ + t₂``; a no-break space stays.
+_EDGE_SPACE = re.compile(r"(?<=>) | (?=<)")
 
 
 def _derivative(obj, ev, node: Symbol, digits: int) -> list[str]:
-    """The tangent or adjoint line(s) of a node's label."""
+    """The tangent or adjoint rows of a node's label: the forms the LaTeX writes (the sum
+    over the neighbours, then the board form), one a row, then the number."""
     g, mode = obj.graph, obj.mode
-    board = obj.carried[node]
-    out = [f"{mode.accent(node)} = {short(text(board))}"]
+    first, *more = (html(short(f)) for f in written(obj, node, LABELS))
+    out = [f"{html(name(str(mode.accent(node))))} = {first}", *(f"= {f}" for f in more)]
     fan_out = len(g.children[node])
     shared = _SHARED[mode].format(fan_out) if fan_out > 1 else ""
-    if ev is not None and not board.is_Number:
+    if ev is not None and not obj.carried[node].is_Number:
         number = "= " + _num(ev.carried[node], digits)
-        out.append(f"{number} ({shared})" if shared else number)
+        out.append(f"{number} {_GREY.format(f'({shared})')}" if shared else number)
     elif shared:
-        out.append(shared)
+        out.append(_GREY.format(shared))
     return out
 
 
 def _node(obj, g: Graph, node: Symbol, ev, kinks: Mapping, digits: int) -> tuple[str, str]:
-    """The label lines (HTML) and the style of one node."""
+    """The label (an HTML table, a row a line) and the style of one node."""
     step = g.step.get(node)
     kind = "input" if step is None else "output" if node in g.outputs else "step"
-    head = f"<B>{html(str(node))}</B>" + (f" = {html(short(text(step.expr)))}" if step else "")
     fan_out = len(g.children[node])
     about = ("input" if step is None else _operation(step)) + (
         f", shared by {fan_out} steps" if fan_out > 1 else ""
@@ -133,17 +134,29 @@ def _node(obj, g: Graph, node: Symbol, ev, kinks: Mapping, digits: int) -> tuple
     about = ("output: " if kind == "output" else "") + about
     shape = getattr(node, "shape", None)
     about += f", {shape[0]}×{shape[1]}" if shape is not None else ""
-    lines = [head, f'<FONT POINT-SIZE="10">{html(about)}</FONT>']
+    head = f"<B>{html(name(str(node)))}</B>"
+    head += f" = {html(short(label(step.expr)))}" if step else ""
+    rows = [_GREY.format(html(about)), head]
     if ev is not None:
-        lines.append(f"value {_num(ev.values[node], digits)}")
-    if isinstance(obj, Sweep):
-        lines += [html(x) for x in _derivative(obj, ev, node, digits)]
+        rows.append(f"= {_num(ev.values[node], digits)}")
+    sweep = _derivative(obj, ev, node, digits) if isinstance(obj, Sweep) else []
     if node in kinks:
         kink = kinks[node]
         what = f"{kink.kind}: {CONVENTIONS[kink.convention]}"
-        lines.append(f'<FONT COLOR="#b91c1c">{html(what)}</FONT>')
+        sweep.append(f'<FONT COLOR="#b91c1c">{html(what)}</FONT>')
     style = _STYLE["kink" if node in kinks else kind] + (", peripheries=2" if fan_out > 1 else "")
-    return "<BR/>".join(lines), style
+    return _table(rows, sweep), style
+
+
+def _table(rows: list[str], below: list[str]) -> str:
+    """Rows of a label as a table, the sweep's below a rule: each row its own line, with
+    room between them (a subscript never touches the line below)."""
+    cells = ["<TR><TD>" + _EDGE_SPACE.sub("&#160;", r) + "</TD></TR>" for r in rows + below]
+    if below:  # the rule, and room under it for an accent (t̄) on the row below
+        cells[len(rows) - 1] += '<HR/><TR><TD HEIGHT="2" CELLPADDING="0"></TD></TR>'
+    return '<TABLE BORDER="0" CELLBORDER="0" CELLSPACING="0" CELLPADDING="2">' + (
+        "".join(cells) + "</TABLE>"
+    )
 
 
 def _operation(step) -> str:
@@ -177,12 +190,23 @@ def _map_of(obj) -> _Map:
 
 def _title(obj, at: Mapping | None) -> str:
     g = obj if isinstance(obj, Graph) else obj.graph
-    kind = "computation graph" if isinstance(obj, Graph) else f"{obj.mode.word} mode"
-    where = ", ".join(f"{k} = {_point_value(v)}" for k, v in (at or {}).items())
-    out = kind + (f" at {where}" if where else "") + "; edges: local partials ∂child/∂parent"
+    kind = "computation graph" if isinstance(obj, Graph) else f"{obj.mode.word} mode, {_seed(obj)}"
+    where = ", ".join(f"{name(str(k))} = {_point_value(v)}" for k, v in (at or {}).items())
+    edges = "edges: local partials ∂child/∂parent"
     if any(e.partial is None for e in g.edges.values()):
-        out += f", matrix edges their {_map_of(obj).of}"
-    return html(out)
+        edges += f", matrix edges their {_map_of(obj).of}"
+    # two lines: a title as wide as the picture's widest rank, not wider
+    return html(kind + (f", at {where}" if where else "")) + "<BR/>" + _GREY.format(html(edges))
+
+
+def _seed(sweep: Sweep) -> str:
+    """``seed u̇₁ = 1``; a matrix direction by its name, ``seed Ẇ``."""
+    parts = []
+    for n, v in sweep.seed.items():
+        accent = sweep.mode.accent(n)
+        if v != 0:
+            parts.append(name(str(accent)) + ("" if v == accent else f" = {label(v)}"))
+    return "seed " + (", ".join(parts) or "0")
 
 
 def _point_value(v) -> str:
@@ -196,6 +220,7 @@ def to_dot(
     kink: str = "split",
     *,
     digits: int = 5,
+    rankdir: str | None = None,
 ) -> str:
     """Graphviz DOT text of a graph or a sweep, optionally with the numbers at a point.
 
@@ -210,13 +235,16 @@ def to_dot(
         The kink convention at the point; kinked steps are drawn red.
     digits
         Significant digits of the numbers.
+    rankdir
+        Graphviz's rank direction, ``"LR"`` or ``"TB"``; by default left to right
+        unless that would be too wide to read (about 1,100 pt), then top to bottom.
 
     Examples
     --------
     >>> from symgraph import graph
     >>> text = to_dot(graph("u1*u2 + max(u1, u2)"), at={"u1": 1, "u2": 1})
-    >>> "a tie of max: derivatives split evenly" in text, text.count("->")
-    (True, 6)
+    >>> "a tie of max: derivatives split evenly" in text, text.count("->"), "rankdir=LR" in text
+    (True, 6, True)
     """
     if not isinstance(obj, Graph | Sweep):
         raise TypeError(f"to_dot takes a Graph, Forward or Reverse, not {type(obj).__name__}")
@@ -224,15 +252,18 @@ def to_dot(
     ev = evaluate_quietly(obj, at, kink)
     kinks = {k.step.name: k for k in ev.kinks} if ev is not None else {}
     ids = {n: f"n{i}" for i, n in enumerate(g.order)}
+    nodes = {n: _node(obj, g, n, ev, kinks, digits) for n in g.order}
+    if rankdir not in RANKDIRS:
+        raise RenderError(f"rankdir must be one of {', '.join(RANKDIRS[1:])}, not {rankdir!r}")
+    direction = rankdir or layout_direction(g, {n: label for n, (label, _) in nodes.items()})
     out = [
         "digraph symgraph {",
-        f'  graph [rankdir=LR, labelloc=t, fontname="Helvetica", label=<{_title(obj, at)}>];',
+        f'  graph [rankdir={direction}, labelloc=t, fontname="Helvetica", '
+        f"nodesep=0.3, ranksep=0.45, label=<{_title(obj, at)}>];",
         '  node [fontname="Helvetica", fontsize=12];',
         '  edge [fontname="Helvetica", fontsize=10];',
     ]
-    for node in g.order:
-        label, style = _node(obj, g, node, ev, kinks, digits)
-        out.append(f"  {ids[node]} [label=<{label}>, {style}];")
+    out += [f"  {ids[n]} [label=<{label}>, {style}];" for n, (label, style) in nodes.items()]
     for s in g.steps:
         for p in s.parents:
             label = _edge(g, ev, s.name, p, digits, _map_of(obj))
@@ -240,15 +271,44 @@ def to_dot(
     return "\n".join([*out, "}"]) + "\n"
 
 
+#: Graphviz's rank directions (None: chosen by the graph's width).
+RANKDIRS = (None, "LR", "TB", "RL", "BT")
+#: Wider than this (in points, roughly), a left-to-right picture is drawn top to bottom.
+WIDE = 1100
+_TAG = re.compile(r"<[^>]*>|&[#\w]+;")
+
+
+def layout_direction(g: Graph, labels: Mapping[Symbol, str]) -> str:
+    """``"LR"``, or ``"TB"`` where left to right would be wider than :data:`WIDE` and top
+    to bottom narrower: a deep graph (a network of many layers) reads down the page.
+
+    The width is guessed from the labels: about 6.5 pt a character of the longest row.
+    """
+    depth: dict[Symbol, int] = {}
+    for n in g.order:
+        depth[n] = 1 + max((depth[p] for p in g.step[n].parents), default=-1) if n in g.step else 0
+    ranks: dict[int, list[float]] = {}
+    for n, d in depth.items():
+        ranks.setdefault(d, []).append(_width(labels[n]))
+    across = sum(max(w) for w in ranks.values()) + 32 * (len(ranks) - 1)
+    down = max(sum(w) + 22 * (len(w) - 1) for w in ranks.values())
+    return "LR" if across <= WIDE or down >= across else "TB"
+
+
+def _width(label: str) -> float:
+    """A label's rough width in points: its longest row, a tag or an entity one letter."""
+    return 6.5 * max(len(_TAG.sub("x", row)) for row in label.split("</TR>")) + 24
+
+
 def _edge(g: Graph, ev, child: Symbol, parent: Symbol, digits: int, way: _Map) -> str:
     edge = g.edges[(child, parent)]
     partial = edge.partial
     if partial is None:  # a matrix edge: its linear map, t̄ ↦ t̄ xᵀ
         return html(short(f"{way.name} ↦ {linear_map(edge, way)}"))
-    label = html(short(text(partial)))
+    text = html(short(label(partial)))
     constant = partial.is_Number
     value = _partial_value(g, ev, child, parent) if ev is not None and not constant else None
-    return label + (f"<BR/>= {_num(value, digits)}" if value is not None else "")
+    return text + (f"<BR/>= {_num(value, digits)}" if value is not None else "")
 
 
 def linear_map(edge: Edge, way: _Map) -> str:
@@ -256,30 +316,44 @@ def linear_map(edge: Edge, way: _Map) -> str:
     variable = way.variable(edge)
     shape = getattr(variable, "shape", None)
     placeholder = MatrixSymbol(way.name, *shape) if shape else Symbol(way.name)
-    return picture(way.written(edge).xreplace({variable: placeholder}))
+    return label(way.written(edge).xreplace({variable: placeholder}))
+
+
+#: The resolution of a PNG by default: sharp on a projector (Graphviz's own is 96).
+DPI = 150
+_SVG_SIZE = re.compile(r'<svg width="([\d.]+)pt" height="([\d.]+)pt"')
 
 
 def render(
-    source: str | Graph | Forward | Reverse, path: str | Path | None = None, format: str = "svg"
+    source: str | Graph | Forward | Reverse,
+    path: str | Path | None = None,
+    format: str | None = None,
+    *,
+    dpi: float = DPI,
 ) -> str | bytes:
     """Draw DOT text (or a graph or sweep) with Graphviz's ``dot`` program.
 
     Returns the path written, or without ``path`` the picture itself (SVG text, or
-    bytes for PNG and PDF). Raises :class:`RenderError` (a ``ValueError``) if Graphviz
-    is not installed, saying how to install it, or if ``dot`` rejects the input.
+    bytes for PNG and PDF). The format is ``format`` if given, else the file's
+    extension (``.svg``, ``.png``, ``.pdf``), else SVG. A PNG has ``dpi`` dots per inch
+    (150 by default: sharp on a projector); an SVG scales down to fit the page or
+    notebook it is shown in. Raises :class:`RenderError` (a ``ValueError``) if Graphviz
+    is not installed, saying how to install it, for an unknown format or extension, or
+    if ``dot`` rejects the input.
 
     >>> from symgraph import graph
     >>> svg = render(graph("x*y")) if shutil.which("dot") else "<svg"
     >>> svg.lstrip().startswith(("<?xml", "<svg", "<!DOCTYPE"))
     True
     """
-    if format not in FORMATS:
-        raise RenderError(f"format must be one of {', '.join(FORMATS)}, not {format!r}")
+    format = _format(path, format)
+    if isinstance(dpi, bool) or not (isinstance(dpi, int | float) and 0 < dpi <= 2400):
+        raise RenderError(f"dpi must be a number of dots per inch up to 2400, not {dpi!r}")
     text = source if isinstance(source, str) else to_dot(source)
     program = shutil.which("dot")
     if program is None:
         raise RenderError(_INSTALL)
-    command = [program, f"-T{format}"] + ([f"-o{path}"] if path is not None else [])
+    command = [program, f"-T{format}"] + ([f"-Gdpi={dpi:g}"] if format == "png" else [])
     try:
         done = subprocess.run(command, input=text.encode(), capture_output=True, timeout=60)
     except subprocess.TimeoutExpired:
@@ -287,6 +361,37 @@ def render(
     if done.returncode != 0:
         first = (done.stderr.decode(errors="replace").strip().splitlines() or ["failed"])[0]
         raise RenderError(f"Graphviz 'dot' failed: {first}")
-    if path is not None:
-        return str(path)
-    return done.stdout.decode() if format == "svg" else done.stdout
+    picture = _scalable(done.stdout.decode()) if format == "svg" else done.stdout
+    if path is None:
+        return picture
+    try:
+        Path(path).write_bytes(picture.encode() if format == "svg" else picture)
+    except OSError as exc:
+        raise RenderError(f"cannot write the picture to {str(path)!r}: {exc.strerror}") from None
+    return str(path)
+
+
+def _format(path: str | Path | None, format: str | None) -> str:
+    """The format asked for, or the one the file's extension names."""
+    if format is None and path is not None:
+        suffix = Path(path).suffix.lower().removeprefix(".")
+        if suffix not in FORMATS:
+            raise RenderError(
+                f"cannot tell the picture's format from {str(path)!r}: name the file "
+                f'{", ".join("." + f for f in FORMATS)}, or pass format="png" (or svg, pdf)'
+            )
+        return suffix
+    format = "svg" if format is None else format
+    if format not in FORMATS:
+        raise RenderError(f"format must be one of {', '.join(FORMATS)}, not {format!r}")
+    return format
+
+
+def _scalable(svg: str) -> str:
+    """The SVG at its own size, but never wider than where it is shown: a notebook or a
+    page scales a wide picture down (Graphviz writes a fixed width, cut off there)."""
+    return _SVG_SIZE.sub(
+        lambda m: f'<svg width="{m[1]}pt" height="{m[2]}pt" style="max-width: 100%; height: auto"',
+        svg,
+        count=1,
+    )

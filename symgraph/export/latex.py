@@ -31,14 +31,15 @@ from ..evaluation.evaluate import CONVENTIONS, evaluate_graph, evaluate_sweep
 from ..graph import Graph
 from ..sweep import Forward, Mode, Reverse, Sweep
 from .printer import PRINTER, number, tex
-from .typeset import Row, Section, Token, document, fragment, joined, notebook
+from .typeset import WIDTH, Row, Section, Token, document, fragment, joined, notebook, width
 
 # ---------------------------------------------------------------- rows and sections
 
 
 def terms(expr) -> tuple[Token, ...]:
-    """``expr`` as tokens, one per term of a sum (see :meth:`.printer.Printer.terms`)."""
-    return PRINTER.terms(sympy.sympify(expr))
+    """``expr`` as tokens, one per term of a sum, and a product wider than a line one per
+    factor (see :meth:`.printer.Printer.terms`)."""
+    return PRINTER.terms(sympy.sympify(expr), room=WIDTH * 2 // 3)
 
 
 def _sum(tokens: Sequence[Token]) -> tuple[Token, ...]:
@@ -189,10 +190,53 @@ def closed_forms(obj, ev=None, digits: int = 5) -> Section:
     else:
         title, table, lhs = "Outputs in the inputs", "values", {o: tex(o) for o in g.outputs}
         results = {o: g.expand(o) for o in g.outputs}
+    results, named = in_steps_where_wide(g, results)
+    boards = [n for n, e in results.items() if _too_wide(e)] if isinstance(obj, Sweep) else []
+    # still too wide (a deep matrix network's chain of pulls): the sweep's own board form
+    results.update({n: obj.carried[n] for n in boards})
     rows = [
         _row(left, [terms(results[n])], _value(ev, table, n, digits)) for n, left in lhs.items()
     ]
-    return Section(title, tuple(rows))
+    where = "the traces" if boards else "the primal trace"
+    return Section(
+        title + (f" (wide parts named as in {where})" if named or boards else ""), tuple(rows)
+    )
+
+
+#: A closed form with a piece wider than this (a factor no line break can split) names
+#: its subexpressions; a step's expansion wider than :data:`NAMED` is named by the step.
+TOO_WIDE = WIDTH * 2 // 3
+NAMED = WIDTH // 3
+
+
+def _too_wide(e, too_wide: int = TOO_WIDE) -> bool:
+    """Whether a piece of ``e`` no line break can split is wider than ``too_wide``."""
+    return any(width(t) > too_wide for _, t in terms(e))
+
+
+def in_steps_where_wide(g: Graph, results: Mapping, too_wide: int = TOO_WIDE) -> tuple[dict, bool]:
+    r"""The results, each subexpression too wide to print on a line (a deep network's
+    nested ``\tanh``) written as the step that computes it (``t_{14}``), so every line
+    fits on the page; and whether any was named.
+
+    >>> from symgraph import graph
+    >>> deep = "x"
+    >>> for k in range(1, 9):
+    ...     deep = f"tanh(w{k}*{deep})"
+    >>> g = graph(deep)
+    >>> named, _ = in_steps_where_wide(g, g.reverse().gradient)
+    >>> named[g.symbol("w8")]
+    t14*(1 - f**2)
+    """
+    if not any(_too_wide(e, too_wide) for e in results.values()):
+        return dict(results), False
+    names = {}
+    for s in g.steps:
+        expanded = g.expand(s.name)
+        if width(tex(expanded)) > NAMED:
+            names[expanded] = s.name
+    out = {n: e.xreplace(names) for n, e in results.items()}
+    return out, any(out[n] != results[n] for n in results)
 
 
 def _formula(expr: sympy.Basic, standalone: bool) -> str:
@@ -270,5 +314,48 @@ def to_latex(
         kind = (
             "Computation graph" if isinstance(obj, Graph) else f"{obj.mode.word.capitalize()} mode"
         )
-        return document(parts, kind + ", step by step")
+        g = obj if isinstance(obj, Graph) else obj.graph
+        return document([function(g), *parts], kind + ", step by step", about=statement(obj, at))
     return notebook(parts) if notebook_style else fragment(parts)
+
+
+def function(g: Graph) -> Section:
+    """The function itself, each output in the inputs (a piece too wide for a line named
+    as in the primal trace)."""
+    results, named = in_steps_where_wide(g, {o: g.expand(o) for o in g.outputs}, WIDTH - 10)
+    title = "The function" + (" (wide parts named as in the primal trace)" if named else "")
+    return Section(title, tuple(_row(tex(o), [terms(results[o])]) for o in g.outputs))
+
+
+def statement(obj, at: Mapping | None) -> str:
+    r"""What a document is about, in a sentence each: the inputs, the mode and its seed,
+    the point.
+
+    >>> from symgraph import graph
+    >>> print(statement(graph("x*y").forward("x"), {"x": 2, "y": 0.5}))
+    ... # doctest: +NORMALIZE_WHITESPACE
+    A function of $x$, $y$. Forward mode, seeded with $\dot{x} = 1$ (every other input's
+    tangent 0). At the point $x = 2$, $y = 0.5$.
+    """
+    g = obj if isinstance(obj, Graph) else obj.graph
+    out = "A function of " + ", ".join(f"${tex(x)}$" for x in g.inputs) + "."
+    if isinstance(obj, Sweep):
+        accent = obj.mode.accent
+        seeds = [
+            f"${tex(accent(n))}$" if v == accent(n) else f"${tex(accent(n))} = {tex(v)}$"
+            for n, v in obj.seed.items()
+            if v != 0
+        ]
+        other = _OTHERS[obj.mode] if len(seeds) < len(obj.mode.starts(g)) else ""
+        out += f" {obj.mode.word.capitalize()} mode, seeded with {', '.join(seeds) or '0'}{other}."
+    if at:
+        point = ", ".join(f"${tex(g.symbol(k))} = {number(v)}$" for k, v in at.items())
+        out += f" At the point {point}."
+    return out
+
+
+#: What a sweep's seed leaves out: the other inputs' tangents, the other outputs' adjoints.
+_OTHERS = {
+    Mode.FORWARD: " (every other input's tangent 0)",
+    Mode.REVERSE: " (every other output's adjoint 0)",
+}

@@ -23,9 +23,10 @@ from sympy.core.function import _coeff_isneg
 from sympy.matrices.expressions import MatAdd, MatMul, Trace
 from sympy.printing.latex import LatexPrinter, greek_letters_set, tex_greek_dictionary
 from sympy.printing.precedence import PRECEDENCE
+from sympy.simplify import fraction
 
 from ..functions import elementwise
-from .typeset import Token
+from .typeset import Token, width
 
 _PLAIN = re.compile(r"[A-Za-z][A-Za-z0-9_]*")
 _NAME = re.compile(r"\\?[A-Za-z]+|\\operatorname\{[A-Za-z]+\}")  # \tanh, \operatorname{relu}
@@ -115,16 +116,40 @@ class Printer(LatexPrinter):
             return None
         return rf"{head}{primes}\left({self._print(arg)}\right)"
 
-    def terms(self, expr: Expr) -> tuple[Token, ...]:
-        """``expr`` as tokens, one per term of a sum, as :meth:`_print_Add` writes them."""
+    def terms(self, expr: Expr, room: int | None = None) -> tuple[Token, ...]:
+        """``expr`` as tokens, one per term of a sum, as :meth:`_print_Add` writes them; a
+        term wider than ``room`` (a long product) one token a factor, joined by ``*``
+        (juxtaposed, and ``\\cdot`` where the line breaks)."""
         if not (expr.is_Add or isinstance(expr, MatAdd)):  # a matrix sum breaks like a sum
-            return (("", self.doprint(expr)),)
+            return self._factors("", expr, room)
         out = []
         for i, term in enumerate(self._as_ordered_terms(expr, order=None)):
             op = "" if i == 0 else "-" if _negative(term) else "+"
             t = self.doprint(-term if op == "-" else term)
-            out.append((op, rf"\left({t}\right)" if self._needs_add_brackets(term) else t))
+            if self._needs_add_brackets(term):
+                out.append((op, rf"\left({t}\right)"))
+            else:
+                out += self._factors(op, -term if op == "-" else term, room, t)
         return tuple(out)
+
+    def _factors(self, op: str, term: Expr, room: int | None, t: str = "") -> list[Token]:
+        """A term as one token, or, wider than ``room``, as a product's factors."""
+        t = t or self.doprint(term)
+        if room is None or width(t) <= room or not term.is_Mul or fraction(term)[1] != 1:
+            return [(op, t)]
+        sign = "- " if term.could_extract_minus_sign() else ""
+        term = -term if sign else term
+        factors = term.as_ordered_factors()
+        if factors[0] == 1:  # an unevaluated product keeps its 1
+            factors = factors[1:]
+        texts = [
+            rf"\left({self.doprint(f)}\right)"
+            if self._needs_mul_brackets(f, first=i == 0, last=i == len(factors) - 1)
+            else self.doprint(f)
+            for i, f in enumerate(factors)
+        ]
+        # 2 \cdot 3^{x}, as SymPy writes a number after a factor: never "2 3^{x}"
+        return [(op, sign + texts[0]), *(("." if x[:1].isdigit() else "*", x) for x in texts[1:])]
 
     def product(self, left: str, factor: Expr, right: str = "") -> Token:
         """``left · factor · right`` as a signed token; a factor of 1 is left out."""

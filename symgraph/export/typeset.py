@@ -37,7 +37,13 @@ _TEXT = {
 }
 
 
-Token = tuple[str, str]  # (the operator joining it to the token before: "", "+", "-"; LaTeX)
+#: (the operator joining it to the token before: "", "+", "-", or "*" for the next factor
+#: of a product, juxtaposed, and ``\cdot`` where a line breaks before it ("." : always
+#: ``\cdot``, before a number); LaTeX)
+Token = tuple[str, str]
+#: How a token is written after the one before it, and at the start of a broken line.
+_INLINE = {"*": "{}", ".": r"\cdot {}"}
+_BROKEN = {"*": r"\cdot {}", ".": "{}"}
 
 
 class Row(NamedTuple):
@@ -111,7 +117,7 @@ def _group(s: str, i: int) -> tuple[str, int]:
 
 def joined(part: Sequence[Token]) -> str:
     """The tokens of a part as one LaTeX string: ``x + y``."""
-    return "".join((f" {op} " if op else "") + t for op, t in part)
+    return "".join((" " + _INLINE.get(op, op + " {}").format(t) if op else t) for op, t in part)
 
 
 # ---------------------------------------------------------------- layout
@@ -125,9 +131,10 @@ def lines(row: Row, room: int, shaped: bool = False) -> tuple[list[str], int]:
     out, used, widest = [row.lhs + (" &" if not row.parts else "")], 0, 0
     for i, part in enumerate(row.parts):
         for j, (op, t) in enumerate(part):
-            piece = f"{'=' if j == 0 else op} {t}"
+            piece = f"= {t}" if j == 0 else _INLINE.get(op, op + " {}").format(t)
             need = width(joined(part)) + 2 if j == 0 else width(piece)
             if (i or j) and used + min(need, room) > room:
+                piece = piece if j == 0 else _BROKEN.get(op, "{}").format(piece)
                 out.append(("&" if j == 0 else r"&\quad ") + piece)
                 used = (0 if j == 0 else 2) + width(piece)
             else:
@@ -185,11 +192,15 @@ _PREAMBLE = r"""\documentclass[11pt]{article}
 """
 
 
-def document(section_list: Sequence[Section], title: str, limit: int = WIDTH) -> str:
-    """A complete ``article`` that compiles with ``pdflatex``; landscape if lines stay wide."""
+def document(
+    section_list: Sequence[Section], title: str, limit: int = WIDTH, *, about: str = ""
+) -> str:
+    """A complete ``article`` that compiles with ``pdflatex``, ``about`` (LaTeX text) under
+    its title; landscape if lines stay wide."""
     laid = [layout(section, limit) for section in section_list]
     wide = any(widest > limit for _, widest in laid)
     out = [_PREAMBLE % (",landscape" if wide else ""), rf"\section*{{{text(title)}}}"]
+    out += [about] if about else []
     for section, (rows, _) in zip(section_list, laid, strict=True):
         # alignat: the columns (expression, shape, value) as wide as their entries, a
         # \qquad apart; align* would spread them over the page
