@@ -20,7 +20,12 @@ from .domain import applying, construct
 from .guards import logarithm, minmax, power
 from .matrices import MATRIX_BUILDERS
 
-CONSTANTS = {"pi": sympy.pi, "π": sympy.pi, "e": sympy.E, "E": sympy.E}
+#: The only names that are not variables besides the functions: ``e`` (Euler's number)
+#: and ``pi`` or ``π``. Every other name, ``E``, ``I``, ``N``, ``S``, ``O`` and ``Q``
+#: among them, is a real variable: SymPy's own singletons never come in through a name.
+CONSTANTS = {"pi": sympy.pi, "π": sympy.pi, "e": sympy.E}
+#: How the constants are listed in messages.
+CONSTANTS_TEXT = "e (Euler's number) and pi or π"
 #: The parser's own forms (built by the walk, not from a record).
 SPECIAL = ("where", "piecewise")
 Signature = tuple[Callable[..., Any], int, "int | None"]
