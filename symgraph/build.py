@@ -368,7 +368,7 @@ def graph(source: Source, shapes: Mapping | None = None, outputs: Outputs = None
     (t4, t5)
     >>> graph("[x*y, sin(x)]").outputs
     (f1, f2)
-    >>> graph("c = x*y\nc += sin(x)\nd = 2*c", outputs=["c", "d"]).outputs
+    >>> graph("c = x*y\\nc += sin(x)\\nd = 2*c", outputs=["c", "d"]).outputs
     (c_2, d)
     >>> print(graph("sum(sigmoid(W*x + b))", shapes={"W": (3, 2), "x": (2, 1), "b": (3, 1)}))
     t1 = W*x
@@ -376,4 +376,4 @@ def graph(source: Source, shapes: Mapping | None = None, outputs: Outputs = None
     t3 = sigmoid(t2)
     f = sum(t3)
     """
-    return build(source, shapes)
+    return build(source, shapes, outputs)

@@ -12,30 +12,26 @@ from __future__ import annotations
 
 import ast
 import difflib
-import math
-import re
 from collections.abc import Callable
 from itertools import pairwise
 from typing import Any, NoReturn
 
 import sympy
 from sympy.matrices.exceptions import ShapeError
-from sympy.matrices.expressions import MatrixSymbol
 
 import symgraph.parse.matrices as mx  # the module, not the package (no cycle through it)
 
 from .domain import applying, construct
 from .guards import (
     MAX_DEPTH,
-    MAX_LITERAL_DIGITS,
-    MAX_NAME_CHARS,
     MAX_PIECES,
     SPLIT,
     check_value,
     folding,
+    literal,
     power,
 )
-from .names import CONSTANTS, CONSTANTS_TEXT, SPECIAL, Signature, reserved, spellings
+from .names import CONSTANTS, CONSTANTS_TEXT, SPECIAL, Signature, reserved, spellings, variable
 from .source import Context, ParseError, fail
 
 
@@ -106,72 +102,6 @@ def walk(node: ast.AST, ctx: Context, depth: int) -> sympy.Expr:
     if handler is None:
         fail(node, ctx, *_REFUSED.get(type(node), ("unsupported syntax", None)))
     return handler(node, ctx, depth)
-
-
-def _constant(node: ast.Constant, ctx: Context, depth: int) -> sympy.Expr:
-    value = node.value
-    if value is True:
-        fail(node, ctx, "True is only allowed as a condition", "e.g. where(x > 0, x, 0)")
-    if isinstance(value, int) and not isinstance(value, bool):
-        if abs(value) >= 10**MAX_LITERAL_DIGITS:
-            fail(node, ctx, "number literal too long", f"at most {MAX_LITERAL_DIGITS} digits")
-        return sympy.Integer(value)
-    if isinstance(value, float):
-        return _float_literal(node, ctx)
-    kind = {complex: "complex numbers are", str: "strings are", bytes: "strings are"}
-    fail(node, ctx, kind.get(type(value), f"'{value!r}' is") + " not allowed")
-
-
-def _float_literal(node: ast.Constant, ctx: Context) -> sympy.Expr:
-    # The literal's own digits, not the rounded double: 0.1 stays 0.1 at its precision.
-    digits = ctx.source.segment(node).replace("_", "")
-    mantissa = re.split("[eE]", digits)[0]
-    if sum(c.isdigit() for c in mantissa) > MAX_LITERAL_DIGITS:
-        fail(node, ctx, "number literal too long", f"at most {MAX_LITERAL_DIGITS} digits")
-    value = float(digits)
-    if value == 0 and not mantissa.strip("0."):
-        return sympy.Float(0)  # not Float('0e99999999'), whose exponent SymPy would expand
-    if not 2.3e-308 < abs(value) < math.inf:
-        fail(node, ctx, "float literal out of range", "floats must fit a double")
-    return sympy.Float(digits)
-
-
-def _name(node: ast.Name, ctx: Context, depth: int) -> sympy.Expr:
-    if node.id in CONSTANTS and node.id not in ctx.assigned:  # a program may assign e
-        return CONSTANTS[node.id]
-    check_name(node, ctx)
-    assigned = ctx.assigned.get(node.id)
-    if assigned is not None and assigned[0] >= ctx.statement:
-        _before(node, ctx, assigned)
-    name = ctx.versions.get(node.id, node.id)  # c after c += 1 is its latest version, c_2
-    shape = ctx.shapes.get(name)
-    return MatrixSymbol(name, *shape) if shape else sympy.Symbol(name, real=True)
-
-
-def _before(node: ast.Name, ctx: Context, assigned: tuple[int, int]) -> NoReturn:
-    """A name read before the line that first assigns it."""
-    message = f"'{node.id}' is used before its assignment on line {assigned[1]}"
-    if node.id in CONSTANTS:
-        hint = f"this program assigns the constant {node.id}: here it is a variable on every"
-        hint += " line; to keep the constant, give the variable another name"
-    elif assigned[0] == ctx.statement:  # x = x + 1 with no x before: an input rebound
-        hint = f"an input cannot be rebound; name the new value, e.g. {node.id}2 = ..."
-    else:
-        hint = "assign each name on a line before its first use"
-    fail(node, ctx, message, hint)
-
-
-def check_name(node: ast.Name, ctx: Context, target: bool = False) -> None:
-    """Refuse a name no variable may have (a program may assign the constants ``e`` and
-    ``pi``: micrograd's program names a step ``e``)."""
-    name = node.id
-    if name in reserved() and name not in CONSTANTS:
-        hint = "choose another name" if target else f"call it, e.g. {name}(x) or x.{name}()"
-        fail(node, ctx, f"'{name}' is a function, not a variable", hint)
-    if name.startswith("_"):
-        fail(node, ctx, f"names must not start with '_': '{name}'")
-    if len(name) > MAX_NAME_CHARS:
-        fail(node, ctx, f"name longer than {MAX_NAME_CHARS} characters")
 
 
 def _chain(node: ast.BinOp, ctx: Context, depth: int) -> sympy.Expr:
@@ -437,8 +367,8 @@ def _condition(node: ast.AST, ctx: Context, depth: int) -> sympy.Basic:
 
 
 _EXPRESSIONS: dict[type, Callable[..., sympy.Expr]] = {
-    ast.Constant: _constant,
-    ast.Name: _name,
+    ast.Constant: lambda node, ctx, depth: literal(node, ctx),
+    ast.Name: lambda node, ctx, depth: variable(node, ctx),
     ast.BinOp: _binop,
     ast.UnaryOp: _unary,
     ast.Attribute: _attribute,

@@ -32,9 +32,9 @@ from typing import Any
 import sympy
 from sympy.matrices.expressions import MatrixSymbol
 
-from .grammar import check_name, walk
+from .grammar import walk
 from .matrices import is_matrix
-from .names import reserved
+from .names import check_name, reserved
 from .source import Context, Source, fail
 
 Name = sympy.Symbol | MatrixSymbol
