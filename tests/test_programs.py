@@ -178,6 +178,8 @@ PROGRAM_ERRORS = [  # (text, fragment, line, column)
     ("x = x + 1", "an input cannot be rebound", 1, 5),
     ("x += 1", "'x' is used before its assignment on line 1", 1, 1),
     ("y = e\ne = 3", "assigns the constant e", 1, 5),
+    ("pi = 3", "'pi' is a constant and cannot be assigned (the constants are e", 1, 1),
+    ("π = 3", "'π' is a constant", 1, 1),
     ("a = 1\na %= 2", "augmented assignment is not supported", 2, 1),
     ("a = 1\na >>= 2", "augmented assignment is not supported", 2, 1),
     ("a = 1\na.b += 2", "must be a name", 2, 1),
@@ -386,6 +388,18 @@ def test_outputs_errors(outputs, fragment):
 
 
 # ---------------------------------------------------------------- hostile input
+
+
+def test_a_long_chain_of_methods_is_refused_as_deep():
+    with pytest.raises(ParseError, match="nested too deeply"):
+        parse("x" + ".relu()" * 150)
+    assert parse("x" + ".relu()" * 20).has(sg.relu)
+
+
+def test_a_program_round_trips_through_json():
+    g = sg.graph(MORE_OPS)
+    back = sg.from_json(sg.to_json(g))
+    assert str(back) == str(g) and back.outputs == g.outputs
 
 
 def test_a_long_chain_of_rebindings_is_built():

@@ -30,6 +30,8 @@ from .source import Context, fail
 CONSTANTS = {"pi": sympy.pi, "π": sympy.pi, "e": sympy.E}
 #: How the constants are listed in messages.
 CONSTANTS_TEXT = "e (Euler's number) and pi or π"
+#: The constants a program may assign; the name is then that line's variable everywhere.
+ASSIGNABLE = frozenset({"e"})
 #: The parser's own forms (built by the walk, not from a record).
 SPECIAL = ("where", "piecewise")
 Signature = tuple[Callable[..., Any], int, "int | None"]
@@ -121,12 +123,15 @@ def _before(node: ast.Name, ctx: Context, assigned: tuple[int, int]) -> NoReturn
 
 
 def check_name(node: ast.Name, ctx: Context, target: bool = False) -> None:
-    """Refuse a name no variable may have (a program may assign the constants ``e`` and
-    ``pi``: micrograd's program names a step ``e``)."""
+    """Refuse a name no variable may have. A program may assign ``e`` (micrograd's names
+    a step ``e``), never ``pi``, which would be typeset as the constant π."""
     name = node.id
     if name in reserved() and name not in CONSTANTS:
         hint = "choose another name" if target else f"call it, e.g. {name}(x) or x.{name}()"
         fail(node, ctx, f"'{name}' is a function, not a variable", hint)
+    if target and name in CONSTANTS and name not in ASSIGNABLE:
+        hint = f"the constants are {CONSTANTS_TEXT}; choose another name"
+        fail(node, ctx, f"'{name}' is a constant and cannot be assigned", hint)
     if name.startswith("_"):
         fail(node, ctx, f"names must not start with '_': '{name}'")
     if len(name) > MAX_NAME_CHARS:

@@ -11,7 +11,8 @@ subscript (``c_{2}``). The program's output is its last line's name, in its fina
 
 Inputs are the names never assigned; a name assigned somewhere may not be read before its
 first line, so no name is both an input and a step (``x = x + 1`` is refused when there is
-no ``x`` before it: the input would be rebound).
+no ``x`` before it: the input would be rebound). A program may assign ``e`` (then ``e`` is
+that variable on every line, Euler's number being ``exp(1)``), but not ``pi`` or ``π``.
 
 >>> from symgraph.parse import parse
 >>> program = parse("c = a + b\\nc += 2*c\\nc *= a")
