@@ -8,6 +8,7 @@ that uses them. Programs keep the person's own names for their lines.
 from __future__ import annotations
 
 import keyword
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from itertools import product
 
@@ -26,6 +27,10 @@ from .parse.guards import MAX_NAME_CHARS, MAX_PROGRAM_LINES, MAX_TEXT_CHARS, SPL
 from .parse.names import reserved
 
 Source = str | Expr | Sequence | Mapping | Program
+
+
+#: A name printed with a subscript, like a generated step's: ``t_2`` (as ``t2``).
+_SUBSCRIPTED = re.compile(r"[A-Za-z]+_\d+")
 
 
 #: Sums with more terms than this are decomposed in SymPy's argument order, not its
@@ -325,9 +330,12 @@ def _assemble(
     taken = {s.name for s in used | defined}
     names = iter(naming.output_names(sum(n is None for n, _ in lines), taken))
     lines = [(name or next(names), rhs) for name, rhs in lines]  # as chosen_outputs names them
-    builder = _Builder(
-        naming.step_prefix(x.name for x in inputs), taken | {n.name for n, _ in lines}
-    )
+    # t_2 (a version of t) and a generated t2 would both be printed t₂: such line names
+    # count for the prefix, and their twins without the underscore are taken
+    subscripted = [n.name for n, _ in lines if _SUBSCRIPTED.fullmatch(n.name)]
+    prefix = naming.step_prefix([*(x.name for x in inputs), *subscripted])
+    taken |= {n.name for n, _ in lines} | {n.replace("_", "") for n in subscripted}
+    builder = _Builder(prefix, taken)
     builder.start(inputs)
     made = {name.name: builder.line(name, rhs) for name, rhs in lines}
     made_outputs = [made[o.name] for o in outputs] if outputs else made.values()

@@ -146,6 +146,12 @@ def test_a_version_name_skips_names_the_program_uses():
         program.final("x")
 
 
+def test_generated_steps_are_not_printed_like_a_version():
+    g = sg.graph("t = x*y\nt += sin(x)\nt *= exp(y)")
+    names = [s.name.name for s in g.steps]
+    assert names == ["t", "v1", "t_2", "v2", "t_3"]  # not t1, t2: t2 and t_2 both print t₂
+
+
 def test_a_program_without_rebinding_is_unchanged():
     program = parse_program("t1 = exp(u1)\nf = t1 + 1")
     assert program.versions == () and program == Program(program.lines, program.output)
