@@ -2,10 +2,11 @@
 
 Numbers, names (real symbols, or matrices when given a shape), ``+ - * / ** ^ @``, the
 entrywise ``.^`` and ``./`` (:mod:`symgraph.parse.source` marks them), ``M.T``, calls of
-the known functions, and conditions inside ``where``/``piecewise``. Nothing the
-user writes is ever executed; each SymPy constructor runs through :func:`build`, so its
-refusals (the guards of :mod:`symgraph.parse.guards`, the shape checks of
-:mod:`symgraph.parse.matrices`) and failures become a :class:`ParseError` at the node.
+the known functions (also as methods: ``x.relu()`` is ``relu(x)``), and conditions inside
+``where``/``piecewise``. Nothing the user writes is ever executed; each SymPy
+constructor runs through :func:`build`, so its refusals (the guards of
+:mod:`symgraph.parse.guards`, the shape checks of :mod:`symgraph.parse.matrices`) and
+failures become a :class:`ParseError` at the node.
 """
 
 from __future__ import annotations

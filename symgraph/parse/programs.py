@@ -41,9 +41,8 @@ from .source import Context, Source, fail
 Name = sympy.Symbol | MatrixSymbol
 _BARE = "name it, or wrap an expression that spans lines in parentheses"
 _SEVERAL = "give each output its own line and choose them with outputs=[...] (--outputs)"
-#: The augmented assignments, as the operator they apply to the name's latest version.
-_AUGMENTED = {ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/", ast.Pow: "**"}
-_AUGMENTED[ast.MatMult] = "@"
+#: The augmented assignments: ``c op= x`` is ``c op (x)`` on the latest version of ``c``.
+_AUGMENTED = (ast.Add, ast.Sub, ast.Mult, ast.Div, ast.Pow, ast.MatMult)
 
 
 @dataclass(frozen=True)
@@ -85,7 +84,7 @@ class Program:
 
 def _target(stmt: ast.stmt, ctx: Context) -> ast.Name:
     if isinstance(stmt, ast.AugAssign):
-        if type(stmt.op) not in _AUGMENTED:
+        if not isinstance(stmt.op, _AUGMENTED):
             hint = "use +=, -=, *=, /= or **=, or write c = c ... on the line"
             fail(stmt, ctx, "this augmented assignment is not supported", hint)
         if not isinstance(stmt.target, ast.Name):
