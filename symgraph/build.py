@@ -8,6 +8,7 @@ that uses them. Programs keep the person's own names for their lines.
 from __future__ import annotations
 
 import keyword
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from itertools import product
 
@@ -26,6 +27,10 @@ from .parse.guards import MAX_NAME_CHARS, MAX_PROGRAM_LINES, MAX_TEXT_CHARS, SPL
 from .parse.names import reserved
 
 Source = str | Expr | Sequence | Mapping | Program
+
+
+#: A name printed with a subscript, like a generated step's: ``t_2`` (as ``t2``).
+_SUBSCRIPTED = re.compile(r"[A-Za-z]+_\d+")
 
 
 #: Sums with more terms than this are decomposed in SymPy's argument order, not its
@@ -172,14 +177,18 @@ def _as_real(e: Basic) -> Expr:
 
 def _lines(
     source: Source, shapes: Mapping | None = None
-) -> tuple[list[tuple[Symbol | None, Expr]], list[Symbol] | None]:
-    """Normalise a source into (name, rhs) lines; names None are outputs to be named."""
+) -> tuple[list[tuple[Symbol | None, Expr]], Program | None]:
+    """Normalise a source into (name, rhs) lines, names None being outputs to be named,
+    and the program they come from (if they do)."""
     if isinstance(source, str):  # the parser's own output is bounded and real already
         source = parse(source, shapes)
+        if isinstance(source, list):  # "[x*y, sin(x)]": a vector function
+            _count(len(source))
+            return [(None, v) for v in source], None
         if not isinstance(source, Program):
             return [(None, source)], None
     if isinstance(source, Program):
-        return list(source.lines), [source.output]
+        return list(source.lines), source
     if isinstance(source, sympy.MatrixBase):  # explicit entries: one output each, f_ij
         _count(source.rows * source.cols)
         cells = product(range(source.rows), range(source.cols))
@@ -223,22 +232,66 @@ def _expr(v, shapes: Mapping | None = None) -> Expr:
     return parse_expr_text(v, shapes) if isinstance(v, str) else _as_real(v)
 
 
-def build(source: Source, shapes: Mapping | None = None) -> Graph:
+Outputs = Sequence[str | Symbol] | str | None
+
+
+def build(source: Source, shapes: Mapping | None = None, outputs: Outputs = None) -> Graph:
     """Decompose ``source`` into a :class:`Graph` (see :func:`graph`)."""
     try:
-        return _build(source, shapes)
+        return _build(source, shapes, outputs)
     except RecursionError:  # a safety net: the limits of parse.guards come first
         raise ParseError("expression nested too deeply to build", hint=SPLIT) from None
 
 
-def _build(source: Source, shapes: Mapping | None) -> Graph:
-    lines, program_outputs = _lines(source, shapes)
+def _build(source: Source, shapes: Mapping | None, outputs: Outputs) -> Graph:
+    lines, program = _lines(source, shapes)
     defined = {name for name, _ in lines if name is not None}
     used = set().union(*(rhs.free_symbols for _, rhs in lines))
-    clash = sorted(n.name for n in defined & used) if program_outputs is None else []
+    clash = sorted(n.name for n in defined & used) if program is None else []
     if clash:  # an output named like an input would make a cycle
         raise ParseError(f"an output is named like an input: {clash[0]}", hint="rename it")
-    return _assemble(lines, program_outputs, ops.snapshot())
+    chosen = [program.output] if program is not None else None
+    if outputs is not None:
+        chosen = chosen_outputs(outputs, lines, program)
+    return _assemble(lines, chosen, ops.snapshot())
+
+
+def chosen_outputs(
+    outputs: Outputs, lines: Sequence[tuple[Symbol | None, Expr]], program: Program | None
+) -> list[Symbol]:
+    """The lines ``outputs`` names, in its order: a program's names (a rebound name is its
+    last version, ``c`` is ``c_3``; a version by its own name, ``c_2``, is that version),
+    or the outputs of a list (``f1``, ``f2``, ...) or a dict (its keys)."""
+    names = [outputs] if isinstance(outputs, str) else list(outputs)
+    names = [getattr(n, "name", n) for n in names]
+    if not names:
+        raise ParseError("outputs is empty", hint="name at least one line, e.g. outputs=['f']")
+    given = [name for name, _ in lines if name is not None]
+    if not given:  # a list of expressions: its outputs are named f1, f2, ...
+        given = list(naming.output_names(len(lines), _used_names(lines)))
+    by_name = {s.name: s for s in given}
+    chosen = []
+    for name in names:
+        symbol = by_name.get(name) if program is None else _final(program, name)
+        if symbol is None:
+            known = ", ".join(s.name for s in given)
+            hint = f"the lines are {known:.200}" if program else f"the outputs are {known:.200}"
+            raise ParseError(f"outputs names {name!r}, which no line assigns", hint=hint)
+        if symbol in chosen:
+            raise ParseError(f"outputs names {name!r} twice", hint="name each output once")
+        chosen.append(symbol)
+    return chosen
+
+
+def _final(program: Program, name: object) -> Symbol | None:
+    try:
+        return program.final(name) if isinstance(name, str) else None
+    except KeyError:
+        return None
+
+
+def _used_names(lines: Sequence[tuple[Symbol | None, Expr]]) -> set[str]:
+    return {s.name for _, rhs in lines for s in rhs.free_symbols}
 
 
 def build_program(
@@ -276,17 +329,20 @@ def _assemble(
     inputs = tuple(sorted(used - defined, key=naming.natural_key))
     taken = {s.name for s in used | defined}
     names = iter(naming.output_names(sum(n is None for n, _ in lines), taken))
-    lines = [(name or next(names), rhs) for name, rhs in lines]
-    builder = _Builder(
-        naming.step_prefix(x.name for x in inputs), taken | {n.name for n, _ in lines}
-    )
+    lines = [(name or next(names), rhs) for name, rhs in lines]  # as chosen_outputs names them
+    # t_2 (a version of t) and a generated t2 would both be printed t₂: such line names
+    # count for the prefix, and their twins without the underscore are taken
+    subscripted = [n.name for n, _ in lines if _SUBSCRIPTED.fullmatch(n.name)]
+    prefix = naming.step_prefix([*(x.name for x in inputs), *subscripted])
+    taken |= {n.name for n, _ in lines} | {n.replace("_", "") for n in subscripted}
+    builder = _Builder(prefix, taken)
     builder.start(inputs)
     made = {name.name: builder.line(name, rhs) for name, rhs in lines}
     made_outputs = [made[o.name] for o in outputs] if outputs else made.values()
     return Graph(inputs, tuple(builder.steps), tuple(made_outputs), rule_table)
 
 
-def graph(source: Source, shapes: Mapping | None = None) -> Graph:
+def graph(source: Source, shapes: Mapping | None = None, outputs: Outputs = None) -> Graph:
     """Parse ``source`` safely and decompose it into a computation graph.
 
     Parameters
@@ -301,6 +357,10 @@ def graph(source: Source, shapes: Mapping | None = None) -> Graph:
         ``trace``, ``inverse`` and scalar functions entry by entry; a program line
         whose value is a matrix is a matrix for the lines after it. SymPy sources
         carry their own ``MatrixSymbol`` shapes, and ignore this.
+    outputs
+        The outputs, by name, in order: lines of a program (a rebound name means its
+        final version), or some of a list's ``f1 ... fm`` or a dict's keys. By default a
+        program's output is its last line, and every entry of a list or dict is one.
 
     Examples
     --------
@@ -314,10 +374,14 @@ def graph(source: Source, shapes: Mapping | None = None) -> Graph:
     f = t4 + t5
     >>> g.children[g.symbol("t3")]
     (t4, t5)
+    >>> graph("[x*y, sin(x)]").outputs
+    (f1, f2)
+    >>> graph("c = x*y\\nc += sin(x)\\nd = 2*c", outputs=["c", "d"]).outputs
+    (c_2, d)
     >>> print(graph("sum(sigmoid(W*x + b))", shapes={"W": (3, 2), "x": (2, 1), "b": (3, 1)}))
     t1 = W*x
     t2 = b + t1
     t3 = sigmoid(t2)
     f = sum(t3)
     """
-    return build(source, shapes)
+    return build(source, shapes, outputs)

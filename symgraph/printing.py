@@ -138,6 +138,9 @@ class TextPrinter(StrPrinter):
     def _print_Dummy(self, expr) -> str:
         return expr.name  # a bound variable: d, not _d
 
+    def _print_Exp1(self, expr) -> str:
+        return "e"  # as the parser spells it: E is a variable's name there
+
 
 class PicturePrinter(TextPrinter):
     """The notation of a picture or slide: ``Wᵀ t̄``, ``X⁻¹``, ``σ'(z)`` (:func:`picture`)."""

@@ -188,11 +188,11 @@ def test_a_sympy_expression_with_plain_symbols_is_made_real_without_reevaluating
 @pytest.mark.parametrize(
     ("text", "line"),
     [
-        ("t1 = x\rt1 = y", 2),
-        ("t1 = x\r\nt1 = y", 2),
+        ("t1 = x\rt1 = expp(y)", 2),
+        ("t1 = x\r\nt1 = expp(y)", 2),
         ("x +\r", 1),
         ("1\r2x", 2),
-        ("t1 = x\r\rt1 = y", 3),
+        ("t1 = x\r\rt1 = expp(y)", 3),
         ("x\x0b+ 1", 1),
         ("x\u2028+ 1", 1),
     ],

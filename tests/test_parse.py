@@ -66,7 +66,7 @@ ACCEPTED = [
     ("0.1", Float("0.1")),
     ("3.14159265358979323846", Float("3.14159265358979323846")),
     ("e^x", exp(x)),
-    ("E**x", exp(x)),
+    ("E**x", Symbol("E", real=True) ** x),  # E is a variable; the constant is e
     ("pi * r^2", pi * r**2),
     ("exp(x) + log(y) + ln(z)", exp(x) + log(y) + log(z)),
     ("log(x, 2)", log(x, 2)),
@@ -163,7 +163,7 @@ REFUSED = [  # (text, fragment of str(error), column)
     ("exp(x=1)", "keyword arguments", 5),
     ("exp(*x)", "starred", 5),
     ("(y := 1)", "':='", 2),
-    ("exp + 1", "'exp' is a function, not a variable (call it, e.g. exp(x))", 1),
+    ("exp + 1", "'exp' is a function, not a variable (call it, e.g. exp(x) or x.exp())", 1),
     ("2x", "write 2*x", 1),
     ("3 + 2x", "write 2*x", 5),
     ("2 x", "write 2*x", 3),
@@ -182,7 +182,7 @@ REFUSED = [  # (text, fragment of str(error), column)
     ("max(x1, x2, x3, x4, x5, x6, x7, x8, x9, x10, x11)", "more than 10", 1),
     ("piecewise((x, x > 0))", "condition True", 11),
     ("piecewise(x)", "(value, condition) pairs", 11),
-    ("(x, y)", "tuples", 1),
+    ("exp((x, y))", "tuples", 5),
     ("True", "only allowed as a condition", 1),
     ("None", "not allowed", 1),
     ("_x + 1", "'_'", 1),
@@ -192,8 +192,7 @@ REFUSED = [  # (text, fragment of str(error), column)
     ("1" * 101, "too long", 1),
     ("1/0", "division by zero", 3),
     ("log(0)", "undefined", 1),
-    ("x−y", "use '-'", 2),
-    ("x × y", "use '*'", 3),
+    ("x ≤ y", "use '<='", 3),  # − × · ⋅ ÷ are operators: tests/test_programs.py
     ("(x)(y)", "unknown function 'x'", 2),
     ("sqrt(-1)", "complex value", 1),
     ("x * log(-1)", "complex value", 5),
@@ -355,16 +354,15 @@ def test_a_single_expression_is_an_expr_or_a_one_line_program():
 
 
 PROGRAM_ERRORS = [  # (text, fragment, line)
-    ("x = 1\nx = 2", "'x' is assigned twice (first on line 1)", 2),
     ("y = x + 1\nx = 2", "'x' is used before its assignment on line 2", 1),
     ("x = x + 1", "used before its assignment", 1),
-    ("pi = 3", "constant", 1),
-    ("e = 3", "constant", 1),
+    ("x += 1", "an input cannot be rebound", 1),
+    ("y = e\ne = 3", "assigns the constant e", 1),
     ("exp = 3", "function", 1),
     ("a, b = 1, 2", "tuple assignment", 1),
     ("a = b = 1", "chained assignment", 1),
-    ("a += 1", "augmented assignment", 1),
-    ("a ^= 2", "augmented assignment", 1),
+    ("a = 1\na %= 2", "augmented assignment is not supported", 2),
+    ("a = 1\na //= 2", "augmented assignment is not supported", 2),
     ("a.b = 1", "must be a name", 1),
     ("x + 1 = 2", "must be a single name", 1),
     ("import os", "only 'name = expression' lines", 1),
@@ -417,6 +415,9 @@ def test_fuzz_only_parse_error_escapes(text):
         result = parse(text)
     except ParseError as error:
         assert "\n" not in str(error)
+        return
+    if isinstance(result, list):  # a vector function
+        assert result and all(isinstance(v, sympy.Basic) for v in result)
         return
     assert isinstance(result, sympy.Basic | Program)
 

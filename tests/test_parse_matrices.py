@@ -290,10 +290,10 @@ ERRORS = [  # (text, fragment of str(error), column)
     ("where(k > 0, W, 0)", "where() does not take matrices", 1),
     ("piecewise((W, k > 0), (0, True))", "piecewise() does not take matrices", 11),
     ("log(W, k)", "log() applies to a matrix entry by entry", 1),
-    ("W.real", "attribute access (a.b) is not allowed (only M.T, a transpose)", 1),
+    ("W.real", "attribute access (a.b) is not allowed (only M.T, a transpose", 1),
     ("W.T.__class__", "attribute access", 1),
     ("exp(W).T.T.x", "attribute access", 1),
-    ("W.T(x)", "only the known functions can be called", 1),
+    ("W.T(x)", "'.T' is a transpose, not a method (write M.T, without parentheses)", 3),
     ("W[0]", "subscripts", 1),
     ("sum(W, x)", "sum() takes 1 argument(s), not 2", 1),
     ("hadamard(W)", "hadamard() takes >= 2 argument(s), not 1", 1),
@@ -461,5 +461,8 @@ def test_fuzz_with_shapes_only_parse_error_escapes(text):
         result = parse(text, shapes=SHAPES)
     except ParseError as error:
         assert "\n" not in str(error)
+        return
+    if isinstance(result, list):  # a vector function
+        assert result and all(isinstance(v, sympy.Basic) for v in result)
         return
     assert isinstance(result, sympy.Basic | Program)

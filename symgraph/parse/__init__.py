@@ -1,16 +1,32 @@
-"""Text to SymPy without ``eval``: the entry points, programs and Python's syntax errors.
+"""Text to SymPy without ``eval``: the entry points and Python's syntax errors.
 
 Python's own :mod:`ast` parser reads the text and a whitelist walk (:mod:`symgraph.parse.grammar`)
-turns the tree into SymPy: numbers, names (real symbols), ``+ - * / ** ^``, calls of the
-known functions, and conditions inside ``where``/``piecewise``. With ``shapes={"W": (3, 2)}``
+turns the tree into SymPy: numbers, names (real symbols), ``+ - * / ** ^`` (also ``·``,
+``×``, ``⋅`` for ``*``, ``−`` for ``-`` and ``÷`` for ``/``), calls of the known functions,
+written ``relu(x)`` or as a method ``x.relu()``, and conditions inside
+``where``/``piecewise``.
+
+**Names.** The constants are ``e`` (Euler's number) and ``pi`` (or ``π``); the function
+names are not variables. Every other name is a real variable: ``E``, ``I``, ``N``, ``S``,
+``O``, ``Q``, ``oo`` or ``gamma`` never stands for one of SymPy's objects.
+
+**Forms.** One expression; a vector function, ``[x*y, sin(x)]`` or ``x*y, sin(x)`` (a
+list of expressions: outputs ``f1, f2``; nested lists are refused, a matrix of outputs is a
+``sympy.Matrix``); or a program, one ``name = expression`` a line, whose names may be
+rebound (``c = c + 1``, ``c += 1``): each assignment is a new version, ``c``, ``c_2``,
+``c_3`` (:mod:`symgraph.parse.programs`).
+
+**Matrices.** With ``shapes={"W": (3, 2)}``
 those names are matrices (``MatrixSymbol``), with ``*``/``@`` products, ``M.T``,
 ``hadamard``, ``sum``, ``trace``, ``inverse``, ``det``, ``logdet``, ``norm``, ``diag``,
 ``softmax``, ``logsumexp``, entrywise ``A/B`` (also ``A./B``) and ``A.^p``, and the scalar
 functions entry by entry; a 1×1 product added to a scalar, compared, divided by or raised
-to a power is the scalar it holds (:mod:`symgraph.parse.matrices`). Nothing the user
-writes is ever executed, and every refusal is a :class:`ParseError` with a line, a
-column and a hint. The limits that keep hostile input fast (``MAX_TEXT_CHARS``,
-``MAX_DEPTH``, ...) are described in :mod:`symgraph.parse.guards` and importable from here.
+to a power is the scalar it holds (:mod:`symgraph.parse.matrices`).
+
+Nothing the user writes is ever executed, and every refusal is a :class:`ParseError`
+with a line, a column and a hint. The limits that keep hostile input fast
+(``MAX_TEXT_CHARS``, ``MAX_DEPTH``, ...) are described in :mod:`symgraph.parse.guards` and
+importable from here.
 """
 
 from __future__ import annotations
@@ -20,14 +36,10 @@ import keyword
 import re
 import warnings
 from collections.abc import Mapping
-from dataclasses import dataclass
-from itertools import chain, count
-from typing import Any
 
 import sympy
-from sympy.matrices.expressions import MatrixSymbol
 
-from .grammar import check_name, walk
+from .grammar import walk
 from .guards import (
     MAX_CONST_BITS,
     MAX_CONST_EXPONENT,
@@ -45,8 +57,9 @@ from .guards import (
     MAX_TEXT_CHARS,
     SPLIT,
 )
-from .matrices import is_matrix, validate_shapes
+from .matrices import validate_shapes
 from .names import reserved
+from .programs import Program, program
 from .source import Context, ParseError, Source, fail
 
 __all__ = [
@@ -72,24 +85,10 @@ __all__ = [
 ]
 
 Shapes = Mapping[str, tuple[int, int]] | None
-_BARE = "name it, or wrap an expression that spans lines in parentheses"
-
-
-@dataclass(frozen=True)
-class Program:
-    """A straight-line program: one ``name = expression`` a line, in order.
-
-    Attributes
-    ----------
-    lines : tuple of (Symbol, Expr)
-        Each line's name and right-hand side; later lines use earlier names as symbols.
-        A line whose right-hand side is a matrix names a ``MatrixSymbol`` of its shape.
-    output : Symbol
-        The last line's name.
-    """
-
-    lines: tuple[tuple[sympy.Symbol | MatrixSymbol, sympy.Basic], ...]
-    output: sympy.Symbol | MatrixSymbol
+_NESTED = (
+    "a vector function is a flat list [f1, f2]; for a matrix of outputs pass a sympy.Matrix,"
+    " or name matrices with shapes="
+)
 
 
 # ---------------------------------------------------------------- Python's syntax errors
@@ -106,8 +105,9 @@ _SYNTAX_MESSAGES = (  # (fragment of Python's message, our message, hint)
     ("'if' expression", "'a if c else b' is not supported", "use where(c, a, b)"),
     ("keyword argument", "keyword arguments are not supported", "pass them in order"),
     ("cannot assign", "the left side of '=' must be a single name", "e.g. t1 = exp(x)"),
+    ("augmented assignment", "the left side of an assignment must be a single name", None),
 )
-_LOOKALIKES = {"−": "-", "×": "*", "·": "*", "÷": "/", "≤": "<=", "≥": ">=", "²": "^2"}
+_LOOKALIKES = {"≤": "<=", "≥": ">=", "²": "^2"}  # −, ×, · and ÷ are read as -, * and /
 
 
 def _syntax_error(exc: SyntaxError, source: Source) -> ParseError:
@@ -173,68 +173,21 @@ def _expression(module: ast.Module, source: Source, shapes: Shapes) -> sympy.Bas
         fail(rest[0], ctx, "one expression expected, found more statements", "use parse_program")
     if not isinstance(first, ast.Expr):
         fail(first, ctx, "an expression is expected", "use parse_program for assignments")
+    if isinstance(first.value, ast.List | ast.Tuple):
+        hint = "a list [f1, f2] is a vector function: give it to parse or sg.graph"
+        fail(first.value, ctx, "one expression expected, found a list", hint)
     return walk(first.value, ctx, 0)
 
 
-def _target(stmt: ast.stmt, ctx: Context) -> ast.Name:
-    if isinstance(stmt, ast.AugAssign):
-        fail(stmt, ctx, "augmented assignment is not supported", "use a new name: t2 = t1 + 1")
-    if not isinstance(stmt, ast.Assign):
-        fail(stmt, ctx, "only 'name = expression' lines are allowed", "and a final expression")
-    if len(stmt.targets) > 1:
-        fail(stmt.targets[1], ctx, "chained assignment is not supported", "one name a line")
-    target = stmt.targets[0]
-    if isinstance(target, ast.Tuple | ast.List):
-        fail(target, ctx, "tuple assignment is not supported", "assign one name a line")
-    if not isinstance(target, ast.Name):
-        fail(target, ctx, "the left side of '=' must be a name", "e.g. t1 = exp(x)")
-    check_name(target, ctx, target=True)
-    return target
-
-
-def _assignments(body: list[ast.stmt], ctx: Context) -> dict[str, tuple[int, int]]:
-    """Which statement assigns each name, after checking every statement's shape."""
-    assigned: dict[str, tuple[int, int]] = {}
-    for index, stmt in enumerate(body):
-        if isinstance(stmt, ast.Expr):
-            if index < len(body) - 1:
-                fail(stmt, ctx, "only the last statement may be a bare expression", _BARE)
-            continue
-        target = _target(stmt, ctx)
-        if target.id in assigned:
-            message = f"'{target.id}' is assigned twice (first on line {assigned[target.id][1]})"
-            fail(target, ctx, message, "use a new name for each line")
-        assigned[target.id] = (index, stmt.lineno)
-    return assigned
-
-
-def _program(module: ast.Module, source: Source, shapes: Shapes) -> Program:
-    assigned = _assignments(module.body, Context(source, {}))
-    known = dict(shapes or {})  # grows: a line whose value is a matrix gives its name a shape
-    lines = []
-    for index, stmt in enumerate(module.body):
-        if isinstance(stmt, ast.Assign):
-            name = stmt.targets[0].id  # type: ignore[attr-defined]
-        else:  # a final bare expression is the output f, or y if f is taken, ...
-            used = {n.id for n in ast.walk(module) if isinstance(n, ast.Name)}
-            name = next(n for n in chain("fy", (f"f{i}" for i in count(1))) if n not in used)
-        ctx = Context(source, assigned, known, index)
-        value = walk(stmt.value, ctx, 0)  # type: ignore[attr-defined]
-        lines.append((_line_name(name, value, stmt, ctx), value))
-    return Program(tuple(lines), lines[-1][0])
-
-
-def _line_name(name: str, value: sympy.Basic, stmt: Any, ctx: Context):
-    """The symbol a line assigns: a matrix of the value's shape, recorded for later lines."""
-    given = ctx.shapes.get(name)
-    if given and (not is_matrix(value) or value.shape != given):
-        made = f"{value.rows}×{value.cols}" if is_matrix(value) else "a scalar"
-        message = f"'{name}' has shape {given[0]}×{given[1]} in shapes; its line makes it {made}"
-        fail(stmt.targets[0], ctx, message, "fix its shape or its line")
-    if not is_matrix(value):
-        return sympy.Symbol(name, real=True)
-    ctx.shapes[name] = value.shape  # type: ignore[index]
-    return MatrixSymbol(name, *value.shape)
+def _vector(node: ast.List | ast.Tuple, source: Source, shapes: Shapes) -> list[sympy.Basic]:
+    """``[x*y, sin(x)]`` or ``x*y, sin(x)``: a vector function, one expression an entry."""
+    ctx = Context(source, {}, shapes or {})
+    if not node.elts:
+        fail(node, ctx, "an empty list has no outputs", "give at least one: [x*y, sin(x)]")
+    for item in node.elts:
+        if isinstance(item, ast.List | ast.Tuple):
+            fail(item, ctx, "a list inside a list is not supported", _NESTED)
+    return [walk(item, ctx, 0) for item in node.elts]
 
 
 def _checked(shapes: Shapes) -> dict[str, tuple[int, int]]:
@@ -258,23 +211,28 @@ def parse_expr_text(text: str, shapes: Shapes = None) -> sympy.Basic:
 def parse_program(text: str, shapes: Shapes = None) -> Program:
     """Parse lines ``name = expression``; the last may be a bare expression, named f (or y).
 
-    ``shapes`` maps names to ``(rows, columns)``; a line whose value is a matrix makes its
-    name a matrix of that shape for the lines after it.
+    A name assigned again (``c = c + 1``, ``c += 1``) is a new version of it: ``c_2``,
+    ``c_3``, ... (:mod:`symgraph.parse.programs`). ``shapes`` maps names to ``(rows,
+    columns)``; a line whose value is a matrix makes its name a matrix of that shape for
+    the lines after it.
 
     Raises
     ------
     ParseError
-        Naming the line, for a name assigned twice or used before its line, and the like.
+        Naming the line, for a name used before its first line, and the like.
     """
     shapes = _checked(shapes)
-    return _program(*_parse_module(text), shapes)
+    return program(*_parse_module(text), shapes)
 
 
-def parse(text: str, shapes: Shapes = None) -> sympy.Basic | Program:
-    r"""Parse text into a SymPy expression, or a :class:`Program` if it has assignments.
+def parse(text: str, shapes: Shapes = None) -> sympy.Basic | Program | list[sympy.Basic]:
+    r"""Parse text into a SymPy expression, a :class:`Program` if it has assignments, or
+    a list of expressions for a vector function (``"[x*y, sin(x)]"`` or ``"x*y, sin(x)"``).
 
     Names become real symbols, or matrices (``MatrixSymbol``) if ``shapes`` gives them
-    ``(rows, columns)``; ``^`` is a power; ``e`` and ``pi`` are constants.
+    ``(rows, columns)``; ``^`` is a power; ``·``, ``×`` and ``⋅`` multiply and ``−`` is a
+    minus; ``x.relu()`` is ``relu(x)``. The constants are ``e`` and ``pi`` (or ``π``);
+    every other name, ``E`` and ``I`` among them, is a variable.
 
     Examples
     --------
@@ -285,6 +243,10 @@ def parse(text: str, shapes: Shapes = None) -> sympy.Basic | Program:
     >>> program = parse("t1 = exp(u1)\nf = t1 * u2")
     >>> program.output, program.lines[1]
     (f, (f, t1*u2))
+    >>> parse("c = a·b\nc += (b − a).relu()").lines
+    ((c, a*b), (c_2, c + relu(-a + b)))
+    >>> parse("[x*y, sin(x)]")
+    [x*y, sin(x)]
     >>> parse("sum(sigmoid(W*x + b))", shapes={"W": (3, 2), "x": (2, 1), "b": (3, 1)})
     sum(sigmoid(W*x + b))
     >>> parse("W*b", shapes={"W": (3, 2), "b": (3, 1)})
@@ -297,5 +259,8 @@ def parse(text: str, shapes: Shapes = None) -> sympy.Basic | Program:
     shapes = _checked(shapes)
     module, source = _parse_module(text)
     if len(module.body) == 1 and isinstance(module.body[0], ast.Expr):
+        value = module.body[0].value
+        if isinstance(value, ast.List | ast.Tuple):
+            return _vector(value, source, shapes)
         return _expression(module, source, shapes)
-    return _program(module, source, shapes)
+    return program(module, source, shapes)

@@ -2,40 +2,37 @@
 
 Numbers, names (real symbols, or matrices when given a shape), ``+ - * / ** ^ @``, the
 entrywise ``.^`` and ``./`` (:mod:`symgraph.parse.source` marks them), ``M.T``, calls of
-the known functions, and conditions inside ``where``/``piecewise``. Nothing the
-user writes is ever executed; each SymPy constructor runs through :func:`build`, so its
-refusals (the guards of :mod:`symgraph.parse.guards`, the shape checks of
-:mod:`symgraph.parse.matrices`) and failures become a :class:`ParseError` at the node.
+the known functions (also as methods: ``x.relu()`` is ``relu(x)``), and conditions inside
+``where``/``piecewise``. Nothing the user writes is ever executed; each SymPy
+constructor runs through :func:`build`, so its refusals (the guards of
+:mod:`symgraph.parse.guards`, the shape checks of :mod:`symgraph.parse.matrices`) and
+failures become a :class:`ParseError` at the node.
 """
 
 from __future__ import annotations
 
 import ast
 import difflib
-import math
-import re
 from collections.abc import Callable
 from itertools import pairwise
 from typing import Any, NoReturn
 
 import sympy
 from sympy.matrices.exceptions import ShapeError
-from sympy.matrices.expressions import MatrixSymbol
 
 import symgraph.parse.matrices as mx  # the module, not the package (no cycle through it)
 
 from .domain import applying, construct
 from .guards import (
     MAX_DEPTH,
-    MAX_LITERAL_DIGITS,
-    MAX_NAME_CHARS,
     MAX_PIECES,
     SPLIT,
     check_value,
     folding,
+    literal,
     power,
 )
-from .names import CONSTANTS, SPECIAL, reserved, spellings
+from .names import CONSTANTS, CONSTANTS_TEXT, SPECIAL, Signature, reserved, spellings, variable
 from .source import Context, ParseError, fail
 
 
@@ -106,59 +103,6 @@ def walk(node: ast.AST, ctx: Context, depth: int) -> sympy.Expr:
     if handler is None:
         fail(node, ctx, *_REFUSED.get(type(node), ("unsupported syntax", None)))
     return handler(node, ctx, depth)
-
-
-def _constant(node: ast.Constant, ctx: Context, depth: int) -> sympy.Expr:
-    value = node.value
-    if value is True:
-        fail(node, ctx, "True is only allowed as a condition", "e.g. where(x > 0, x, 0)")
-    if isinstance(value, int) and not isinstance(value, bool):
-        if abs(value) >= 10**MAX_LITERAL_DIGITS:
-            fail(node, ctx, "number literal too long", f"at most {MAX_LITERAL_DIGITS} digits")
-        return sympy.Integer(value)
-    if isinstance(value, float):
-        return _float_literal(node, ctx)
-    kind = {complex: "complex numbers are", str: "strings are", bytes: "strings are"}
-    fail(node, ctx, kind.get(type(value), f"'{value!r}' is") + " not allowed")
-
-
-def _float_literal(node: ast.Constant, ctx: Context) -> sympy.Expr:
-    # The literal's own digits, not the rounded double: 0.1 stays 0.1 at its precision.
-    digits = ctx.source.segment(node).replace("_", "")
-    mantissa = re.split("[eE]", digits)[0]
-    if sum(c.isdigit() for c in mantissa) > MAX_LITERAL_DIGITS:
-        fail(node, ctx, "number literal too long", f"at most {MAX_LITERAL_DIGITS} digits")
-    value = float(digits)
-    if value == 0 and not mantissa.strip("0."):
-        return sympy.Float(0)  # not Float('0e99999999'), whose exponent SymPy would expand
-    if not 2.3e-308 < abs(value) < math.inf:
-        fail(node, ctx, "float literal out of range", "floats must fit a double")
-    return sympy.Float(digits)
-
-
-def _name(node: ast.Name, ctx: Context, depth: int) -> sympy.Expr:
-    if node.id in CONSTANTS:
-        return CONSTANTS[node.id]
-    check_name(node, ctx)
-    assigned = ctx.assigned.get(node.id)
-    if assigned is not None and assigned[0] >= ctx.statement:
-        message = f"'{node.id}' is used before its assignment on line {assigned[1]}"
-        fail(node, ctx, message, "assign each name on a line before its first use")
-    shape = ctx.shapes.get(node.id)
-    return MatrixSymbol(node.id, *shape) if shape else sympy.Symbol(node.id, real=True)
-
-
-def check_name(node: ast.Name, ctx: Context, target: bool = False) -> None:
-    name = node.id
-    if name in reserved() and name not in CONSTANTS:
-        hint = "choose another name" if target else f"call it, e.g. {name}(x)"
-        fail(node, ctx, f"'{name}' is a function, not a variable", hint)
-    if target and name in CONSTANTS:
-        fail(node, ctx, f"'{name}' is a constant and cannot be assigned", "choose another name")
-    if name.startswith("_"):
-        fail(node, ctx, f"names must not start with '_': '{name}'")
-    if len(name) > MAX_NAME_CHARS:
-        fail(node, ctx, f"name longer than {MAX_NAME_CHARS} characters")
 
 
 def _chain(node: ast.BinOp, ctx: Context, depth: int) -> sympy.Expr:
@@ -269,17 +213,19 @@ def _unary(node: ast.UnaryOp, ctx: Context, depth: int) -> sympy.Expr:
 
 def _attribute(node: ast.Attribute, ctx: Context, depth: int) -> sympy.Expr:
     if node.attr != "T":  # checked before the value: W.T.__class__ never walks W.T
-        fail(node, ctx, "attribute access (a.b) is not allowed", "only M.T, a transpose")
+        known = node.attr in spellings().scalar or node.attr in spellings().matrix
+        hint = f"call it: x.{node.attr}()" if known else "only M.T, a transpose, or x.relu()"
+        fail(node, ctx, "attribute access (a.b) is not allowed", hint)
     value = walk(node.value, ctx, depth)
     return build(mx.transpose, (value, ctx.source.label(node.value)), node, ctx, check=False)
 
 
 def _call(node: ast.Call, ctx: Context, depth: int) -> sympy.Expr:
-    name, builder = _signature(node, ctx, depth)
+    name, builder, given = _signature(node, ctx, depth)
     if name in _SPECIAL:
         return builder(node, ctx, depth)
-    args = [argument(a, ctx, depth) for a in node.args]
-    labels = [ctx.source.label(a) for a in node.args]
+    args = [argument(a, ctx, depth) for a in given]
+    labels = [ctx.source.label(a) for a in given]
     if name in spellings().matrix:
         return build(builder, (args, labels), node, ctx, check=False)
     if name not in spellings().elementwise and mx.one_by_one_or_scalars(args):
@@ -292,25 +238,53 @@ def _call(node: ast.Call, ctx: Context, depth: int) -> sympy.Expr:
     return build(builder, args, node, ctx)
 
 
-def _signature(node: ast.Call, ctx: Context, depth: int) -> tuple[str, Callable[..., Any]]:
-    """The called function's name and builder, after checking the call's form."""
-    if not isinstance(node.func, ast.Name):
-        if type(node.func) in _REFUSED or isinstance(node.func, ast.Attribute):
-            walk(node.func, ctx, depth)  # refuses attributes, subscripts, lambdas, ...
+def _signature(node: ast.Call, ctx: Context, depth: int) -> tuple[str, Callable[..., Any], list]:
+    """The called function's name, its builder and its argument nodes, after checking the
+    call's form. ``x.relu()`` (micrograd's spelling) is ``relu(x)``, and ``x.log(2)`` is
+    ``log(x, 2)``: the value before the dot is the first argument."""
+    func, given = node.func, list(node.args)
+    if isinstance(func, ast.Attribute):
+        name, given, known = func.attr, [func.value, *given], _method(func, ctx)
+    elif isinstance(func, ast.Name):
+        name, table = func.id, spellings()
+        known = _SPECIAL.get(name) or table.scalar.get(name) or table.matrix.get(name)
+    else:
+        if type(func) in _REFUSED:
+            walk(func, ctx, depth)  # refuses subscripts, lambdas, ...
         fail(node, ctx, "only the known functions can be called", "write a*(b) to multiply")
-    name = node.func.id
-    table = spellings()
-    known = _SPECIAL.get(name) or table.scalar.get(name) or table.matrix.get(name)
-    builder, low, high = known or _unknown(node.func, ctx)
+    if isinstance(func, ast.Name) and name in CONSTANTS:
+        message = f"'{name}' is a constant, not a function (the constants are {CONSTANTS_TEXT})"
+        fail(func, ctx, message, f"write {name}*(...) to multiply")
+    builder, low, high = known or _unknown(func, ctx)
     if node.keywords:
         fail(node.keywords[0], ctx, "keyword arguments are not supported", "pass them in order")
     for arg in node.args:
         if isinstance(arg, ast.Starred):
             fail(arg, ctx, "starred arguments are not allowed")
-    if not low <= len(node.args) <= (high or len(node.args)):
+    if not low <= len(given) <= (high or len(given)):
         takes = f"{low} or {high}" if high and high > low else str(low) if high else f">= {low}"
-        fail(node, ctx, f"{name}() takes {takes} argument(s), not {len(node.args)}")
-    return name, builder
+        method = isinstance(func, ast.Attribute)
+        hint = "the value before the dot is the first argument" if method else None
+        fail(node, ctx, f"{name}() takes {takes} argument(s), not {len(given)}", hint)
+    return name, builder, given
+
+
+def _method(func: ast.Attribute, ctx: Context) -> Signature:
+    """The function a method call names: any known function but ``where``/``piecewise``."""
+    table = spellings()
+    known = table.scalar.get(func.attr) or table.matrix.get(func.attr)
+    if known:
+        return known
+    at = ast.Name(func.attr, lineno=func.end_lineno)  # the name after the dot, for the column
+    at.col_offset = max(func.end_col_offset - len(func.attr.encode()), 0)
+    if func.attr == "T":
+        fail(at, ctx, "'.T' is a transpose, not a method", "write M.T, without parentheses")
+    if func.attr in SPECIAL:
+        fail(at, ctx, f"{func.attr}() is not a method", f"write {func.attr}(...)")
+    names = sorted({*table.scalar, *table.matrix}, key=str.lower)
+    close = difflib.get_close_matches(func.attr, names, n=1)
+    hint = f"did you mean '.{close[0]}()'?" if close else "known functions: " + ", ".join(names)
+    fail(at, ctx, f"unknown method '.{func.attr}()': not a known function", hint)
 
 
 def argument(node: ast.AST, ctx: Context, depth: int) -> sympy.Expr:
@@ -394,8 +368,8 @@ def _condition(node: ast.AST, ctx: Context, depth: int) -> sympy.Basic:
 
 
 _EXPRESSIONS: dict[type, Callable[..., sympy.Expr]] = {
-    ast.Constant: _constant,
-    ast.Name: _name,
+    ast.Constant: lambda node, ctx, depth: literal(node, ctx),
+    ast.Name: lambda node, ctx, depth: variable(node, ctx),
     ast.BinOp: _binop,
     ast.UnaryOp: _unary,
     ast.Attribute: _attribute,

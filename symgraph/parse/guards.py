@@ -32,7 +32,10 @@ condition may not contain ``where``/``piecewise``.
 
 from __future__ import annotations
 
+import ast
+import math
 import numbers
+import re
 import sys
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -44,7 +47,7 @@ from sympy.matrices.expressions import MatrixSymbol
 
 from .. import ops
 from .domain import construct
-from .source import ParseError
+from .source import Context, ParseError, fail
 
 MAX_TEXT_CHARS = 100_000
 MAX_DEPTH = 100
@@ -187,6 +190,35 @@ def check_value(expr: sympy.Basic) -> None:
             raise ParseError("number out of range", hint="constants must fit a double")
     if expr.is_number and not expr.is_Number and _approx(expr).imag:
         raise ParseError("complex value", hint="the variables and constants here are real")
+
+
+def literal(node: ast.Constant, ctx: Context) -> sympy.Expr:
+    """A number literal of the text, within the limits; anything else is refused."""
+    value = node.value
+    if value is True:
+        fail(node, ctx, "True is only allowed as a condition", "e.g. where(x > 0, x, 0)")
+    if isinstance(value, int) and not isinstance(value, bool):
+        if abs(value) >= 10**MAX_LITERAL_DIGITS:
+            fail(node, ctx, "number literal too long", f"at most {MAX_LITERAL_DIGITS} digits")
+        return sympy.Integer(value)
+    if isinstance(value, float):
+        return _float_literal(node, ctx)
+    kind = {complex: "complex numbers are", str: "strings are", bytes: "strings are"}
+    fail(node, ctx, kind.get(type(value), f"'{value!r}' is") + " not allowed")
+
+
+def _float_literal(node: ast.Constant, ctx: Context) -> sympy.Expr:
+    # The literal's own digits, not the rounded double: 0.1 stays 0.1 at its precision.
+    digits = ctx.source.segment(node).replace("_", "")
+    mantissa = re.split("[eE]", digits)[0]
+    if sum(c.isdigit() for c in mantissa) > MAX_LITERAL_DIGITS:
+        fail(node, ctx, "number literal too long", f"at most {MAX_LITERAL_DIGITS} digits")
+    value = float(digits)
+    if value == 0 and not mantissa.strip("0."):
+        return sympy.Float(0)  # not Float('0e99999999'), whose exponent SymPy would expand
+    if not 2.3e-308 < abs(value) < math.inf:
+        fail(node, ctx, "float literal out of range", "floats must fit a double")
+    return sympy.Float(digits)
 
 
 # ---------------------------------------------------------------- SymPy objects

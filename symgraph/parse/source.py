@@ -139,14 +139,23 @@ def _entrywise_dot(line: str, i: int) -> bool:
     return word[:1].isidentifier() if word else (end > 0 and line[end - 1] in ")]")
 
 
+#: The operators people type or paste from a page, in Python's spelling: ``^`` and the
+#: multiplication signs ``·`` (U+00B7), ``×`` (U+00D7) and ``⋅`` (U+22C5), the minus sign
+#: ``−`` (U+2212) and ``÷``. Python would read ``x·y`` as one name (``·`` may continue an
+#: identifier) and refuse the others; each is one character, so columns stay right.
+SPELLINGS = {"^": "**", "·": "*", "×": "*", "⋅": "*", "−": "-", "÷": "/"}
+_RESPELLED = re.compile("[" + re.escape("".join(SPELLINGS)) + "]|\\./")
+
+
 def _spelled(line: str, cut: int) -> tuple[str, list[int], frozenset[int]]:
     """The code of one line (from column ``cut``), the index in ``line`` of each code
     character, and where the marks of the entrywise operators are.
 
-    ``^`` is ``**``; ``A.^p`` is ``A**~p`` and ``A./B`` is ``A/~B``: Python has no
-    operator of that precedence to spare, and ``~`` (refused otherwise) marks them.
+    ``^`` is ``**`` and the other :data:`SPELLINGS` are Python's; ``A.^p`` is ``A**~p``
+    and ``A./B`` is ``A/~B``: Python has no operator of that precedence to spare, and
+    ``~`` (refused otherwise) marks them.
     """
-    if "^" not in line and "./" not in line:  # most lines: the text itself
+    if not _RESPELLED.search(line):  # most lines: the text itself
         return line[cut:], list(range(cut, len(line))), frozenset()
     code: list[str] = []
     origin: list[int] = []
@@ -161,7 +170,7 @@ def _spelled(line: str, cut: int) -> tuple[str, list[int], frozenset[int]]:
             origin += [i] * len(spelled)
             i += 2
             continue
-        spelled = "**" if c == "^" else c
+        spelled = SPELLINGS.get(c, c)
         code += spelled
         origin += [i] * len(spelled)
         i += 1
@@ -184,12 +193,14 @@ class Label:
 @dataclass(frozen=True)
 class Context:
     """Where the walk is: the source, in a program which statement assigns each name, and
-    the names that are matrices (given shapes, and earlier lines whose value is a matrix)."""
+    the names that are matrices (given shapes, and earlier lines whose value is a matrix),
+    and the version each rebound name stands for now (``c`` after ``c += 1`` is ``c_2``)."""
 
     source: Source
-    assigned: dict[str, tuple[int, int]]  # name -> (statement index, line)
+    assigned: dict[str, tuple[int, int]]  # name -> (statement index, line) of its first
     shapes: Mapping[str, tuple[int, int]] = field(default_factory=dict)
     statement: int = 0
+    versions: Mapping[str, str] = field(default_factory=dict)  # name -> its latest version
 
 
 def fail(node: ast.AST, ctx: Context, message: str, hint: str | None = None) -> NoReturn:
