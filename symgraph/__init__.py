@@ -16,7 +16,14 @@ from .closed import ClosedFormTooLarge
 from .codegen import CompiledFunction, compile
 from .derivatives import ModeChoice, choose_mode
 from .errors import SymgraphError
-from .evaluation.evaluate import CONVENTIONS, EvaluationError, Kink, KinkError, KinkWarning
+from .evaluation.evaluate import (
+    CONVENTIONS,
+    EvaluationError,
+    Kink,
+    KinkError,
+    KinkWarning,
+    UndefinedPartialWarning,
+)
 from .export import JSONFormatError, RenderError, from_json, render, to_dot, to_json, to_latex
 from .functions import relu, sigmoid, softplus
 from .graph import Graph, GraphError, Step
@@ -58,6 +65,7 @@ __all__ = [
     "Reverse",
     "Step",
     "SymgraphError",
+    "UndefinedPartialWarning",
     "UnsupportedOperationError",
     "build",
     "check",

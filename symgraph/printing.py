@@ -141,6 +141,11 @@ class TextPrinter(StrPrinter):
     def _print_Exp1(self, expr) -> str:
         return "e"  # as the parser spells it: E is a variable's name there
 
+    def _print_Float(self, expr) -> str:
+        # the shortest text of the float (10.0, 0.5), not SymPy's 15 digits (10.0000000000000)
+        value = float(expr)
+        return repr(value) if value == expr else super()._print_Float(expr)
+
 
 class PicturePrinter(TextPrinter):
     """The notation of a picture or slide: ``Wᵀ t̄``, ``X⁻¹``, ``σ'(z)`` (:func:`picture`)."""

@@ -50,7 +50,7 @@ def test_grad_reads_like_the_board(capsys):
     assert [out.index(h) for h in heads] == sorted(out.index(h) for h in heads)
     assert line(out, "t3 = t1 + t2").endswith("= 2.853617112")
     assert round(number_after(out, "f = t4 + t5"), 3) == 18.296
-    assert line(out, "ubar_2 = 2*t2*tbar_3").endswith("= 4.710196175")
+    assert line(out, "ubar_2 = tbar_2*2*t2 = 2*t2*tbar_3").endswith("= 4.710196175")
     assert round(number_after(out, "∂f/∂u1 = "), 2) == 47.30
     assert round(number_after(out, "∂f/∂u2 = "), 2) == 4.71
     assert "at the point:\n  u1: " not in out  # the gradient is never shown as the point
@@ -201,6 +201,6 @@ def test_console_entry_points():
 def test_matrix_shapes_on_the_command_line(capsys):
     argv = ["grad", "sum(sigmoid(W*x + b))", "--shapes", "W=3x2,x=2x1,b=3x1"]
     out = run(argv, capsys).out
-    assert "Wbar = tbar_2*x.T" in out and "∂f/∂W = sigmoid'(W*x + b)*x.T" in out
+    assert "Wbar = tbar_1*x.T = tbar_2*x.T" in out and "∂f/∂W = sigmoid'(W*x + b)*x.T" in out
     argv += ["--at", "W=1,x=1,b=1"]  # a matrix point is not a number on the command line
     assert "W has shape (3, 2)" in run(argv, capsys, code=2).err

@@ -219,7 +219,7 @@ def test_fd_passes_scheme_step_and_wrt(monkeypatch, capsys):
 def test_graph_text_shows_the_sweep_and_the_point(capsys):
     out = ok(["graph", "x*y", "--mode", "forward", "--wrt", "x", "--at", "x=2,y=3"], capsys)
     assert "forward sweep (tangents ṫ = ∂t/∂x):" in out and "  f = x*y = 6" in out
-    assert "  fdot = y = 3" in out and "steps, and their values at the point:" in out
+    assert "  fdot = y*xdot = y = 3" in out and "steps, and their values at the point:" in out
     reverse = ok(["graph", "x*y", "--at", "x=2,y=3", "--dot", "--json"], capsys)
     assert json.loads(reverse)["dot"].startswith("digraph")
 

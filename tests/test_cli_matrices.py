@@ -113,7 +113,7 @@ def test_text_output_prints_aligned_arrays(capsys):
     expected = np.array2string(library_gradient()["W"], precision=8).splitlines()
     assert [r.strip() for r in rows[at_w + 1 : at_w + 3]] == [e.strip() for e in expected[1:]]
     graph = run(["graph", NET, *SHAPES_ARG, "--at", AT], capsys).out
-    wbar = line_of(graph, "  Wbar = tbar_2*x.T")
+    wbar = line_of(graph, "  Wbar = tbar_1*x.T = tbar_2*x.T")
     assert graph.splitlines()[graph.splitlines().index(wbar) + 1].index("[") == wbar.index("[[") + 1
     tex = run(["latex", NET, *SHAPES_ARG, "--at", AT], capsys).out
     assert r"\begin{bmatrix}0.1 & -0.2 \\" in tex

@@ -33,6 +33,8 @@ def fmt(v, prefix: str = "") -> str:
     """
     if isinstance(v, np.ndarray):
         return np.array2string(v, precision=8, prefix=prefix, max_line_width=100)
+    if isinstance(v, float) and v != v:  # NaN: a partial with no number here (a note says why)
+        return "undefined"
     return f"{v:.10g}" if isinstance(v, float) else str(v)
 
 
@@ -75,11 +77,13 @@ def step_rows(g, values: Mapping | None) -> list[tuple[str, object]]:
 
 
 def sweep_rows(sweep, carried: Mapping | None) -> list[tuple[str, object]]:
-    """The sweep's lines ``tbar_3 = formula``, with the number of each at the point."""
+    """The sweep's lines ``tbar_3 = tbar_4*t4 + tbar_5*t5*(1 - t5) = t4 + t5*(1 - t5)``
+    (as the LaTeX writes them), with the number of each at the point."""
     node = {sweep.mode.accent(n): n for n in sweep.graph.order}
+    lines = sweep.lines()  # the chain rule's sum term by term, then the board form
     return [
-        (f"{n} = {text(e)}", None if carried is None else number(carried, node[n]))
-        for n, e in sweep.steps
+        (line, None if carried is None else number(carried, node[n]))
+        for line, (n, _) in zip(lines, sweep.steps, strict=True)
     ]
 
 

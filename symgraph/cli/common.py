@@ -6,8 +6,6 @@ from typing import NamedTuple
 
 import symgraph as sg
 
-from .. import ops
-from ..build import build_program
 from ..parse import Program
 from .io import UsageError, shapes, source
 from .points import fit, point
@@ -35,24 +33,15 @@ def _graph(args) -> sg.Graph:
 
 
 def _program(text: str, given, outputs: str) -> sg.Graph:
-    """A program whose outputs are the lines named in ``--outputs f1,f2``."""
-    program = sg.parse(text, given)
-    if not isinstance(program, Program):
+    """A program whose outputs are the lines named in ``--outputs f1,f2`` (a rebound name
+    is its final version, ``c_2`` names that version)."""
+    if not isinstance(sg.parse(text, given), Program):
         raise UsageError(
             "--outputs names lines of a program (one name = expr a line); for a formula of "
             'several outputs write a list, e.g. "[x*y, sin(x)]"'
         )
-    lines = {str(name): name for name, _ in program.lines}
     names = [n.strip() for n in outputs.split(",")]
-    seen = [n for i, n in enumerate(names) if n in names[:i]]
-    if seen:
-        raise UsageError(f"--outputs gives {seen[0]} twice")
-    unknown = [n for n in names if n not in lines]
-    if unknown:
-        raise UsageError(
-            f"--outputs: no line named {unknown[0]!r}; the program's lines are " + ", ".join(lines)
-        )
-    return build_program(program.lines, [lines[n] for n in names], ops.snapshot())
+    return sg.graph(text, shapes=given, outputs=names) if given else sg.graph(text, outputs=names)
 
 
 def _values(text: str | None, g: sg.Graph, option: str = "--at"):

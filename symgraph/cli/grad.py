@@ -133,6 +133,7 @@ def board(args, g: sg.Graph, point) -> tuple[dict, list[str]]:
         data[mode.carried] = dict(ev.carried)
         data[mode.results] = dict(ev.results)
         data.update(kink_convention=kink(args), kinks=[str(k) for k in ev.kinks])
+        data["undefined"] = {str(k): why for k, why in ev.undefined.items()}  # and why
     return data, lines
 
 

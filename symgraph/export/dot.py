@@ -82,6 +82,8 @@ def _num(value, digits: int) -> str:
         rows = sympy.Matrix(value).tolist()
         return "[" + "; ".join(", ".join(_num(v, digits) for v in row) for row in rows) + "]"
     v = float(value)
+    if v != v:  # NaN: a partial with no number at this point
+        return "undefined"
     return str(int(v)) if v.is_integer() and abs(v) < 1e15 else f"{v:.{digits}g}"
 
 

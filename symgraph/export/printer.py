@@ -210,6 +210,8 @@ def number(value, digits: int = 5) -> str:
         rows = _entries(np.asarray(value, dtype=float).reshape(np.shape(value)[0], -1), digits)
         return r"\begin{bmatrix}" + r" \\ ".join(" & ".join(r) for r in rows) + r"\end{bmatrix}"
     v = float(value)
+    if v != v:  # NaN: a partial with no number at this point
+        return r"\text{undefined}"
     if v.is_integer() and abs(v) < 1e15:
         return str(int(v))
     mantissa, _, exponent = f"{v:.{digits}g}".partition("e")
