@@ -39,12 +39,13 @@ def fmt(v, prefix: str = "") -> str:
 
 
 def aligned(rows: Iterable[tuple[str, object]], indent: str = "  ") -> list[str]:
-    """``left = number`` lines, the numbers in one column; ``None`` prints ``left`` alone.
+    """``left = number`` lines, the numbers in one column; ``None`` prints ``left`` alone,
+    as does a line that already ends with its number.
 
     A left side of :data:`WIDE` characters or more (a closed form) takes its number on
     the next line, under its first ``=``.
     """
-    rows = list(rows)
+    rows = [(left, None if _says(left, v) else v) for left, v in rows]
     narrow = [len(left) for left, v in rows if len(left) < WIDE]
     width = max(narrow, default=0)
     lines = []
@@ -59,6 +60,11 @@ def aligned(rows: Iterable[tuple[str, object]], indent: str = "  ") -> list[str]
         under = indent + " " * left.find(" = ") if " = " in left else indent + "  "
         lines += [indent + left, under + " = " + fmt(v, " " * (len(under) + 3))]
     return lines
+
+
+def _says(left: str, v) -> bool:
+    """The line already ends with its number (``∂f/∂E = 1``, ``fbar = 1``): no ``= 1`` again."""
+    return not isinstance(v, np.ndarray) and v is not None and left.endswith(" = " + fmt(v))
 
 
 def number(table: Mapping, node):
