@@ -10,7 +10,8 @@ from __future__ import annotations
 import keyword
 import re
 from collections.abc import Iterable, Mapping, Sequence
-from itertools import product
+from functools import cmp_to_key
+from itertools import pairwise, product
 
 import sympy
 from sympy import Basic, Expr, Symbol
@@ -40,6 +41,10 @@ _SUBSCRIPTED = re.compile(r"[A-Za-z]+_\d+")
 PRINT_ORDER_MAX_TERMS = 8
 
 
+#: SymPy's canonical order of the arguments of a sum or product.
+_ORDER = cmp_to_key(Basic.compare)
+
+
 #: Products with more factors than this are split into steps of at most this many: the
 #: local partials of an n-factor step hold n - 1 factors each, so a 1,000-factor step
 #: would cost 10⁶ nodes to differentiate and evaluate. Lecture products are shorter.
@@ -53,6 +58,14 @@ def _chunked(e: Expr) -> Expr:
     while len(args) > n:
         args = tuple(sympy.Mul(*args[i : i + n], evaluate=False) for i in range(0, len(args), n))
     return sympy.Mul(*args, evaluate=False)
+
+
+def _scaled(constant: Expr, node: Expr) -> Expr:
+    """``constant * node``; for a rational and a symbol, the product SymPy would make
+    (``-1*t3``) made directly, as SymPy's ``Mul`` spends most of a build finding it."""
+    if constant.is_Rational and constant not in (0, 1) and type(node) is Symbol:
+        return sympy.Mul._from_args((constant, node), True)
+    return constant * node
 
 
 def _print_order(e: Basic) -> tuple[Basic, ...]:
@@ -84,22 +97,39 @@ def _reformed(e: Basic, formed: list) -> Basic:
 
 
 class _Builder:
-    """Hash-consing: one step per distinct subexpression, named as it is created."""
+    """Hash-consing: one step per distinct subexpression, named as it is created.
 
-    def __init__(self, prefix: str, taken: set[str]):
+    ``twins`` maps plain symbols to their real twins (see :func:`_twins`): they are
+    swapped in at the leaves as the tree is walked, so the input is never rebuilt whole.
+    """
+
+    def __init__(self, prefix: str, taken: set[str], twins: Mapping[Symbol, Symbol]):
         self.steps: list[Step] = []
         self.memo: dict[Basic, Symbol] = {}
         self.nodes: set[Symbol] = set()
         self.prefix, self.taken = prefix, taken
         self.generated = 0
+        self.twins = twins
+        #: subtrees whose only change is their symbols made real -> that real version
+        self.realised: dict[Basic, Basic] = {}
 
     def value(self, e: Basic) -> Expr:
         """A node symbol (or an atom) standing for ``e``, making steps as needed."""
         if _is_leaf(e) or (isinstance(e, Expr) and e.is_number):  # constants fold in
-            return e
+            return self.leaf(e)
         if e not in self.memo:
             self.memo[e] = self.add(self.form(e))
         return self.memo[e]
+
+    def leaf(self, a: Basic) -> Basic:
+        """A leaf with its plain symbols made real (a ``Lambda`` or shape may hold some)."""
+        twins = self.twins
+        if not twins or a.is_Atom:
+            return twins.get(a, a) if twins else a
+        if a not in self.realised:
+            inside = a.free_symbols & twins.keys()
+            self.realised[a] = replaced(a, twins) if inside else a
+        return self.realised[a]
 
     def form(self, e: Basic) -> Expr:
         """``e`` as one step: its operation applied to nodes and folded arguments.
@@ -107,6 +137,7 @@ class _Builder:
         Arguments are visited in the order SymPy prints them, so steps are numbered
         as the formula reads (``exp(a) - sin(b)`` gives ``t1 = exp(a)``, ``f = t1 - t2``).
         """
+        e = self._ordered(e)
         if e.is_Mul and not isinstance(e, MatrixExpr) and len(e.args) > MAX_STEP_FACTORS:
             e = _chunked(e)
         args = e.args
@@ -118,11 +149,27 @@ class _Builder:
         formed = [done[a] if a in done else self.argument(a, e) for a in args]
         if all(f is a for f, a in zip(formed, args, strict=True)):
             return e  # nothing to replace: SymPy need not rebuild (and re-evaluate) it
+        realised = self.realised
+        if all(f is a or realised.get(a) is f for f, a in zip(formed, args, strict=True)):
+            # only symbols made real: built as it stands, never evaluated again
+            realised[e] = made = unevaluated(e.func, formed)
+            return made
         return _reformed(e, formed)
+
+    def _ordered(self, e: Basic) -> Basic:
+        """``e``, or a long sum or product with plain symbols in SymPy's canonical order:
+        its terms are visited (and chunked) in that order, as if it were built anew with
+        real symbols (SymPy's own sums and products are in that order already)."""
+        if not self.twins or not (e.is_Add or e.is_Mul) or isinstance(e, MatrixExpr):
+            return e
+        args, most = e.args, PRINT_ORDER_MAX_TERMS if e.is_Add else MAX_STEP_FACTORS
+        if len(args) <= most or all(_ORDER(a) <= _ORDER(b) for a, b in pairwise(args)):
+            return e
+        return unevaluated(e.func, args) if e.free_symbols & self.twins.keys() else e
 
     def argument(self, a: Basic, parent: Basic) -> Basic:
         if _is_leaf(a):
-            return a
+            return self.leaf(a)
         if _is_structure(a):
             return self.form(a)
         if isinstance(a, MatMul):  # SymPy calls a MatMul is_Mul too: test it first
@@ -131,7 +178,7 @@ class _Builder:
             return self.value(a)
         if a.is_Mul and a.args[0].is_number:  # a coefficient (2, -1, π) folds
             constant, rest = a.as_independent(*a.free_symbols, as_Add=False)
-            return constant * self.value(rest)
+            return _scaled(constant, self.value(rest))
         if isinstance(a, Transpose):  # so does a transpose: t1 = Wᵀ x
             return Transpose(self.value(a.arg))
         if parent.is_Mul and a.is_Pow and a.exp == -1:  # division folds
@@ -155,7 +202,7 @@ class _Builder:
     def line(self, name: Symbol, rhs: Expr) -> Symbol:
         """A named step (a program line or an output) whose top is ``rhs``."""
         if _is_leaf(rhs) or rhs in self.memo:
-            return self.add(self.memo.get(rhs, rhs), name)
+            return self.add(self.memo[rhs] if rhs in self.memo else self.leaf(rhs), name)
         self.memo[rhs] = self.add(self.form(rhs), name)
         return self.memo[rhs]
 
@@ -165,14 +212,40 @@ class _Builder:
 
 
 def _as_real(e: Basic) -> Expr:
-    """Give every free symbol the real assumption (so d|x|/dx = sign(x))."""
+    """``e``, checked: a bounded scalar or matrix expression without complex numbers.
+
+    Its plain symbols are made real (so d|x|/dx = sign(x)) as it is built, by
+    :func:`_twins`, not here: rebuilding the whole tree would cost more than the build."""
     if not isinstance(e, Expr | MatrixExpr):
         raise ParseError(f"expected a scalar expression, got {type(e).__name__}: {e}")
     check_tree(e)
     if e.has(sympy.I):
         raise ParseError(f"complex numbers are not supported: {e}")
-    plain = [s for s in e.free_symbols if isinstance(s, Symbol) and not s.is_real]
-    return replaced(e, {s: Symbol(s.name, real=True) for s in plain}) if plain else e
+    return e
+
+
+def _twins(symbols: Iterable[Basic]) -> dict[Symbol, Symbol]:
+    """Each plain symbol's real twin: ``x`` -> ``Symbol("x", real=True)``."""
+    # one assumption query per symbol, none per node
+    return {
+        s: Symbol(s.name, real=True) for s in symbols if isinstance(s, Symbol) and not s.is_real
+    }
+
+
+def _swappable(symbols: Iterable[Basic], twins: Mapping[Symbol, Symbol]) -> bool:
+    """Whether swapping the twins in at the leaves builds the graph that rebuilding the
+    input with real symbols first would. Not with a twin already used (``x`` plain and
+    real in one input), a ``Dummy`` or subclass (its class would change), or SymPy's
+    canonical order of the symbols changing with their assumptions (a long sum's terms
+    would be visited in another order)."""
+    symbols = [s for s in symbols if isinstance(s, Symbol)]
+    real = set(twins.values())
+    if any(type(s) is not Symbol for s in twins) or len(real) < len(twins):
+        return False
+    if not real.isdisjoint(symbols):
+        return False
+    made = [twins.get(s, s) for s in sorted(symbols, key=_ORDER)]
+    return all(a.compare(b) < 0 for a, b in pairwise(made))
 
 
 def _lines(
@@ -247,13 +320,18 @@ def _build(source: Source, shapes: Mapping | None, outputs: Outputs) -> Graph:
     lines, program = _lines(source, shapes)
     defined = {name for name, _ in lines if name is not None}
     used = set().union(*(rhs.free_symbols for _, rhs in lines))
+    twins = _twins(used)
+    if twins and not _swappable(used, twins):  # rare: rebuild the input with real symbols
+        lines = [(name, replaced(rhs, twins)) for name, rhs in lines]
+        twins = {}
+    used = {twins.get(s, s) for s in used}
     clash = sorted(n.name for n in defined & used) if program is None else []
     if clash:  # an output named like an input would make a cycle
         raise ParseError(f"an output is named like an input: {clash[0]}", hint="rename it")
     chosen = [program.output] if program is not None else None
     if outputs is not None:
         chosen = chosen_outputs(outputs, lines, program)
-    return _assemble(lines, chosen, ops.snapshot())
+    return _assemble(lines, chosen, ops.snapshot(), twins)
 
 
 def chosen_outputs(
@@ -320,12 +398,17 @@ def build_program(
 
 
 def _assemble(
-    lines: list[tuple[Symbol | None, Expr]], outputs: list[Symbol] | None, rule_table: Mapping
+    lines: list[tuple[Symbol | None, Expr]],
+    outputs: list[Symbol] | None,
+    rule_table: Mapping,
+    twins: Mapping[Symbol, Symbol] | None = None,
 ) -> Graph:
     """Hash-cons the lines (names None are outputs to be named) into a Graph; the
-    outputs are ``outputs`` (program lines), else every line."""
+    outputs are ``outputs`` (program lines), else every line. ``twins`` are the real
+    symbols that stand for the plain ones of the lines (see :func:`_twins`)."""
+    twins = twins or {}
     defined = {name for name, _ in lines if name is not None}
-    used = set().union(*(rhs.free_symbols for _, rhs in lines))
+    used = {twins.get(s, s) for _, rhs in lines for s in rhs.free_symbols}
     inputs = tuple(sorted(used - defined, key=naming.natural_key))
     taken = {s.name for s in used | defined}
     names = iter(naming.output_names(sum(n is None for n, _ in lines), taken))
@@ -335,7 +418,7 @@ def _assemble(
     subscripted = [n.name for n, _ in lines if _SUBSCRIPTED.fullmatch(n.name)]
     prefix = naming.step_prefix([*(x.name for x in inputs), *subscripted])
     taken |= {n.name for n, _ in lines} | {n.replace("_", "") for n in subscripted}
-    builder = _Builder(prefix, taken)
+    builder = _Builder(prefix, taken, twins)
     builder.start(inputs)
     made = {name.name: builder.line(name, rhs) for name, rhs in lines}
     made_outputs = [made[o.name] for o in outputs] if outputs else made.values()
