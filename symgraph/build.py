@@ -15,6 +15,7 @@ from itertools import pairwise, product
 
 import sympy
 from sympy import Basic, Expr, Symbol
+from sympy.core.mul import _unevaluated_Mul
 from sympy.core.relational import Relational
 from sympy.functions.elementary.piecewise import ExprCondPair
 from sympy.logic.boolalg import Boolean
@@ -58,6 +59,17 @@ def _chunked(e: Expr) -> Expr:
     while len(args) > n:
         args = tuple(sympy.Mul(*args[i : i + n], evaluate=False) for i in range(0, len(args), n))
     return sympy.Mul(*args, evaluate=False)
+
+
+def _split(a: Expr) -> tuple[Expr, Expr]:
+    """``a.as_independent(*a.free_symbols, as_Add=False)``: the product's constant
+    factors and the rest, found directly for a commutative product (SymPy's general
+    search spent most of a build here: 40 ms of the MLP n = 16's 80)."""
+    if not a.is_commutative:
+        return a.as_independent(*a.free_symbols, as_Add=False)
+    constant = [f for f in a.args if not f.free_symbols]
+    rest = [f for f in a.args if f.free_symbols]
+    return sympy.Mul(*constant), _unevaluated_Mul(*rest)
 
 
 def _scaled(constant: Expr, node: Expr) -> Expr:
@@ -137,7 +149,7 @@ class _Builder:
         Arguments are visited in the order SymPy prints them, so steps are numbered
         as the formula reads (``exp(a) - sin(b)`` gives ``t1 = exp(a)``, ``f = t1 - t2``).
         """
-        e = self._ordered(e)
+        given, e = e, self._ordered(e)
         if e.is_Mul and not isinstance(e, MatrixExpr) and len(e.args) > MAX_STEP_FACTORS:
             e = _chunked(e)
         args = e.args
@@ -149,12 +161,18 @@ class _Builder:
         formed = [done[a] if a in done else self.argument(a, e) for a in args]
         if all(f is a for f, a in zip(formed, args, strict=True)):
             return e  # nothing to replace: SymPy need not rebuild (and re-evaluate) it
-        realised = self.realised
-        if all(f is a or realised.get(a) is f for f, a in zip(formed, args, strict=True)):
-            # only symbols made real: built as it stands, never evaluated again
-            realised[e] = made = unevaluated(e.func, formed)
+        if self._only_made_real(formed, args):  # built as it stands, never evaluated again
+            self.realised[given] = made = unevaluated(e.func, formed)
             return made
         return _reformed(e, formed)
+
+    def _only_made_real(self, formed: Sequence[Basic], args: Sequence[Basic]) -> bool:
+        """Whether each formed argument is the argument itself or it with real symbols."""
+        if not self.twins:
+            return False
+        real, realised = self.twins.get, self.realised.get
+        pairs = zip(formed, args, strict=True)
+        return all(f is a or real(a) is f or realised(a) is f for f, a in pairs)
 
     def _ordered(self, e: Basic) -> Basic:
         """``e``, or a long sum or product with plain symbols in SymPy's canonical order:
@@ -177,7 +195,7 @@ class _Builder:
                 return MatMul(a.args[0], self.argument(MatMul(*a.args[1:]).doit(), a))
             return self.value(a)
         if a.is_Mul and a.args[0].is_number:  # a coefficient (2, -1, π) folds
-            constant, rest = a.as_independent(*a.free_symbols, as_Add=False)
+            constant, rest = _split(a)
             return _scaled(constant, self.value(rest))
         if isinstance(a, Transpose):  # so does a transpose: t1 = Wᵀ x
             return Transpose(self.value(a.arg))

@@ -181,3 +181,27 @@ def test_sigmoid_of_plain_symbols_builds_as_real():
     x, y = P[:2]
     e = sigmoid(x * y) + sympy.exp(-x * y)
     _same(sg.graph(e), sg.graph(e.xreplace(TWINS)))
+
+
+@pytest.mark.parametrize(
+    "a",
+    [
+        -P[0] * P[1],
+        2 * sympy.pi * P[0],
+        -2 * sympy.sqrt(2) * sympy.E * P[0] ** 2 * sympy.exp(P[1]),
+        sympy.Rational(3, 4) * P[0] / P[1],
+        sympy.Float(2.5) * P[0] * sympy.sin(P[2]),
+        -sympy.pi * (P[0] + P[1]),
+        sympy.Mul(-3, P[0], sympy.Mul(2, P[1], evaluate=False), evaluate=False),
+    ],
+)
+def test_a_products_constant_is_split_off_as_sympy_splits_it(a):
+    build = importlib.import_module("symgraph.build")
+    want = a.as_independent(*a.free_symbols, as_Add=False)
+    got = build._split(a)
+    assert got == want and [g.args for g in got] == [w.args for w in want]
+    t = sympy.Symbol("t1", real=True)
+    for c in (got[0], sympy.Integer(-1), sympy.Rational(-7, 2), sympy.Float(0.5)):
+        made, want_made = build._scaled(c, t), c * t
+        assert made == want_made and made.args == want_made.args
+        assert type(made) is type(want_made) and hash(made) == hash(want_made)
