@@ -15,7 +15,6 @@ from itertools import pairwise, product
 
 import sympy
 from sympy import Basic, Expr, Symbol
-from sympy.core.mul import _unevaluated_Mul
 from sympy.core.relational import Relational
 from sympy.functions.elementary.piecewise import ExprCondPair
 from sympy.logic.boolalg import Boolean
@@ -24,7 +23,7 @@ from sympy.matrices.expressions import MatMul, MatrixExpr, MatrixSymbol, Transpo
 from . import naming, ops
 from .graph import Graph, Step, _is_leaf
 from .parse import ParseError, Program, parse, parse_expr_text
-from .parse.domain import replaced, unevaluated
+from .parse.domain import real_twins, replaced, scaled, split_constant, swappable, unevaluated
 from .parse.guards import MAX_NAME_CHARS, MAX_PROGRAM_LINES, MAX_TEXT_CHARS, SPLIT, check_tree
 from .parse.names import reserved
 
@@ -61,25 +60,6 @@ def _chunked(e: Expr) -> Expr:
     return sympy.Mul(*args, evaluate=False)
 
 
-def _split(a: Expr) -> tuple[Expr, Expr]:
-    """``a.as_independent(*a.free_symbols, as_Add=False)``: the product's constant
-    factors and the rest, found directly for a commutative product (SymPy's general
-    search spent most of a build here: 40 ms of the MLP n = 16's 80)."""
-    if not a.is_commutative:
-        return a.as_independent(*a.free_symbols, as_Add=False)
-    constant = [f for f in a.args if not f.free_symbols]
-    rest = [f for f in a.args if f.free_symbols]
-    return sympy.Mul(*constant), _unevaluated_Mul(*rest)
-
-
-def _scaled(constant: Expr, node: Expr) -> Expr:
-    """``constant * node``; for a rational and a symbol, the product SymPy would make
-    (``-1*t3``) made directly, as SymPy's ``Mul`` spends most of a build finding it."""
-    if constant.is_Rational and constant not in (0, 1) and type(node) is Symbol:
-        return sympy.Mul._from_args((constant, node), True)
-    return constant * node
-
-
 def _print_order(e: Basic) -> tuple[Basic, ...]:
     if e.is_Add and len(e.args) > PRINT_ORDER_MAX_TERMS:
         return e.args
@@ -111,7 +91,7 @@ def _reformed(e: Basic, formed: list) -> Basic:
 class _Builder:
     """Hash-consing: one step per distinct subexpression, named as it is created.
 
-    ``twins`` maps plain symbols to their real twins (see :func:`_twins`): they are
+    ``twins`` maps plain symbols to their real twins (``domain.real_twins``): they are
     swapped in at the leaves as the tree is walked, so the input is never rebuilt whole.
     """
 
@@ -195,8 +175,8 @@ class _Builder:
                 return MatMul(a.args[0], self.argument(MatMul(*a.args[1:]).doit(), a))
             return self.value(a)
         if a.is_Mul and a.args[0].is_number:  # a coefficient (2, -1, π) folds
-            constant, rest = _split(a)
-            return _scaled(constant, self.value(rest))
+            constant, rest = split_constant(a)
+            return scaled(constant, self.value(rest))
         if isinstance(a, Transpose):  # so does a transpose: t1 = Wᵀ x
             return Transpose(self.value(a.arg))
         if parent.is_Mul and a.is_Pow and a.exp == -1:  # division folds
@@ -232,38 +212,14 @@ class _Builder:
 def _as_real(e: Basic) -> Expr:
     """``e``, checked: a bounded scalar or matrix expression without complex numbers.
 
-    Its plain symbols are made real (so d|x|/dx = sign(x)) as it is built, by
-    :func:`_twins`, not here: rebuilding the whole tree would cost more than the build."""
+    Its plain symbols are made real (so d|x|/dx = sign(x)) as it is built (see
+    ``domain.real_twins``), not here: rebuilding the whole tree costs more than building."""
     if not isinstance(e, Expr | MatrixExpr):
         raise ParseError(f"expected a scalar expression, got {type(e).__name__}: {e}")
     check_tree(e)
     if e.has(sympy.I):
         raise ParseError(f"complex numbers are not supported: {e}")
     return e
-
-
-def _twins(symbols: Iterable[Basic]) -> dict[Symbol, Symbol]:
-    """Each plain symbol's real twin: ``x`` -> ``Symbol("x", real=True)``."""
-    # one assumption query per symbol, none per node
-    return {
-        s: Symbol(s.name, real=True) for s in symbols if isinstance(s, Symbol) and not s.is_real
-    }
-
-
-def _swappable(symbols: Iterable[Basic], twins: Mapping[Symbol, Symbol]) -> bool:
-    """Whether swapping the twins in at the leaves builds the graph that rebuilding the
-    input with real symbols first would. Not with a twin already used (``x`` plain and
-    real in one input), a ``Dummy`` or subclass (its class would change), or SymPy's
-    canonical order of the symbols changing with their assumptions (a long sum's terms
-    would be visited in another order)."""
-    symbols = [s for s in symbols if isinstance(s, Symbol)]
-    real = set(twins.values())
-    if any(type(s) is not Symbol for s in twins) or len(real) < len(twins):
-        return False
-    if not real.isdisjoint(symbols):
-        return False
-    made = [twins.get(s, s) for s in sorted(symbols, key=_ORDER)]
-    return all(a.compare(b) < 0 for a, b in pairwise(made))
 
 
 def _lines(
@@ -338,8 +294,8 @@ def _build(source: Source, shapes: Mapping | None, outputs: Outputs) -> Graph:
     lines, program = _lines(source, shapes)
     defined = {name for name, _ in lines if name is not None}
     used = set().union(*(rhs.free_symbols for _, rhs in lines))
-    twins = _twins(used)
-    if twins and not _swappable(used, twins):  # rare: rebuild the input with real symbols
+    twins = real_twins(used)
+    if twins and not swappable(used, twins):  # rare: rebuild the input with real symbols
         lines = [(name, replaced(rhs, twins)) for name, rhs in lines]
         twins = {}
     used = {twins.get(s, s) for s in used}
@@ -423,7 +379,7 @@ def _assemble(
 ) -> Graph:
     """Hash-cons the lines (names None are outputs to be named) into a Graph; the
     outputs are ``outputs`` (program lines), else every line. ``twins`` are the real
-    symbols that stand for the plain ones of the lines (see :func:`_twins`)."""
+    symbols that stand for the plain ones of the lines (``domain.real_twins``)."""
     twins = twins or {}
     defined = {name for name, _ in lines if name is not None}
     used = {twins.get(s, s) for _, rhs in lines for s in rhs.free_symbols}

@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 
 import symgraph as sg
 from symgraph.functions import sigmoid
-from symgraph.parse.domain import replaced
+from symgraph.parse.domain import real_twins, replaced, scaled, split_constant, swappable
 
 from .conftest import BINARY, UNARY, grown
 
@@ -101,7 +101,8 @@ def _long_sum(symbols):
     [
         # plain x and real x: one symbol in the graph (rebuilt first, as before)
         sympy.exp(P[0]) + sympy.sin(TWINS[P[0]]) + sympy.exp(TWINS[P[0]]),
-        # a positive y sorts before a plain z, after its twin: a long sum's order changes
+        # a plain z sorts before a real y, its twin after: a long sum's order changes
+        _long_sum([sympy.Symbol("y", real=True), *sympy.symbols("z a0:9")]),
         _long_sum([sympy.Symbol("y", positive=True), *sympy.symbols("z a0:9")]),
         # a sum written unevaluated, out of SymPy's order
         _long_sum(sympy.symbols("a9 a8 a7 a6 a5 a4 a3 a2 a1 a0")),
@@ -112,6 +113,16 @@ def _long_sum(symbols):
 )
 def test_mixed_and_unordered_inputs_build_as_before(e):
     _same(sg.graph(e), sg.graph(_rebuilt(e)))
+
+
+def test_inputs_that_could_build_otherwise_are_rebuilt_first():
+    """Where swapping the twins in could differ, the input is rebuilt real first."""
+    x, z = sympy.symbols("x z")
+    y = sympy.Symbol("y", real=True)
+    for symbols in ([x, sympy.Symbol("x", real=True)], [y, z], [sympy.Dummy("d"), x]):
+        assert not swappable(symbols, real_twins(symbols))
+    for symbols in ([x, z], [x, y], [sympy.Symbol("y", positive=True), z], P):
+        assert swappable(symbols, real_twins(symbols))
 
 
 def test_dicts_lists_and_matrices_of_plain_expressions():
@@ -196,12 +207,11 @@ def test_sigmoid_of_plain_symbols_builds_as_real():
     ],
 )
 def test_a_products_constant_is_split_off_as_sympy_splits_it(a):
-    build = importlib.import_module("symgraph.build")
     want = a.as_independent(*a.free_symbols, as_Add=False)
-    got = build._split(a)
+    got = split_constant(a)
     assert got == want and [g.args for g in got] == [w.args for w in want]
     t = sympy.Symbol("t1", real=True)
     for c in (got[0], sympy.Integer(-1), sympy.Rational(-7, 2), sympy.Float(0.5)):
-        made, want_made = build._scaled(c, t), c * t
+        made, want_made = scaled(c, t), c * t
         assert made == want_made and made.args == want_made.args
         assert type(made) is type(want_made) and hash(made) == hash(want_made)
