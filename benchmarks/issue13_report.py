@@ -85,12 +85,14 @@ def compiled_targets(name: str, row: dict) -> list[Target]:
     ]  # fmt: skip
 
 
-def scaling_targets(scaling: dict) -> list[Target]:
+def scaling_targets(scaling: dict, refused: list[str] = ()) -> list[Target]:
     rows = []
     for family, points in scaling.items():
         per = [p for _, p in points]
         spread = max(per) / min(per)
         sizes = ", ".join(f"{n:,}: {fmt(p)}" for n, p in points)
+        sizes += "".join(f"; n = {r.split(':')[0].split()[-1]} refused by sg.graph"
+                         for r in refused if r.startswith(family))  # fmt: skip
         top = points[-1][0]
         rows.append(Target(
             f"time per node, {points[0][0]:,} to {top:,} nodes ({family})",
@@ -106,7 +108,7 @@ def targets(m: dict) -> list[Target]:
     rows += [ops_target(m[k]) for k in ("mlp", "rosenbrock", "chain")]
     for name, row in m["compiled"].items():
         rows += compiled_targets(name, row)
-    rows += scaling_targets(m["scaling"])
+    rows += scaling_targets(m["scaling"], m["refused"])
     rows.append(Target(f"depth-{m['sizes'].depth} chain, build + reverse + as_program",
                        f"{fmt(t)} ({chain.nodes:,} nodes)", "< 1 s", t < 1,
                        f"by {t:.1f}×"))  # fmt: skip
@@ -164,6 +166,15 @@ def scaling_table(m: dict) -> list[str]:
                  rows)  # fmt: skip
 
 
+def refused(m: dict) -> list[str]:
+    """The sizes symgraph would not take, with its message (one SymPy expression of more
+    than ``symgraph.parse.guards.MAX_TREE_NODES`` tree nodes is refused)."""
+    if not m["refused"]:
+        return []
+    return ["Refused by `sg.graph` (so not in the table):", "",
+            *(f"- {r}" for r in m["refused"]), ""]  # fmt: skip
+
+
 def median_note(m: dict) -> str:
     spread = [t.median / t.best for d in (m["mlp"],) for t in d.times.values()]
     return f"median/best on the MLP: {min(spread):.2f}–{max(spread):.2f}"
@@ -201,7 +212,7 @@ def report(m: dict, command: str, secs: float, quick: bool) -> str:
              "## Targets", "", *target_table(targets(m)), "",
              "## Derivation times", "", *timing_table(m), "",
              "## Compiled evaluation", "", *compiled_table(m), "",
-             "## Time per node", "", *scaling_table(m), "",
+             "## Time per node", "", *scaling_table(m), "", *refused(m),
              "## Memory", "", *memory_table(m), "",
              f"## The profile that shows why (MLP {s.mlp}, one cold build + reverse + "
              "as_program, cProfile, top 15 by cumulative time)", "",
