@@ -270,6 +270,27 @@ def memory(source) -> dict:
     return {"nodes": nodes, "graph": graph / nodes, "sweep": sweep / nodes, "peak": peak / nodes}
 
 
+def stages(source, reps: int) -> dict[str, Timing]:
+    """Cold times of each stage alone (no profiler): build, reverse sweep, as_program."""
+    times: dict[str, list[float]] = {"build": [], "reverse sweep": [], "as_program": []}
+    for _ in range(reps):
+        clear_cache()
+        gc.collect()
+        t0 = time.perf_counter()
+        rv = sg.graph(source).reverse()  # reverse() computes the graph's partials too
+        t1 = time.perf_counter()
+        rv.as_program()
+        t2 = time.perf_counter()
+        clear_cache()
+        gc.collect()
+        t3 = time.perf_counter()
+        sg.graph(source)
+        times["build"].append(time.perf_counter() - t3)
+        times["reverse sweep"].append(t1 - t0 - times["build"][-1])
+        times["as_program"].append(t2 - t1)
+    return {k: Timing(v) for k, v in times.items()}
+
+
 def profile(source, top: int = 15) -> str:
     """cProfile of one cold build + reverse + as_program, the top by cumulative time."""
     clear_cache()
@@ -341,6 +362,7 @@ def measure(sizes: Sizes, log: Callable[[str], None] = print) -> dict:
                 continue
             out["memory"][family].append(memory(make(n)))
             log(f"  {family} {n}: {out['scaling'][family][-1][1] * 1e6:.0f} µs a node")
+    out["stages"] = stages(f, sizes.reps)
     out["profile"] = profile(f)
     out["jax version"] = _version("jax")
     return out

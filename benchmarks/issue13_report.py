@@ -216,6 +216,10 @@ def report(m: dict, command: str, secs: float, quick: bool) -> str:
              "## Memory", "", *memory_table(m), "",
              f"## The profile that shows why (MLP {s.mlp}, one cold build + reverse + "
              "as_program, cProfile, top 15 by cumulative time)", "",
+             "Without the profiler, each stage alone (cold, best of "
+             f"{s.reps}; the sweep's row includes the graph's local partials):", "",
+             *table(["stage", "best", "median"],
+                    [[k, fmt(t.best), fmt(t.median)] for k, t in m["stages"].items()]), "",
              "```", m["profile"].rstrip(), "```", ""]  # fmt: skip
     return "\n".join(lines)
 
