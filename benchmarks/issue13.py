@@ -15,7 +15,6 @@ from __future__ import annotations
 import cProfile
 import gc
 import io
-import math
 import pstats
 import statistics
 import time
@@ -372,7 +371,3 @@ def _version(name: str) -> str:
     if not installed(name):
         return "not installed"
     return getattr(__import__(name), "__version__", "?")
-
-
-def finite(x) -> bool:
-    return isinstance(x, float | int) and math.isfinite(x)
