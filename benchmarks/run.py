@@ -1,6 +1,7 @@
 """Benchmarks of symgraph against SymPy, SymEngine, CasADi and JAX, in one run.
 
-    python benchmarks/run.py [--quick] [--out benchmarks/RESULTS.md] [--timeout 60]
+    python benchmarks/run.py [--quick] [--out benchmarks/RESULTS_issue6.md] [--timeout 60]
+    python benchmarks/run.py --targets [--quick]     # issue 13's targets -> RESULTS.md
 
 Writes a Markdown report: the machine and versions, then for every family and size the
 graph build, the reverse-mode gradient program, the closed forms, the program's size,
@@ -45,6 +46,7 @@ OPTIONAL = ("symengine", "casadi", "jax")
 BATCH, BATCH_NUMBERS = 10_000, 20_000_000
 #: Seconds spent timing one fast call (all rounds); --quick shrinks it.
 BUDGET = [0.3]
+HERE = Path(__file__).resolve().parent
 
 
 def installed(name: str) -> bool:
@@ -455,9 +457,15 @@ def report(cases: list[Case], scaling, quick: bool, limit: float, secs: float) -
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="smallest sizes, seconds (CI)")
-    parser.add_argument("--out", default=str(Path(__file__).with_name("RESULTS.md")))
+    parser.add_argument("--out", default=None, help="the report (default: next to this script)")
     parser.add_argument("--timeout", type=float, default=None, help="seconds per SymPy case")
+    parser.add_argument("--targets", action="store_true", help="issue 13's targets: RESULTS.md")
     args = parser.parse_args(argv)
+    if args.targets:
+        from issue13_report import main as targets_main  # issue 13's table of targets
+
+        return targets_main(args.quick, args.out or str(HERE / "RESULTS.md"))
+    args.out = args.out or str(HERE / "RESULTS_issue6.md")
     limit = args.timeout or (2.0 if args.quick else 60.0)
     BUDGET[0] = 0.02 if args.quick else 0.3
     start = time.perf_counter()
