@@ -140,24 +140,37 @@ def _evalf_via(f: Function, form, prec):
     )
 
 
-class msum(Function):
-    """The sum of a matrix's entries, a scalar: ``sum(M)`` in symgraph's parser."""
+class OfMatrix(Function):
+    r"""A real scalar of one matrix argument (``sum(M)``, ``norm(M)``, ``logsumexp(M)``);
+    ``eval`` gives the value of explicit entries, and it prints as the parser spells it
+    (``_spelling``), in LaTeX as ``\operatorname{spelling}(M)``."""
 
     nargs = 1
     is_real = True
+    _spelling = ""
 
     @classmethod
     def eval(cls, m):
-        if isinstance(m, sympy.MatrixBase):  # explicit entries: their sum
-            return sympy.Add(*m)
+        if isinstance(m, sympy.MatrixBase):  # explicit entries: the number itself
+            return cls._explicit(list(m))
         return None
 
     def _sympystr(self, printer):
-        return f"sum({printer._print(self.args[0])})"
+        return f"{self._spelling}({printer._print(self.args[0])})"
 
     def _latex(self, printer, exp=None):
-        tex = rf"\operatorname{{sum}}\left({printer._print(self.args[0])}\right)"
+        tex = rf"\operatorname{{{self._spelling}}}\left({printer._print(self.args[0])}\right)"
         return tex if exp is None else rf"{tex}^{{{exp}}}"
+
+
+class msum(OfMatrix):
+    """The sum of a matrix's entries, a scalar: ``sum(M)`` in symgraph's parser."""
+
+    _spelling = "sum"
+
+    @staticmethod
+    def _explicit(entries):
+        return sympy.Add(*entries)
 
 
 class elementwise(ElementwiseApplyFunction):

@@ -15,30 +15,14 @@ their records (rules, values) are in :mod:`symgraph.rules_linalg`.
 from __future__ import annotations
 
 import sympy
-from sympy import Function
 from sympy.matrices.expressions import MatrixExpr
 from sympy.matrices.expressions.diagonal import DiagMatrix, DiagonalOf
 from sympy.printing.precedence import PRECEDENCE
 
-
-class _OfMatrix(Function):
-    """A real scalar of one matrix argument; ``eval`` gives the value of explicit entries."""
-
-    nargs = 1
-    is_real = True
-    _spelling = ""
-
-    @classmethod
-    def eval(cls, m):
-        if isinstance(m, sympy.MatrixBase):  # explicit entries: the number itself
-            return cls._explicit(list(m))
-        return None
-
-    def _sympystr(self, printer):
-        return f"{self._spelling}({printer._print(self.args[0])})"
+from .functions import OfMatrix
 
 
-class norm(_OfMatrix):
+class norm(OfMatrix):
     """‖X‖: the 2-norm of a vector, the Frobenius norm of a matrix (the same number:
     ``sqrt(sum(X∘X))``); ``norm(x)`` in symgraph's parser. Not differentiable at 0.
 
@@ -60,7 +44,7 @@ class norm(_OfMatrix):
         return tex if exp is None else f"{tex}^{{{exp}}}"
 
 
-class sqnorm(_OfMatrix):
+class sqnorm(OfMatrix):
     """‖X‖², the squared norm, smooth everywhere (its gradient is 2X); the parser reads
     ``norm(X)**2`` as this, and prints it so.
 
@@ -85,7 +69,7 @@ class sqnorm(_OfMatrix):
         return tex if exp is None else rf"\left({tex}\right)^{{{exp}}}"
 
 
-class logsumexp(_OfMatrix):
+class logsumexp(OfMatrix):
     """log Σ exp(v_i) over the entries of a vector (or matrix); its gradient is softmax(v).
 
     >>> import sympy
@@ -99,10 +83,6 @@ class logsumexp(_OfMatrix):
     @staticmethod
     def _explicit(entries):
         return sympy.log(sympy.Add(*(sympy.exp(e) for e in entries)))
-
-    def _latex(self, printer, exp=None):
-        tex = rf"\operatorname{{logsumexp}}\left({printer._print(self.args[0])}\right)"
-        return tex if exp is None else rf"{tex}^{{{exp}}}"
 
 
 class _MatrixOfMatrix(MatrixExpr):
