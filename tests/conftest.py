@@ -121,3 +121,13 @@ def assert_refused_without_running(text: str, monkeypatch, **kwargs) -> None:
     for parser in (parse, parse_expr_text, parse_program):
         with pytest.raises(ParseError):
             parser(text, **kwargs)
+
+
+@pytest.fixture(scope="module")
+def net():
+    """The lecture's linear network (:mod:`tests.lecture_net`) as a graph."""
+    import symgraph as sg
+
+    from .lecture_net import NET, SHAPES
+
+    return sg.graph(NET, shapes=SHAPES)

@@ -12,34 +12,7 @@ import sympy
 
 import symgraph as sg
 
-NET = "sum(sigmoid(W*x + b))"
-SHAPES = {"W": (3, 2), "x": (2, 1), "b": (3, 1)}
-W = np.array([[0.1, -0.2], [0.3, 0.4], [-0.5, 0.6]])
-X = np.array([[1.0], [2.0]])
-B = np.array([[0.1], [-0.2], [0.3]])
-AT = {"W": W, "x": X, "b": B}
-
-
-@pytest.fixture(scope="module")
-def net() -> sg.Graph:
-    return sg.graph(NET, shapes=SHAPES)
-
-
-def network(w, x, b) -> float:
-    return float(np.sum(1 / (1 + np.exp(-(w @ x + b)))))
-
-
-def central(point: dict, name: str, h: float = 1e-6) -> np.ndarray:
-    """NumPy central differences of the network in every entry of ``name``."""
-    values = {str(k).lower(): np.array(v, dtype=float) for k, v in point.items()}
-    out = np.zeros_like(values[name.lower()])
-    for index in np.ndindex(*out.shape):
-        up = {k: v.copy() for k, v in values.items()}
-        down = {k: v.copy() for k, v in values.items()}
-        up[name.lower()][index] += h
-        down[name.lower()][index] -= h
-        out[index] = (network(**up) - network(**down)) / (2 * h)
-    return out
+from .lecture_net import AT, SHAPES, B, W, X, central, network
 
 
 def sympy_gradient(g: sg.Graph, name: str, point: dict) -> np.ndarray:

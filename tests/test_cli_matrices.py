@@ -15,12 +15,10 @@ import pytest
 import symgraph as sg
 from symgraph.cli import main
 
-NET = "sum(sigmoid(W*x + b))"
-SHAPES = {"W": (3, 2), "x": (2, 1), "b": (3, 1)}
+from .lecture_net import AT as POINT
+from .lecture_net import NET, SHAPES, B, W, X, central, network
+
 SHAPES_ARG = ["--shapes", "W=3x2,x=2x1,b=3x1"]
-W = np.array([[0.1, -0.2], [0.3, 0.4], [-0.5, 0.6]])
-X = np.array([[1.0], [2.0]])
-B = np.array([[0.1], [-0.2], [0.3]])
 AT = "W=[[0.1,-0.2],[0.3,0.4],[-0.5,0.6]],x=[1,2],b=[0.1,-0.2,0.3]"
 
 
@@ -36,22 +34,6 @@ def failing(argv, capsys) -> str:
     return err
 
 
-def network(w, x, b) -> float:
-    return float(np.sum(1 / (1 + np.exp(-(w @ x + b)))))
-
-
-def central(values: dict, name: str, h: float = 1e-6) -> np.ndarray:
-    """NumPy central differences of the network in every entry of ``name``."""
-    out = np.zeros_like(values[name])
-    for index in np.ndindex(*out.shape):
-        up = {k: v.copy() for k, v in values.items()}
-        down = {k: v.copy() for k, v in values.items()}
-        up[name][index] += h
-        down[name][index] -= h
-        out[index] = (network(**up) - network(**down)) / (2 * h)
-    return out
-
-
 def library_gradient() -> dict[str, np.ndarray]:
     g = sg.graph(NET, shapes=SHAPES)
     ev = g.reverse().evaluate({"W": W, "x": X, "b": B})
@@ -59,13 +41,12 @@ def library_gradient() -> dict[str, np.ndarray]:
 
 
 def assert_gradient(at: dict) -> None:
-    values = {"w": W, "x": X, "b": B}
     expected = library_gradient()
     for name in ("W", "x", "b"):
         got = np.array(at[name])
         assert got.shape == SHAPES[name]
         np.testing.assert_allclose(got, expected[name], rtol=1e-12)
-        np.testing.assert_allclose(got, central(values, name.lower()), atol=1e-8)
+        np.testing.assert_allclose(got, central(POINT, name), atol=1e-8)
 
 
 def line_of(out: str, start: str) -> str:
@@ -211,7 +192,7 @@ def test_check_a_forgotten_transpose_exits_1(capsys):
 
 def test_check_numbers_claimed_for_a_matrix(capsys):
     grad = library_gradient()
-    np.testing.assert_allclose(grad["W"], central({"w": W, "x": X, "b": B}, "w"), atol=1e-8)
+    np.testing.assert_allclose(grad["W"], central(POINT, "W"), atol=1e-8)
     rows = json.dumps(np.round(grad["W"], 4).tolist()).replace(" ", "")
     column = json.dumps(np.round(grad["b"], 4).ravel().tolist()).replace(" ", "")
     argv = [*check_argv(f"W={rows}", f"b={column}"), "--tol", "1e-4", "--json"]
@@ -230,11 +211,10 @@ def test_fd_entry_by_entry(capsys):
     assert "∂f/∂W, entry by entry (W is 3×2):" in out and "    W[2,1]  " in out
     argv = ["fd", NET, *SHAPES_ARG, "--at", AT, "--scheme", "central", "--h", "1e-5", "--json"]
     data = json.loads(run(argv, capsys).out)
-    values = {"w": W, "x": X, "b": B}
     for name in ("W", "x", "b"):
         estimate = np.array(data["estimates"][name])
         assert estimate.shape == SHAPES[name]
-        np.testing.assert_allclose(estimate, central(values, name.lower(), h=1e-5), rtol=1e-9)
+        np.testing.assert_allclose(estimate, central(POINT, name, h=1e-5), rtol=1e-9)
         np.testing.assert_allclose(data["exact"][name], library_gradient()[name], rtol=1e-12)
         assert isinstance(data["abs_error"][name], float) and len(data["worst"][name]) == 2
 

@@ -11,21 +11,7 @@ import pytest
 
 import symgraph as sg
 
-NET = "sum(sigmoid(W*x + b))"
-SHAPES = {"W": (3, 2), "x": (2, 1), "b": (3, 1)}
-W = np.array([[0.1, -0.2], [0.3, 0.4], [-0.5, 0.6]])
-X = np.array([[1.0], [2.0]])
-B = np.array([[0.1], [-0.2], [0.3]])
-AT = {"W": W, "x": X, "b": B}
-
-
-@pytest.fixture(scope="module")
-def net() -> sg.Graph:
-    return sg.graph(NET, shapes=SHAPES)
-
-
-def network(W, x, b) -> float:
-    return float(np.sum(1 / (1 + np.exp(-(W @ x + b)))))
+from .lecture_net import AT, SHAPES, B, W, X, network
 
 
 def differences(name: str, h: float, lo: int, hi: int) -> np.ndarray:
