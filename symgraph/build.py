@@ -266,6 +266,8 @@ def _assemble(
     outputs are ``outputs`` (program lines), else every line. ``twins`` are the real
     symbols that stand for the plain ones of the lines (``domain.real_twins``)."""
     twins = twins or {}
+    if twins:  # a line's name used later is made real like its uses: it is no input
+        lines = [(twins.get(name, name) if name is not None else None, rhs) for name, rhs in lines]
     defined = {name for name, _ in lines if name is not None}
     used = {twins.get(s, s) for _, rhs in lines for s in rhs.free_symbols}
     inputs = tuple(sorted(used - defined, key=naming.natural_key))

@@ -99,11 +99,21 @@ def edges(g: Graph) -> Mapping[Key, Edge]:
     rules = nullcontext() if g.rule_table is None else ops.using(g.rule_table)
     with rules:
         for s in g.steps:
-            scalar = {p: d.xreplace(named) for p, d in _scalar_partials(s)}
+            scalar = {p: _quotient(s, p, d.xreplace(named)) for p, d in _scalar_partials(s)}
             for p in s.parents:  # in the step's order, its scalar and matrix edges mixed
                 d = scalar.get(p)
                 found[s.name, p] = _matrix_edge(s, p) if d is None else Edge(s.name, p, d)
     return MappingProxyType(found)
+
+
+def _quotient(s: Step, p: Basic, d: Expr) -> Expr:
+    """``∂(a/b)/∂b = -t/b`` for a step ``t = a/b``, reusing the step's own value as
+    ``∂(1/b)/∂b = -t²`` does: one division where ``-a/b²`` costs a power and a division
+    (the MLP's ``v/(1 + exp(-h))``; CasADi's reverse mode does the same)."""
+    e = s.expr
+    if e.is_Mul and 1 / p in e.args and d == -e / p:
+        return -s.name / p
+    return d
 
 
 def _matrix_edge(s: Step, p: Basic) -> Edge:

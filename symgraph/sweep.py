@@ -44,6 +44,7 @@ from . import closed, naming  # noqa: F401  (closed attaches g.expand, g.in_inpu
 from .edges import Edge
 from .graph import Graph, GraphError
 from .printing import written
+from .program import lean_program
 from .rules import total
 from .simplify import resolve, tidy
 
@@ -253,8 +254,25 @@ class Sweep(_ModeNames):
         return naming.NameDict({n: self.closed_form(n) for n in ends})
 
     def as_program(self) -> list[tuple[Symbol, Expr]]:
-        """Straight-line program computing the values, then the tangents or adjoints."""
-        return [(s.name, s.expr) for s in self.graph.steps] + self.steps
+        """The lean straight-line program: the values, then the tangents or adjoints, with
+        aliases, constants and signs folded into their uses and dead lines dropped; each
+        output and each result (``fdot``, or ``xbar`` for every input) is a named line.
+
+        >>> from symgraph import graph
+        >>> for name, expr in graph("cos(x*y)").reverse().as_program():
+        ...     print(name, "=", expr)
+        t1 = x*y
+        f = cos(t1)
+        tbar_1_neg = sin(t1)
+        ybar = -tbar_1_neg*x
+        xbar = -tbar_1_neg*y
+        """
+        g = self.graph
+        results = [*g.outputs, *map(self.mode.accent, self.mode.ends(g))]
+        program = [(s.name, s.expr) for s in g.steps] + self.steps
+        lines, held = lean_program(program, results)
+        named = {name for name, _ in lines}
+        return lines + [(r, h) for r, h in zip(results, held, strict=True) if r not in named]
 
     # .evaluate(at, kink, kink_tol): attached by symgraph.evaluation.evaluate, the numbers' stage
 

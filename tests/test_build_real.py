@@ -215,3 +215,16 @@ def test_a_products_constant_is_split_off_as_sympy_splits_it(a):
         made, want_made = scaled(c, t), c * t
         assert made == want_made and made.args == want_made.args
         assert type(made) is type(want_made) and hash(made) == hash(want_made)
+
+
+def test_a_program_of_plain_symbols_has_only_its_free_names_as_inputs():
+    # a line's name used by a later line is a node, not an input (its uses are made real)
+    from symgraph.parse import Program
+
+    a0, b0, a1, b1, f = sympy.symbols("a0 b0 a1 b1 f")
+    g = sg.graph(Program(((a1, sympy.sin(a0) * b0), (b1, sympy.cos(a0 * b0)), (f, a1 * b1)), f))
+    assert [x.name for x in g.inputs] == ["a0", "b0"]
+    closed, at = sympy.sin(a0) * b0 * sympy.cos(a0 * b0), {a0: 0.7, b0: -1.3}
+    gradient = g.reverse().evaluate({"a0": 0.7, "b0": -1.3}).gradient
+    for x in (a0, b0):
+        assert gradient[x.name] == pytest.approx(float(closed.diff(x).subs(at)), rel=1e-12)

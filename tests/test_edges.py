@@ -111,3 +111,20 @@ def test_the_program_builder_makes_the_graph_a_parse_would():
     assert {s.name for s in made.steps} >= {name for name, _ in program}
     hessian = g.hessian()
     assert hessian == sympy.hessian(sympy.exp(x * y) + x, (x, y)).applyfunc(sympy.simplify)
+
+
+@pytest.mark.parametrize(
+    ("text", "count"), [("x/y", 1), ("(x + 1)/(y*z)", 2), ("v/(1 + exp(-(w*x + b)))", 1)]
+)
+def test_a_quotient_reuses_its_own_value_for_the_denominator(text, count):
+    # ∂(a/b)/∂b = -t/b for t = a/b: the step's value, as ∂(1/b)/∂b = -t² reuses it
+    g = sg.graph(text)
+    quotients = 0
+    for (child, parent), partial in g.partials.items():
+        step = g.step[child]
+        if step.expr.is_Mul and 1 / parent in step.expr.args:
+            assert partial == -child / parent
+            quotients += 1
+        want = sympy.diff(step.expr, parent)
+        assert sympy.simplify(partial.subs(child, step.expr) - want) == 0
+    assert quotients == count

@@ -86,3 +86,19 @@ def test_steps_and_programs_are_straight_line():
 def test_mode_names_are_checked():
     with pytest.raises(ValueError, match="mode must be"):
         sg.graph("x*y").jacobian("sideways")
+
+
+@pytest.mark.parametrize(
+    "text", ["cos(x*y) + x", "exp(exp(u1) + exp(2*u2)) + sigmoid(exp(u1) + exp(2*u2))"]
+)
+def test_the_program_is_lean_and_names_every_result(text):
+    g = sg.graph(text)
+    for sweep in (g.reverse(), g.forward(g.inputs[0])):
+        program = sweep.as_program()
+        names = [name for name, _ in program]
+        results = [*g.outputs, *map(sweep.mode.accent, sweep.mode.ends(g))]
+        assert set(results) <= set(names) and len(set(names)) == len(names)
+        used = {s for _, e in program for s in e.free_symbols}
+        for name, expr in program:  # no alias or constant but a result; no dead line
+            assert name in results or not expr.is_Atom, (name, expr)
+            assert name in results or name in used, name

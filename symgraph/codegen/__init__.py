@@ -42,7 +42,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy
-from sympy import Basic, Expr, Symbol
+from sympy import Expr, Symbol
 from sympy.matrices.expressions import MatrixSymbol
 from sympy.printing.codeprinter import PrintMethodNotImplementedError
 
@@ -50,6 +50,7 @@ from .. import ops
 from ..evaluation import conventions
 from ..evaluation.evaluate import EvaluationError
 from ..graph import Graph
+from ..program import lean_program
 from ..safety import admit
 from ..sweep import Sweep
 from .printers import SCALAR_HELPERS, ArrayPrinter, ScalarPrinter, entrywise, identifier
@@ -64,84 +65,6 @@ CHUNK = 4096
 
 #: Terms of a sum (factors of a product) written on one line of generated code.
 MAX_TERMS = 100
-
-
-# ---------------------------------------------------------------- the program
-
-
-def lean_program(
-    program: list[tuple[Symbol, Expr]], results: list[Symbol]
-) -> tuple[list[tuple[Symbol, Expr]], list[Expr]]:
-    """The program with aliases and constants folded in and dead lines dropped.
-
-    A negated alias (``tbar_8 = -tbar_9``) that is not a result folds into its uses too,
-    where the sign costs nothing (``a + tbar_8`` becomes ``a - tbar_9``). Returns the kept
-    lines and each result as the symbol or the number that holds it.
-
-    >>> from sympy import S, symbols
-    >>> t1, t2, t3, t4, t5, x = symbols("t1 t2 t3 t4 t5 x")
-    >>> program = [(t1, x**2), (t2, S(3)), (t3, -t1), (t4, x + t2*t3), (t5, t4 + 1)]
-    >>> lean_program(program, [t4, t2])
-    ([(t1, x**2), (t4, -3*t1 + x)], [t4, 3])
-    """
-    known: dict[Basic, Expr] = {}  # a folded line's name -> what stands for it
-    kept: list[tuple[Symbol, Expr]] = []
-    results_ = set(results)
-    for name, expr in program:
-        if known:
-            used = {s: known[s] for s in expr.free_symbols if s in known}
-            expr = expr.xreplace(used) if used else expr
-        scalar = not isinstance(name, MatrixSymbol)
-        if scalar and (expr.is_Atom or (name not in results_ and _negated_symbol(expr))):
-            known[name] = expr
-        else:
-            kept.append((name, expr))
-    held = [known.get(r, r) for r in results]
-    live = {s for r in held for s in r.free_symbols}
-    lean = []
-    for name, expr in reversed(kept):
-        if name in live:
-            live.discard(name)
-            live.update(expr.free_symbols)
-            lean.append((name, expr))
-    return _fold_signs(lean[::-1], held), held
-
-
-def _negated_symbol(e: Expr) -> bool:
-    return e.is_Mul and len(e.args) == 2 and e.args[0] == -1 and e.args[1].is_Symbol
-
-
-def _linear_uses(e: Expr) -> set[Basic]:
-    """Symbols of ``e`` that are terms of its sum or factors of its products, where a sign
-    can be absorbed (into a subtraction or a coefficient) at no cost."""
-    terms = e.args if e.is_Add else (e,)
-    return {f for t in terms for f in (t.args if t.is_Mul else (t,)) if f.is_Symbol}
-
-
-def _fold_signs(lines, held) -> list[tuple[Symbol, Expr]]:
-    """A line ``s = -e`` whose uses are all linear computes ``s_neg = e`` instead, and its
-    uses take the sign (``a + s`` becomes ``a - s_neg``): a negation less. The adjoint of a
-    step whose local partial is negative (``d cos(u) = -sin(u) du``) is such a line."""
-    if any(isinstance(name, MatrixSymbol) for name, _ in lines):
-        return lines
-    fixed = {s for r in held for s in r.free_symbols}
-    taken = {s.name for _, e in lines for s in e.free_symbols} | {n.name for n, _ in lines}
-    for _, e in lines:
-        fixed |= e.free_symbols - _linear_uses(e)
-    signs: dict[Basic, Expr] = {}
-    out = []
-    for name, expr in lines:
-        if signs:
-            used = {s: signs[s] for s in expr.free_symbols if s in signs}
-            expr = expr.xreplace(used) if used else expr
-        flip = f"{name.name}_neg"
-        negated = expr.is_Mul and expr.could_extract_minus_sign()
-        if negated and name not in fixed and flip not in taken:
-            flipped = Symbol(flip, real=True)
-            signs[name] = -flipped
-            name, expr = flipped, -expr
-        out.append((name, expr))
-    return out
 
 
 # ---------------------------------------------------------------- the function
@@ -376,10 +299,9 @@ def _last_uses(lines, held) -> dict[Symbol, list[Symbol]]:
     keep = {s for r in held for s in r.free_symbols}
     made = {s for s, _ in lines}
     last: dict[Symbol, Symbol] = {}
-    for s, e in lines:
-        for p in e.free_symbols:
-            if p in made:
-                last[p] = s
+    for s, e in lines:  # sorted: the source is the same from run to run
+        for p in sorted(e.free_symbols & made, key=str):
+            last[p] = s
     dead: dict[Symbol, list[Symbol]] = {}
     for p, s in last.items():
         if p not in keep:
