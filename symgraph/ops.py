@@ -32,7 +32,7 @@ from dataclasses import dataclass, replace
 from types import MappingProxyType
 
 import numpy as np
-from sympy import Add, Basic, Expr, S, Symbol
+from sympy import Add, Basic, Expr, Mul, S, Symbol
 from sympy.matrices.expressions import MatAdd, MatrixExpr, Trace
 
 from .errors import SymgraphError
@@ -60,7 +60,10 @@ PullRule = Callable[[Expr, int, Expr], Expr]
 class Op:
     """One operation: what symgraph knows about one SymPy class.
 
-    ``partial(expr, d)`` is the differential rule; ``kink(expr, at)`` the kink rule of a
+    ``partial(expr, d)`` is the differential rule (``direct(expr, p)``, where given, reads
+    ``∂expr/∂p`` off the arguments when ``p`` is one of them, as the rule would give it, or
+    None: a sum's coefficient, a product's other factors, without the differential's
+    recursion); ``kink(expr, at)`` the kink rule of a
     non-smooth operation (the smooth pieces meeting at a point, or None; scalar steps and
     elementwise entries alike), ``kind`` names its kink ("a tie of max"); ``pull(expr, i,
     G)`` the adjoint of a matrix operation's argument (a scalar operation pulls back by
@@ -84,6 +87,7 @@ class Op:
     at_kink: Callable[[object], Callable] | None = None
     math: Callable | None = None
     bound: Callable | None = None
+    direct: Callable[[Expr, Basic], Expr | None] | None = None
 
     @property
     def evaluates(self) -> bool:
@@ -155,7 +159,8 @@ def register_partial(
         raise RuleError(
             f"{cls.__name__} already has a derivative rule; pass override=True to replace it"
         )
-    fields = {"partial": rule, "kink": kink, "pull": pull, "kind": kind}
+    # a new rule retires the record's shortcut, which read partials off the old rule
+    fields = {"partial": rule, "direct": None, "kink": kink, "pull": pull, "kind": kind}
     return define(replace(current, **fields) if current else Op(cls, **fields))
 
 
@@ -278,7 +283,9 @@ def pushforward(expr: Basic, tangents: dict) -> Expr:
 
 def local_partial(expr: Basic, wrt: Symbol) -> Expr:
     """∂expr/∂wrt of a scalar step expression (recursive over its own small tree)."""
-    return pushforward(expr, {wrt: S.One})
+    direct = lookup(type(expr)).direct if isinstance(expr, Add | Mul) else None
+    found = direct(expr, wrt) if direct is not None else None
+    return pushforward(expr, {wrt: S.One}) if found is None else found
 
 
 def pullback(expr: Basic, wrt: Basic, adjoint: Expr) -> Expr:

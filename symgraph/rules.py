@@ -39,6 +39,7 @@ import sympy
 from sympy import (
     Abs,
     Add,
+    Basic,
     DiracDelta,
     Expr,
     Function,
@@ -115,6 +116,33 @@ def _mul(expr: Expr, d: Differential) -> Expr:
     return Add(*[Mul(*args[:i], *args[i + 1 :]) * da for i, da in slopes])
 
 
+def _add_direct(expr: Expr, p: Basic) -> Expr | None:
+    """A sum's partial in a term ``p`` or ``c·p`` (c a number): 1 or c, as ``_add`` gives."""
+    found = None
+    for a in expr.args:
+        if a == p:
+            c = S.One
+        elif a.is_Mul and len(a.args) == 2 and a.args[0].is_Number and a.args[1] == p:
+            c = a.args[0]
+        elif a.has(p):
+            return None
+        else:
+            continue
+        if found is not None:
+            return None
+        found = c
+    return found
+
+
+def _mul_direct(expr: Expr, p: Basic) -> Expr | None:
+    """A product's partial in a factor ``p`` it holds once: the other factors, as ``_mul``
+    gives (the product rule with one nonzero term)."""
+    others = [a for a in expr.args if a != p]
+    if len(others) != len(expr.args) - 1 or any(a.has(p) for a in others):
+        return None
+    return Mul(*others)
+
+
 def _pow(expr: Expr, d: Differential) -> Expr:
     base, e = expr.args
     db, de = d(base), d(e)
@@ -133,9 +161,27 @@ def _pow_values(base, exponent):
     return np.power(np.asarray(base, dtype=float), exponent)
 
 
-define(Op(Add, _add, arity=(2, None), numpy=folded(operator.add), bound=lambda *a: mpmath.fsum(a)))
+define(
+    Op(
+        Add,
+        _add,
+        direct=_add_direct,
+        arity=(2, None),
+        numpy=folded(operator.add),
+        bound=lambda *a: mpmath.fsum(a),
+    )
+)
 # a product entry by entry, never @ (a MatMul's record multiplies matrices)
-define(Op(Mul, _mul, arity=(2, None), numpy=folded(np.multiply), bound=lambda *a: mpmath.fprod(a)))
+define(
+    Op(
+        Mul,
+        _mul,
+        direct=_mul_direct,
+        arity=(2, None),
+        numpy=folded(np.multiply),
+        bound=lambda *a: mpmath.fprod(a),
+    )
+)
 define(Op(Pow, _pow, arity=(2, 2), numpy=_pow_values, bound=mpmath.power))
 
 

@@ -249,3 +249,44 @@ def test_a_graph_keeps_the_rules_it_was_built_with():
             assert sympy.simplify(hessian[0, 1] - hessian[1, 0]) == 0
             assert hessian[0, 1] == 2 * x
     assert g.reverse().gradient[x] == 2 * x * y
+
+
+_X, _Y, _Z = sympy.symbols("x y z", real=True)
+
+
+@pytest.mark.parametrize(
+    "expr",
+    [
+        _X + _Y,
+        _X - 3 * _Y + _Z,
+        -_X - _Y,
+        _X * _Y,
+        -2 * _X * _Y * _Z,
+        _X * _Y**2,
+        _X**2 + _X * _Y,
+        _X / _Y,
+        sympy.exp(_X) * _X,
+        _X + sympy.Rational(1, 2) * _X * _Y,
+    ],
+)
+def test_the_direct_partials_of_sums_and_products_are_the_rules(expr):
+    # the shortcut reads a partial off the arguments; the oracle is sympy.diff
+    from symgraph import ops
+
+    for p in (_X, _Y, _Z):
+        direct = ops.lookup(type(expr)).direct(expr, p)
+        if direct is not None:
+            assert direct == local_partial(expr, p) and sympy.expand(direct - expr.diff(p)) == 0
+        assert sympy.simplify(local_partial(expr, p) - expr.diff(p)) == 0
+
+
+def test_a_new_rule_for_products_retires_the_shortcut():
+    from symgraph import ops
+
+    def doubled(expr, d):  # a deliberately different rule: twice the product rule
+        return 2 * sympy.Add(*[expr / a * d(a) for a in expr.args])
+
+    with ops.register_partial(sympy.Mul, doubled, override=True):
+        assert ops.lookup(sympy.Mul).direct is None
+        assert local_partial(_X * _Y, _X) == 2 * _Y
+    assert local_partial(_X * _Y, _X) == _Y and ops.lookup(sympy.Mul).direct is not None
