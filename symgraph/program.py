@@ -9,7 +9,9 @@ prints it as code.
 
 from __future__ import annotations
 
-from sympy import Basic, Expr, Symbol
+from functools import cmp_to_key
+
+from sympy import Add, Basic, Expr, Mul, S, Symbol
 from sympy.matrices.expressions import MatrixSymbol
 
 
@@ -55,9 +57,57 @@ def lean_program(
     out = []
     for name, expr, symbols in lean:
         used = {s: folded[s] for s in symbols if s in folded}
-        expr = expr.xreplace(used) if used else expr
+        expr = substituted(expr, used) if used else expr
         out.append((flipped[name], -expr) if name in flipped else (name, expr))
     return out, held
+
+
+def substituted(expr: Expr, used: dict) -> Expr:
+    """``expr.xreplace(used)``; a product of a number and symbols, or a sum of such, that
+    stays one is made directly in SymPy's canonical form (``x₁·t̄₁`` with ``t̄₁ → -t̄₃``
+    is ``-t̄₃·x₁``), the rest rebuilt by SymPy. The lines of a wide gradient are such.
+
+    >>> from sympy import symbols
+    >>> a, b, c, x = symbols("a b c x")
+    >>> e = 2*a*x + b*x + x**2
+    >>> substituted(e, {a: -c, b: c}) == e.xreplace({a: -c, b: c})
+    True
+    """
+    if expr.is_Mul:
+        made = _monomial(expr.args, used)
+        return expr.xreplace(used) if made is None else made
+    if expr.is_Add:
+        terms = [_monomial(t.args if t.is_Mul else (t,), used) for t in expr.args]
+        if None not in terms:
+            return Add(*terms)
+    return expr.xreplace(used)
+
+
+def _monomial(factors, used: dict) -> Expr | None:
+    """The product of ``factors`` with ``used`` substituted, when it is a number times
+    distinct commutative symbols (None otherwise): the number first, the symbols in
+    SymPy's order, as ``Mul`` would make it."""
+    coefficient, symbols = S.One, []
+    for a in factors:
+        v = used.get(a, a)
+        if v.is_Mul and len(v.args) == 2 and v.args[0].is_Number:
+            coefficient, v = coefficient * v.args[0], v.args[1]
+        if v.is_Number:
+            coefficient *= v
+        elif type(v) is Symbol and v.is_commutative:
+            symbols.append(v)
+        else:
+            return None
+    if len(set(symbols)) < len(symbols):
+        return None
+    if coefficient == 0 or not symbols:
+        return coefficient
+    args = [*([coefficient] if coefficient != 1 else []), *sorted(symbols, key=_ORDER)]
+    return Mul._from_args(args, is_commutative=True) if len(args) > 1 else args[0]
+
+
+#: SymPy's canonical order of the factors of a product.
+_ORDER = cmp_to_key(Basic.compare)
 
 
 def _through(symbols, known) -> set[Basic]:

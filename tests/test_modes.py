@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 import sympy
 from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import symgraph as sg
 
@@ -102,3 +103,34 @@ def test_the_program_is_lean_and_names_every_result(text):
         for name, expr in program:  # no alias or constant but a result; no dead line
             assert name in results or not expr.is_Atom, (name, expr)
             assert name in results or name in used, name
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.data())
+def test_the_program_substitution_is_sympys(data):
+    # the lean program's direct products and sums equal what xreplace builds
+    from symgraph.program import substituted
+
+    pool = sympy.symbols("a b c x y", real=True)
+    atom = st.sampled_from([*pool, sympy.S(2), sympy.Rational(-1, 2)])
+    term = st.lists(atom, min_size=1, max_size=3).map(lambda fs: sympy.Mul(*fs))
+    expr = data.draw(
+        st.one_of(term, st.lists(term, min_size=1, max_size=4).map(lambda ts: sympy.Add(*ts)))
+    )
+    expr = data.draw(st.sampled_from([expr, expr + sympy.sin(pool[0]), expr * pool[1] ** 2]))
+    value = st.one_of(st.sampled_from(pool), st.sampled_from(pool).map(lambda s: -s), atom)
+    used = data.draw(st.dictionaries(st.sampled_from(pool), value, max_size=3))
+    made, want = substituted(expr, used), expr.xreplace(used)
+    assert made == want and made.args == want.args and hash(made) == hash(want)
+
+
+@given(
+    st.sampled_from(
+        (*sympy.symbols("a b x", real=True), sympy.Symbol("n", commutative=False), sympy.S(3))
+    ),
+    st.sampled_from((*sympy.symbols("a b x", real=True), sympy.S.Half)),
+)
+def test_an_edge_product_is_sympys(a, b):
+    from symgraph.edges import product
+
+    assert product(a, b) == a * b and product(a, b).args == (a * b).args
