@@ -175,8 +175,21 @@ def derivation(name: str, source, f, symbols, reps: int, tools: tuple[str, ...])
         sympy.count_ops(f) if f is not None else sum(sympy.count_ops(e) for _, e in source.lines)
     )
     d.ops["program"] = sum(sympy.count_ops(e) for _, e in program)
+    # CasADi's currency: one instruction per operation, input, output and distinct constant
+    given = [f] if f is not None else [e for _, e in source.lines]
+    n_inputs = len(g.inputs)
+    d.ops["f instructions"] = d.ops["f"] + n_inputs + len(g.outputs) + _constants(given)
+    results = len(g.outputs) + n_inputs  # the value and the gradient
+    d.ops["program instructions"] = (
+        d.ops["program"] + n_inputs + results + _constants(e for _, e in program)
+    )
     _casadi(d, source if f is None else None, f, symbols, reps)
     return d
+
+
+def _constants(exprs) -> int:
+    """Distinct numbers the expressions hold as constants (a factor -1 is a negation)."""
+    return len({a for e in exprs for a in e.atoms(sympy.Number)} - {sympy.S.NegativeOne})
 
 
 def _casadi(d: Derivation, program, f, symbols, reps: int) -> None:
