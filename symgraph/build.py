@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping, Sequence
-from functools import cmp_to_key
 from itertools import pairwise
 
 import sympy
@@ -22,7 +21,15 @@ from sympy.matrices.expressions import MatMul, MatrixExpr, MatrixSymbol, Transpo
 from . import naming, ops
 from .graph import Graph, Step, _is_leaf
 from .parse import ParseError
-from .parse.domain import real_twins, replaced, scaled, split_constant, swappable, unevaluated
+from .parse.domain import (
+    CANONICAL_ORDER,
+    real_twins,
+    replaced,
+    scaled,
+    split_constant,
+    swappable,
+    unevaluated,
+)
 from .parse.guards import SPLIT
 from .sources import Outputs, Source, chosen_outputs, lines_of
 
@@ -35,10 +42,6 @@ _SUBSCRIPTED = re.compile(r"[A-Za-z]+_\d+")
 #: and generators for each term, quadratic in a long sum (Rosenbrock n = 2000 spent 5 s
 #: there, and it was two thirds of building the MLP n = 16). Lecture sums are shorter.
 PRINT_ORDER_MAX_TERMS = 8
-
-
-#: SymPy's canonical order of the arguments of a sum or product.
-_ORDER = cmp_to_key(Basic.compare)
 
 
 #: Products with more factors than this are split into steps of at most this many: the
@@ -157,7 +160,9 @@ class _Builder:
         if not self.twins or not (e.is_Add or e.is_Mul) or isinstance(e, MatrixExpr):
             return e
         args, most = e.args, PRINT_ORDER_MAX_TERMS if e.is_Add else MAX_STEP_FACTORS
-        if len(args) <= most or all(_ORDER(a) <= _ORDER(b) for a, b in pairwise(args)):
+        if len(args) <= most or all(
+            CANONICAL_ORDER(a) <= CANONICAL_ORDER(b) for a, b in pairwise(args)
+        ):
             return e
         return unevaluated(e.func, args) if e.free_symbols & self.twins.keys() else e
 

@@ -21,16 +21,16 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 from contextlib import nullcontext
-from functools import cmp_to_key
 from types import MappingProxyType
 from typing import NamedTuple
 
 import sympy
-from sympy import Basic, Expr, Mul, Symbol
+from sympy import Basic, Expr, Symbol
 from sympy.matrices.expressions import MatrixSymbol
 
 from . import naming, ops
 from .graph import Graph, Step, _is_leaf, attach_cached, is_matrix_edge
+from .program import product
 
 Key = tuple[Basic, Basic]
 
@@ -83,29 +83,6 @@ class Edge(NamedTuple):
         if self.partial is None:
             return self.matrix_pull.xreplace({naming.bar(self.child): adjoint})
         return product(self.partial, adjoint)
-
-
-#: SymPy's canonical order of the factors of a product.
-_ORDER = cmp_to_key(Basic.compare)
-
-
-def product(a: Expr, b: Expr) -> Expr:
-    """``a*b``, made directly when both are distinct scalar symbols (the sweep's commonest
-    product, ``x_j · t̄_k``: SymPy's ``Mul`` would sort the two factors and nothing else).
-
-    >>> from sympy import Symbol
-    >>> x, y = Symbol("x"), Symbol("y")
-    >>> product(y, x) == x*y and product(y, x).args == (x*y).args
-    True
-    """
-    if (
-        type(a) is Symbol
-        and type(b) is Symbol
-        and a != b
-        and a.is_commutative is b.is_commutative is True
-    ):
-        return Mul._from_args(sorted((a, b), key=_ORDER), is_commutative=True)
-    return a * b
 
 
 def edges(g: Graph) -> Mapping[Key, Edge]:

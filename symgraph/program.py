@@ -9,10 +9,10 @@ prints it as code.
 
 from __future__ import annotations
 
-from functools import cmp_to_key
-
-from sympy import Add, Basic, Expr, Mul, S, Symbol
+from sympy import Add, Basic, Expr, Mul, S, Symbol, sympify
 from sympy.matrices.expressions import MatrixSymbol
+
+from .parse.domain import CANONICAL_ORDER
 
 
 def lean_program(
@@ -102,12 +102,22 @@ def _monomial(factors, used: dict) -> Expr | None:
         return None
     if coefficient == 0 or not symbols:
         return coefficient
-    args = [*([coefficient] if coefficient != 1 else []), *sorted(symbols, key=_ORDER)]
+    args = [*([coefficient] if coefficient != 1 else []), *sorted(symbols, key=CANONICAL_ORDER)]
     return Mul._from_args(args, is_commutative=True) if len(args) > 1 else args[0]
 
 
-#: SymPy's canonical order of the factors of a product.
-_ORDER = cmp_to_key(Basic.compare)
+def product(*factors: Expr) -> Expr:
+    """``Mul(*factors)``, made directly when it is a number times distinct commutative
+    symbols (the sweep's commonest product, ``x_j · t̄_k``, where ``Mul`` would only sort).
+
+    >>> from sympy import Symbol
+    >>> x, y = Symbol("x"), Symbol("y")
+    >>> product(y, x) == x*y and product(y, -2, x).args == (-2*x*y).args
+    True
+    """
+    factors = tuple(map(sympify, factors))
+    made = _monomial(factors, {})
+    return Mul(*factors) if made is None else made
 
 
 def _through(symbols, known) -> set[Basic]:

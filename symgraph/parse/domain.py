@@ -47,7 +47,8 @@ _ENTIRE = frozenset(
 )
 _TRANSPARENT = (sympy.Add, sympy.Mul, sympy.Pow, Application, MinMaxBase)
 _NONE: frozenset = frozenset()
-_ORDER = cmp_to_key(Basic.compare)
+#: SymPy's canonical order of the arguments of a sum or product.
+CANONICAL_ORDER = cmp_to_key(Basic.compare)
 
 
 def _own(e: Basic) -> frozenset:
@@ -81,7 +82,7 @@ def unevaluated(func: Any, args: Any) -> Basic:
     """``func(*args)`` as it stands; sums and products in SymPy's canonical order, so an
     unevaluated node equals the evaluated one when SymPy would not have changed it."""
     if func in (sympy.Add, sympy.Mul):
-        args = sorted(args, key=_ORDER)
+        args = sorted(args, key=CANONICAL_ORDER)
     try:
         return func(*args, evaluate=False)
     except TypeError:  # containers (ExprCondPair, Tuple) take no keyword, and never fold
@@ -203,5 +204,5 @@ def swappable(symbols: Iterable[Basic], twins: Mapping[sympy.Symbol, sympy.Symbo
         return False
     if not real.isdisjoint(symbols):
         return False
-    made = [twins.get(s, s) for s in sorted(symbols, key=_ORDER)]
+    made = [twins.get(s, s) for s in sorted(symbols, key=CANONICAL_ORDER)]
     return all(a.compare(b) < 0 for a, b in pairwise(made))
