@@ -213,8 +213,8 @@ def parser() -> argparse.ArgumentParser:
     latex.add_argument("--standalone", action="store_true", help="a document for pdflatex")
     latex.add_argument("-o", "--out", action=Once, help="write to this file")
     # ---- the playground (issue 14): a compact block; `playground build` goes next to it
-    serve = sub.add_parser("serve", help="the playground page on this machine",
-                           description="the playground: a page and a JSON API, local only")  # fmt: skip
+    about = "the playground: a page and a JSON API on this machine"
+    serve = sub.add_parser("serve", help=about, description=about)
     serve.add_argument("--port", type=int, default=8000, help="the port (8000; 0: a free one)")
     serve.add_argument("--host", default="127.0.0.1", help="the address (127.0.0.1: local)")
     serve.add_argument("--open", action="store_true", help="open the page in a browser")

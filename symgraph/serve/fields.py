@@ -79,7 +79,7 @@ def number(text: str, where: str) -> float:
         except ParseError as err:
             raise FieldError(where, f"{text!r} is not a number ({err.message})") from None
         if getattr(expr, "free_symbols", True):
-            raise FieldError(where, f"{text!r} is not a number (it has names in it)")
+            raise FieldError(where, f"{text!r} is not a number (it has names in it)") from None
         try:
             value = float(expr.evalf())
         except (TypeError, ValueError):

@@ -35,7 +35,7 @@ def _handler(worker: Worker) -> type[BaseHTTPRequestHandler]:
             rel = "index.html" if path == "/" else path.removeprefix("/static/")
             file = (STATIC / rel).resolve()
             inside = file.is_relative_to(STATIC.resolve()) and file.is_file()
-            if path != "/" and not path.startswith("/static/") or not inside:
+            if (path != "/" and not path.startswith("/static/")) or not inside:
                 self._send(404, b"not found", "text/plain")
                 return
             kind = mimetypes.guess_type(file.name)[0] or "application/octet-stream"
@@ -47,7 +47,9 @@ def _handler(worker: Worker) -> type[BaseHTTPRequestHandler]:
                 return
             size = int(self.headers.get("Content-Length") or 0)
             if size > MAX_REQUEST_BYTES:
-                self._send(413, b'{"ok": false, "error": {"message": "too large"}}', "application/json")
+                self._send(
+                    413, b'{"ok": false, "error": {"message": "too large"}}', "application/json"
+                )
                 return
             text = self.rfile.read(size).decode("utf-8", "replace")
             self._send(200, worker.run_json(text).encode("utf-8"), "application/json")
