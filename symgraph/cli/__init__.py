@@ -101,6 +101,13 @@ def cmd_latex(args) -> Result:
     return Result({"latex": tex, "written": args.out}, f"wrote {args.out}")
 
 
+def cmd_serve(args) -> Result:
+    from ..serve.server import serve  # only this command needs the server
+
+    serve(args.host, args.port, args.open)
+    return Result({}, "stopped")
+
+
 # ---------------------------------------------------------------- the parser
 
 
@@ -205,6 +212,13 @@ def parser() -> argparse.ArgumentParser:
     _common(latex, three)
     latex.add_argument("--standalone", action="store_true", help="a document for pdflatex")
     latex.add_argument("-o", "--out", action=Once, help="write to this file")
+    # ---- the playground (issue 14): a compact block; `playground build` goes next to it
+    about = "the playground: a page and a JSON API on this machine"
+    serve = sub.add_parser("serve", help=about, description=about)
+    serve.add_argument("--port", type=int, default=8000, help="the port (8000; 0: a free one)")
+    serve.add_argument("--host", default="127.0.0.1", help="the address (127.0.0.1: local)")
+    serve.add_argument("--open", action="store_true", help="open the page in a browser")
+    serve.set_defaults(run=cmd_serve, json=False)
     for p, run in ((grad_, cmd_grad), (check, cmd_check), (fd, cmd_fd), (graph, cmd_graph),
                    (latex, cmd_latex)):  # fmt: skip
         p.set_defaults(run=run)

@@ -1,0 +1,1 @@
+"""The playground: a page and a local server over the library (``symgraph serve``)."""
