@@ -106,3 +106,22 @@ def test_errors_name_the_latex_column():
     assert e.value.column == 8
     with pytest.raises(ParseError, match="number after a factor"):
         parse_latex(r"x 2")
+
+
+def test_claims_in_latex_are_checked():
+    right = sg.check(
+        LECTURE_TEXT, {"u1": r"\bar t_3 e^{u_1}", "t3": r"e^{t_3} + \sigma(t_3)(1 - \sigma(t_3))"}
+    )
+    assert right.ok
+    wrong = sg.check(LECTURE_TEXT, {"u1": r"\bar t_3 e^{u_1}", "t3": r"e^{t_3}"})
+    assert not wrong.ok
+
+
+def test_a_forgotten_transpose_in_latex_is_named():
+    net = sg.graph("sum(sigmoid(W*x + b))", shapes={"W": (3, 2), "x": (2, 1), "b": (3, 1)})
+    assert sg.check(net, {"W": r"\bar t_2 x^\top"}).ok
+    report = sg.check(net, {"W": r"x \bar t_2"})
+    assert "forgotten transpose" in report.results[0].departure
+
+
+LECTURE_TEXT = "exp(exp(u1) + exp(2*u2)) + sigmoid(exp(u1) + exp(2*u2))"
