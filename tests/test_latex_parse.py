@@ -125,3 +125,12 @@ def test_a_forgotten_transpose_in_latex_is_named():
 
 
 LECTURE_TEXT = "exp(exp(u1) + exp(2*u2)) + sigmoid(exp(u1) + exp(2*u2))"
+
+
+def test_cli_reads_latex(capsys):
+    from symgraph.cli import main
+
+    assert main(["grad", LECTURE, "--latex", "--at", "u1=1,u2=-1"]) == 0
+    assert "47.3" in capsys.readouterr().out
+    assert main(["graph", r"\input{x}", "--latex"]) == 2
+    assert "not allowed" in capsys.readouterr().err
