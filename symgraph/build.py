@@ -31,7 +31,7 @@ from .parse.domain import (
     unevaluated,
 )
 from .parse.guards import SPLIT
-from .sources import Outputs, Source, chosen_outputs, lines_of
+from .sources import Outputs, Source, chosen_outputs, from_latex, lines_of
 
 #: A name printed with a subscript, like a generated step's: ``t_2`` (as ``t2``).
 _SUBSCRIPTED = re.compile(r"[A-Za-z]+_\d+")
@@ -210,8 +210,12 @@ class _Builder:
         self.nodes.update(self._rank)
 
 
-def build(source: Source, shapes: Mapping | None = None, outputs: Outputs = None) -> Graph:
+def build(
+    source: Source, shapes: Mapping | None = None, outputs: Outputs = None, latex: bool = False
+) -> Graph:
     """Decompose ``source`` into a :class:`Graph` (see :func:`graph`)."""
+    if latex:
+        source = from_latex(source, shapes)
     try:
         return _build(source, shapes, outputs)
     except RecursionError:  # a safety net: the limits of parse.guards come first
@@ -291,7 +295,9 @@ def _assemble(
     return Graph(inputs, tuple(builder.steps), tuple(made_outputs), rule_table)
 
 
-def graph(source: Source, shapes: Mapping | None = None, outputs: Outputs = None) -> Graph:
+def graph(
+    source: Source, shapes: Mapping | None = None, outputs: Outputs = None, latex: bool = False
+) -> Graph:
     """Parse ``source`` safely and decompose it into a computation graph.
 
     Parameters
@@ -310,6 +316,8 @@ def graph(source: Source, shapes: Mapping | None = None, outputs: Outputs = None
         The outputs, by name, in order: lines of a program (a rebound name means its
         final version), or some of a list's ``f1 ... fm`` or a dict's keys. By default a
         program's output is its last line, and every entry of a list or dict is one.
+    latex
+        Read a text ``source`` as one LaTeX formula (:mod:`symgraph.parse.latex`).
 
     Examples
     --------
@@ -332,5 +340,7 @@ def graph(source: Source, shapes: Mapping | None = None, outputs: Outputs = None
     t2 = b + t1
     t3 = sigmoid(t2)
     f = sum(t3)
+    >>> graph(r"u_1 \\sin\\left(u_2\\right)", latex=True).inputs
+    (u1, u2)
     """
-    return build(source, shapes, outputs)
+    return build(source, shapes, outputs, latex)

@@ -20,6 +20,7 @@ from sympy.matrices.expressions import MatrixExpr
 from . import naming
 from .parse import ParseError, Program, parse, parse_expr_text
 from .parse.guards import MAX_NAME_CHARS, MAX_PROGRAM_LINES, MAX_TEXT_CHARS, check_tree
+from .parse.latex import parse_latex
 from .parse.names import reserved
 
 Source = str | Expr | Sequence | Mapping | Program
@@ -132,3 +133,10 @@ def _final(program: Program, name: object) -> Symbol | None:
 
 def _used_names(lines: Sequence[tuple[Symbol | None, Expr]]) -> set[str]:
     return {s.name for _, rhs in lines for s in rhs.free_symbols}
+
+
+def from_latex(source: Source, shapes: Mapping | None = None) -> Source:
+    """A text source read as one LaTeX formula; other sources are refused."""
+    if not isinstance(source, str):
+        raise ParseError(f"latex=True reads a str, not {type(source).__name__}")
+    return parse_latex(source, shapes)

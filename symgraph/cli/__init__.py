@@ -142,6 +142,7 @@ def _common(p: argparse.ArgumentParser, modes=None, wrt=True, kink=True) -> None
         )
         p.add_argument("--wrt", action=Once, help=about)
     p.add_argument("--shapes", action=Once, help="matrix inputs, e.g. W=3x2,x=2x1")
+    p.add_argument("--latex", action="store_true", help="read EXPR as one LaTeX formula")
     about = "a program's outputs: the lines named (default: its last line)"
     p.add_argument("--outputs", action=Once, metavar="F1,F2", help=about)
     about = "of several outputs, the one to differentiate (its reverse sweep)"

@@ -27,6 +27,8 @@ def _graph(args) -> sg.Graph:
     program lines that are its outputs, else its last line)."""
     given, text = shapes(args.shapes), source(args.expr)
     outputs = getattr(args, "outputs", None)
+    if getattr(args, "latex", False):
+        return sg.graph(text, shapes=given, latex=True)
     if outputs is not None:
         return _program(text, given, outputs)
     return sg.graph(text, shapes=given) if given else sg.graph(text)

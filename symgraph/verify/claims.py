@@ -1,4 +1,4 @@
-"""A person's claims as :func:`symgraph.verify.check.check` reads them.
+r"""A person's claims as :func:`symgraph.verify.check.check` reads them.
 
 A formula is parsed in the graph's shapes: its matrix inputs, its matrix steps (``t2``)
 and their adjoints (``tbar_2``, a matrix of ``t2``'s shape) are matrices there, so
@@ -13,6 +13,8 @@ are nested lists or an array.
 >>> shapes["W"], shapes["tbar_1"]
 ((3, 2), (3, 1))
 >>> parse_claim("W", "tbar_1*x.T", shapes).shape
+(3, 2)
+>>> parse_claim("W", r"\bar t_1 x^\top", shapes).shape
 (3, 2)
 >>> print(parse_claim("W", "x*tbar_1", shapes).message)
 cannot multiply x (2×1) by tbar_1 (3×1): the inner dimensions 1 and 3 differ (x*tbar_1.T would fit)
@@ -31,7 +33,10 @@ from sympy import Basic
 from .. import naming
 from ..graph import Graph, GraphError
 from ..parse import ParseError, parse_expr_text
+from ..parse.latex import latex_text
 
+#: Text the formula parser always refuses, so a claim holding it is read as LaTeX.
+_LATEX = re.compile(r"[\\{}]")
 #: How a parser message names a shape: ``3×2``.
 _A_SHAPE = re.compile(r"\d+×\d+")
 
@@ -57,9 +62,14 @@ def claim_shapes(g: Graph) -> dict[str, tuple[int, int]]:
 
 
 def parse_claim(key, raw, shapes: dict):
-    """The claim for ``key``: an expression, a :class:`Misfit`, or an array of numbers."""
+    r"""The claim for ``key``: an expression, a :class:`Misfit`, or an array of numbers.
+
+    A formula with a backslash or a brace (``e^{u_1}\bar t_3``) is LaTeX: the formula
+    parser refuses both, so no formula is read another way.
+    """
     if isinstance(raw, str):
-        try:
+        try:  # LaTeX as formula text, which matrix_check's transposes read too
+            raw = latex_text(raw, shapes) if _LATEX.search(raw) else raw
             return parse_expr_text(raw, shapes or None)
         except ParseError as e:
             if shapes and _A_SHAPE.search(e.message):  # the shapes of a matrix claim
