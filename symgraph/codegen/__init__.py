@@ -52,6 +52,10 @@ from ..evaluation.evaluate import EvaluationError
 from ..graph import Graph
 from ..safety import admit
 from ..sweep import Sweep
+from .c import BackendError
+from .c import functions as c_functions
+from .c import load as c_load
+from .c import source as c_source
 from .printers import SCALAR_HELPERS, ArrayPrinter, ScalarPrinter, entrywise, identifier
 
 #: Argument types that take the ``math`` path (ints converted to floats first).
@@ -245,7 +249,7 @@ def _in_chunks(fn: CompiledFunction, args: tuple) -> tuple | None:
     return tuple(out)
 
 
-def compile(sweep, kink: str = "split") -> CompiledFunction:
+def compile(sweep, kink: str = "split", backend: str = "numpy") -> CompiledFunction:
     """Compile a :class:`Forward` or :class:`Reverse` into a numeric function; a
     :class:`Graph` compiles to the values of its outputs (``sg.compile(sg.graph(H))`` for
     the numbers of a Hessian ``H = g.hessian(wrt="w")``), with no derivatives.
@@ -256,7 +260,17 @@ def compile(sweep, kink: str = "split") -> CompiledFunction:
     forward sweep of a matrix direction takes the direction's value as one more
     argument (``Ẋ`` after the inputs), unless the sweep holds its numbers
     (``g.forward({"W": array})``).
+
+    ``backend="numpy"`` (the default, always available) generates Python; ``backend="c"``
+    prints the same lines as C, compiles them with the system compiler (``cc``/``gcc``,
+    cached by the source's hash) and loads them with ctypes: one call loops over a batch
+    inside C. Scalar programs only, with the functions whose records have a C spelling;
+    anything else, or no compiler, raises :class:`~symgraph.codegen.c.BackendError`
+    (use ``backend="numpy"``). Over arrays a point outside the domain gives nan/inf
+    silently (no RuntimeWarning); at Python floats it raises EvaluationError as above.
     """
+    if backend not in ("numpy", "c"):
+        raise BackendError(f"unknown backend {backend!r}: use backend='numpy' or 'c'")
     convention = conventions.named(kink)
     if not convention.compiled:  # compiled code does not detect kinks
         supported = " or ".join(
@@ -271,6 +285,13 @@ def compile(sweep, kink: str = "split") -> CompiledFunction:
     directions, params = _directions(sweep, lines, held) if wanted else ([], g.inputs)
     inputs = params[: len(params) - len(directions)]
     matrices = any(isinstance(s, MatrixSymbol) for s in (*inputs, *(n for n, _ in lines)))
+    if backend == "c":
+        if matrices or directions:
+            raise BackendError("the C backend compiles scalar programs only: use backend='numpy'")
+        with ops.using(g.rule_table):
+            text = c_source(inputs, lines, held, convention.heaviside_at_zero)
+        batch, scalar = c_functions(c_load(text), len(inputs), len(held))
+        return CompiledFunction(batch, text, inputs, g.outputs, tuple(wanted), scalar)
     printers = ArrayPrinter(convention), ScalarPrinter(convention)
     try:
         with ops.using(g.rule_table):
