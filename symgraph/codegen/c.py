@@ -38,7 +38,8 @@ static double sg_max(double a, double b) { return (isnan(a) || a >= b) ? a : b; 
 static double sg_min(double a, double b) { return (isnan(a) || a <= b) ? a : b; }
 static double sg_relu(double x) { return sg_max(x, 0.0); }
 static double sg_sign(double x) { return x > 0 ? 1.0 : x < 0 ? -1.0 : x == 0 ? 0.0 : x; }
-static double sg_heaviside(double x, double h0) { return x > 0 ? 1.0 : x < 0 ? 0.0 : x == 0 ? h0 : x; }
+static double sg_heaviside(double x, double h0) {
+  return x > 0 ? 1.0 : x < 0 ? 0.0 : x == 0 ? h0 : x; }
 static double sg_sigmoid(double x) {
   if (x >= 0) return 1.0 / (1.0 + exp(-x));
   double z = exp(x); return z / (1.0 + z); }
@@ -147,7 +148,8 @@ def source(inputs, lines, held, h0: float) -> str:
             "void sg_point(const double *restrict x, double *restrict y) {",
             *body,
             "}",
-            "void sg_batch(const double *const *in, const long *step, double *const *out, long n) {",
+            "void sg_batch(const double *const *in, const long *step,",
+            "              double *const *out, long n) {",
             f"  double x[{max(n, 1)}], y[{m}];",
             "  for (long i = 0; i < n; i++) {",
             f"    for (int k = 0; k < {n}; k++) x[k] = in[k][i * step[k]];",
