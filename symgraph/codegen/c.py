@@ -17,6 +17,7 @@ import os
 import shutil
 import subprocess
 import tempfile
+from array import array
 from pathlib import Path
 
 import numpy
@@ -204,8 +205,7 @@ def load(text: str) -> ctypes.CDLL:
                 raise BackendError(f"the C compiler failed ({first}); use backend='numpy'")
             os.replace(tmp, so)
     lib = ctypes.CDLL(str(so))
-    pointer = ctypes.POINTER(ctypes.c_double)
-    lib.sg_point.argtypes = [pointer, pointer]
+    lib.sg_point.argtypes = [ctypes.c_void_p, ctypes.c_void_p]
     lib.sg_point.restype = None
     lib.sg_batch.argtypes = [
         ctypes.c_void_p,
@@ -220,12 +220,13 @@ def load(text: str) -> ctypes.CDLL:
 def functions(lib: ctypes.CDLL, n: int, m: int):
     """The batch function (arrays in, ``m`` arrays out) and the one-point function
     (floats in, a tuple of floats out) over the loaded ``lib``."""
-    point, X, Y = lib.sg_point, ctypes.c_double * max(n, 1), ctypes.c_double * m
+    point, zeros = lib.sg_point, bytes(8 * m)
 
     def scalar(*args: float) -> tuple[float, ...]:
-        y = Y()
-        point(X(*args), y)
-        return tuple(y)
+        # the array module: a buffer of doubles built and read back in C, not per value
+        x, y = array("d", args), array("d", zeros)
+        point(x.buffer_info()[0], y.buffer_info()[0])
+        return tuple(y.tolist())
 
     def batch(*args):
         arrays = [numpy.asarray(a, dtype=numpy.float64) for a in args]
