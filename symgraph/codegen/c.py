@@ -35,6 +35,7 @@ class BackendError(SymgraphError):
 
 #: symgraph's C helpers named by the records (``sg_...``), with NumPy's NaN semantics.
 PRELUDE = r"""#include <math.h>
+#include <stdlib.h>
 static double sg_max(double a, double b) { return (isnan(a) || a >= b) ? a : b; }
 static double sg_min(double a, double b) { return (isnan(a) || a <= b) ? a : b; }
 static double sg_relu(double x) { return sg_max(x, 0.0); }
@@ -46,6 +47,9 @@ static double sg_sigmoid(double x) {
   double z = exp(x); return z / (1.0 + z); }
 static double sg_softplus(double x) { return sg_max(x, 0.0) + log1p(exp(-fabs(x))); }
 """
+
+#: Points per block of a batch in C.
+BLOCK = 16
 
 _RELATIONS = {"<": "<", "<=": "<=", ">": ">", ">=": ">=", "==": "==", "!=": "!="}
 
@@ -149,14 +153,25 @@ def source(inputs, lines, held, h0: float) -> str:
             "void sg_point(const double *restrict x, double *restrict y) {",
             *body,
             "}",
-            "void sg_batch(const double *const *in, const long *step,",
+            "int sg_batch(const double *const *in, const long *step,",
             "              double *const *out, long n) {",
-            f"  double x[{max(n, 1)}], y[{m}];",
-            "  for (long i = 0; i < n; i++) {",
-            f"    for (int k = 0; k < {n}; k++) x[k] = in[k][i * step[k]];",
-            "    sg_point(x, y);",
-            f"    for (int j = 0; j < {m}; j++) out[j][i] = y[j];",
+            # a block of points at a time: each input's and output's array is read or
+            # written a cache line at a time, not one value between a thousand others
+            f"  enum {{ B = {BLOCK}, N = {max(n, 1)}, M = {m} }};",
+            "  double *x = malloc(sizeof(double) * B * N), *y = malloc(sizeof(double) * B * M);",
+            "  if (!x || !y) { free(x); free(y); return 1; }",
+            "  for (long i0 = 0; i0 < n; i0 += B) {",
+            "    long b = n - i0 < B ? n - i0 : B;",
+            "    for (int k = 0; k < N; k++) {",
+            "      const double *a = in[k]; long s = step[k];",
+            "      for (long j = 0; j < b; j++) x[j * N + k] = a[(i0 + j) * s];",
+            "    }",
+            "    for (long j = 0; j < b; j++) sg_point(x + j * N, y + j * M);",
+            "    for (int k = 0; k < M; k++)",
+            "      for (long j = 0; j < b; j++) out[k][i0 + j] = y[j * M + k];",
             "  }",
+            "  free(x); free(y);",
+            "  return 0;",
             "}",
             "",
         ]
@@ -213,7 +228,7 @@ def load(text: str) -> ctypes.CDLL:
         ctypes.c_void_p,
         ctypes.c_long,
     ]
-    lib.sg_batch.restype = None
+    lib.sg_batch.restype = ctypes.c_int
     return lib
 
 
@@ -241,7 +256,8 @@ def functions(lib: ctypes.CDLL, n: int, m: int):
         out = numpy.empty((m, size))
         ins = (ctypes.c_void_p * max(n, 1))(*(a.ctypes.data for a in flat))
         outs = (ctypes.c_void_p * m)(*(row.ctypes.data for row in out))
-        lib.sg_batch(ins, (ctypes.c_long * max(n, 1))(*steps), outs, size)
+        if lib.sg_batch(ins, (ctypes.c_long * max(n, 1))(*steps), outs, size):
+            raise MemoryError("the C backend's batch buffers")
         return tuple(row.reshape(shape) for row in out)
 
     return batch, scalar
