@@ -15,9 +15,9 @@ import ctypes
 import hashlib
 import os
 import shutil
+import struct
 import subprocess
 import tempfile
-from array import array
 from pathlib import Path
 
 import numpy
@@ -220,7 +220,7 @@ def load(text: str) -> ctypes.CDLL:
                 raise BackendError(f"the C compiler failed ({first}); use backend='numpy'")
             os.replace(tmp, so)
     lib = ctypes.CDLL(str(so))
-    lib.sg_point.argtypes = [ctypes.c_void_p, ctypes.c_void_p]
+    lib.sg_point.argtypes = [ctypes.c_char_p, ctypes.POINTER(ctypes.c_char)]
     lib.sg_point.restype = None
     lib.sg_batch.argtypes = [
         ctypes.c_void_p,
@@ -235,13 +235,14 @@ def load(text: str) -> ctypes.CDLL:
 def functions(lib: ctypes.CDLL, n: int, m: int):
     """The batch function (arrays in, ``m`` arrays out) and the one-point function
     (floats in, a tuple of floats out) over the loaded ``lib``."""
-    point, zeros = lib.sg_point, bytes(8 * m)
+    point, packed, results = lib.sg_point, struct.Struct(f"{n}d"), struct.Struct(f"{m}d")
+    buffer = ctypes.create_string_buffer
 
     def scalar(*args: float) -> tuple[float, ...]:
-        # the array module: a buffer of doubles built and read back in C, not per value
-        x, y = array("d", args), array("d", zeros)
-        point(x.buffer_info()[0], y.buffer_info()[0])
-        return tuple(y.tolist())
+        # doubles packed and unpacked by struct in one call each, not value by value
+        y = buffer(results.size)
+        point(packed.pack(*args), y)
+        return results.unpack_from(y)
 
     def batch(*args):
         arrays = [numpy.asarray(a, dtype=numpy.float64) for a in args]
