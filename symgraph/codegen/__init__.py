@@ -53,9 +53,7 @@ from ..graph import Graph
 from ..safety import admit
 from ..sweep import Sweep
 from .c import BackendError
-from .c import functions as c_functions
-from .c import load as c_load
-from .c import source as c_source
+from .c import build as c_build
 from .printers import SCALAR_HELPERS, ArrayPrinter, ScalarPrinter, entrywise, identifier
 
 #: Argument types that take the ``math`` path (ints converted to floats first).
@@ -288,9 +286,7 @@ def compile(sweep, kink: str = "split", backend: str = "numpy") -> CompiledFunct
     if backend == "c":
         if matrices or directions:
             raise BackendError("the C backend compiles scalar programs only: use backend='numpy'")
-        with ops.using(g.rule_table):
-            text = c_source(inputs, lines, held, convention.heaviside_at_zero)
-        batch, scalar = c_functions(c_load(text), len(inputs), len(held))
+        batch, scalar, text = c_build(inputs, lines, held, convention, g.rule_table)
         return CompiledFunction(batch, text, inputs, g.outputs, tuple(wanted), scalar)
     printers = ArrayPrinter(convention), ScalarPrinter(convention)
     try:

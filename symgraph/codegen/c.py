@@ -51,6 +51,26 @@ static double sg_softplus(double x) { return sg_max(x, 0.0) + log1p(exp(-fabs(x)
 #: Points per block of a batch in C.
 BLOCK = 16
 
+#: The batch entry point: a block of points at a time, so that each input's and output's
+#: array is read or written a cache line at a time, not one value between a thousand others.
+BATCH = """int sg_batch(const double *const *in, const long *step, double *const *out, long n) {
+  enum { B = %(B)d, N = %(N)d, M = %(M)d };
+  double *x = malloc(sizeof(double) * B * N), *y = malloc(sizeof(double) * B * M);
+  if (!x || !y) { free(x); free(y); return 1; }
+  for (long i0 = 0; i0 < n; i0 += B) {
+    long b = n - i0 < B ? n - i0 : B;
+    for (int k = 0; k < N; k++) {
+      const double *a = in[k]; long s = step[k];
+      for (long j = 0; j < b; j++) x[j * N + k] = a[(i0 + j) * s];
+    }
+    for (long j = 0; j < b; j++) sg_point(x + j * N, y + j * M);
+    for (int k = 0; k < M; k++)
+      for (long j = 0; j < b; j++) out[k][i0 + j] = y[j * M + k];
+  }
+  free(x); free(y);
+  return 0;
+}"""
+
 _RELATIONS = {"<": "<", "<=": "<=", ">": ">", ">=": ">=", "==": "==", "!=": "!="}
 
 
@@ -153,26 +173,7 @@ def source(inputs, lines, held, h0: float) -> str:
             "void sg_point(const double *restrict x, double *restrict y) {",
             *body,
             "}",
-            "int sg_batch(const double *const *in, const long *step,",
-            "              double *const *out, long n) {",
-            # a block of points at a time: each input's and output's array is read or
-            # written a cache line at a time, not one value between a thousand others
-            f"  enum {{ B = {BLOCK}, N = {max(n, 1)}, M = {m} }};",
-            "  double *x = malloc(sizeof(double) * B * N), *y = malloc(sizeof(double) * B * M);",
-            "  if (!x || !y) { free(x); free(y); return 1; }",
-            "  for (long i0 = 0; i0 < n; i0 += B) {",
-            "    long b = n - i0 < B ? n - i0 : B;",
-            "    for (int k = 0; k < N; k++) {",
-            "      const double *a = in[k]; long s = step[k];",
-            "      for (long j = 0; j < b; j++) x[j * N + k] = a[(i0 + j) * s];",
-            "    }",
-            "    for (long j = 0; j < b; j++) sg_point(x + j * N, y + j * M);",
-            "    for (int k = 0; k < M; k++)",
-            "      for (long j = 0; j < b; j++) out[k][i0 + j] = y[j * M + k];",
-            "  }",
-            "  free(x); free(y);",
-            "  return 0;",
-            "}",
+            BATCH % {"B": BLOCK, "N": max(n, 1), "M": m},
             "",
         ]
     )
@@ -262,3 +263,11 @@ def functions(lib: ctypes.CDLL, n: int, m: int):
         return tuple(row.reshape(shape) for row in out)
 
     return batch, scalar
+
+
+def build(inputs, lines, held, convention, table):
+    """The batch function, the one-point function and the C source of the lean program
+    ``lines`` with results ``held``, under the rule ``table`` of its graph."""
+    with ops.using(table):
+        text = source(inputs, lines, held, convention.heaviside_at_zero)
+    return (*functions(load(text), len(inputs), len(held)), text)
