@@ -226,6 +226,16 @@ def compiled(name: str, f, symbols, jax_f, batch: int, rng) -> dict:
     row = {"point": best_of(lambda: fn(*point)), "scalar": best_of(lambda: fn.scalar(*point))}
     row["batch"] = best_of(lambda: fn(*columns), repeat=3) / batch
     row["batch size"] = batch
+    try:  # the fused C backend, where a C compiler is on PATH
+        fc = sg.compile(g.reverse(), backend="c")
+        row["c point"] = best_of(lambda: fc(*point))
+        row["c batch"] = best_of(lambda: fc(*columns), repeat=3) / batch
+        ref = np.array(fn(*point)[1], dtype=float)
+        row["c agree"] = float(
+            np.max(np.abs(np.array(fc(*point)[1]) - ref)) / max(1.0, np.max(np.abs(ref)))
+        )
+    except sg.SymgraphError as err:
+        row["c missing"] = str(err)
     if not installed("jax"):
         row["missing"] = "jax"
         return row

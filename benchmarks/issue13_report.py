@@ -79,15 +79,25 @@ def compiled_targets(name: str, row: dict) -> list[Target]:
     if "missing" in row:
         return [_missing(point, "≤ 1× JAX jit(grad)", "jax"),
                 _missing(batch, "≤ 1× JAX jit(vmap(grad))", "jax")]  # fmt: skip
-    p, b = row["point"] / row["jax point"], row["batch"] / row["jax batch"]
+    (pt, pb), (bt, bb) = _best(row, "point"), _best(row, "batch")
+    p, b = pt / row["jax point"], bt / row["jax batch"]
     return [
-        Target(point, f"{p:.2f}× JAX ({fmt(row['point'])} vs {fmt(row['jax point'])}; "
+        Target(point, f"{p:.2f}× JAX ({pb} {fmt(pt)} vs {fmt(row['jax point'])}; "
                f"fn.scalar {fmt(row['scalar'])})", "≤ 1× JAX jit(grad)", p <= 1,
                f"by {p:.1f}×"),
-        Target(batch, f"{b:.2f}× JAX ({fmt(row['batch'])} vs {fmt(row['jax batch'])}, "
+        Target(batch, f"{b:.2f}× JAX ({bb} {fmt(bt)} vs {fmt(row['jax batch'])}, "
                f"{row['batch size']:,} points)", "≤ 1× JAX jit(vmap(grad))", b <= 1,
                f"by {b:.1f}×"),
     ]  # fmt: skip
+
+
+def _best(row: dict, what: str) -> tuple[float, str]:
+    """The fastest backend measured for ``what`` ("point" or "batch"), and its name."""
+    times = {"NumPy backend": row[what]}
+    if f"c {what}" in row:
+        times["C backend"] = row[f"c {what}"]
+    name = min(times, key=times.get)
+    return times[name], name
 
 
 def scaling_targets(scaling: dict, refused: list[str] = ()) -> list[Target]:
@@ -144,10 +154,13 @@ def compiled_table(m: dict) -> list[str]:
     rows = []
     for name, r in m["compiled"].items():
         rows.append([name, fmt(r["point"]), fmt(r["scalar"]), fmt(r["batch"]),
+                     fmt(r.get("c point", "no C compiler")),
+                     fmt(r.get("c batch", "no C compiler")),
                      fmt(r.get("jax point", "not installed")),
                      fmt(r.get("jax batch", "not installed")),
                      f"{r['agree']:.1e}" if "agree" in r else "—"])  # fmt: skip
-    return table(["case", "fn(*x)", "fn.scalar(*x)", "batch per point", "JAX jit(grad)",
+    return table(["case", "fn(*x)", "fn.scalar(*x)", "batch per point", "C fn(*x)",
+                  "C batch per point", "JAX jit(grad)",
                   "JAX jit(vmap(grad)) per point", "max rel. diff vs JAX"], rows)  # fmt: skip
 
 
@@ -205,7 +218,9 @@ def report(m: dict, command: str, secs: float, quick: bool) -> str:
              f"every repetition of every tool; {s.reps} repetitions each, best reported "
              f"(medians in the timing table; {median_note(m)}). All tools in one process, one "
              "after the other, in one run.",
-             "- compiled: `sg.compile(g.reverse())`, one point as Python floats, a batch of "
+             "- compiled: `sg.compile(g.reverse())` (NumPy backend) and "
+             "`sg.compile(g.reverse(), backend=\"c\")` (C backend); the targets judge the "
+             "faster of the two, named in the row; one point as Python floats, a batch of "
              f"{s.batch:,} points one NumPy array per input; JAX `jit(grad)` and "
              "`jit(vmap(grad))` in float64 after a warm-up; fast calls timed like `timeit` "
              "(best of 5 rounds, 3 for batches).",

@@ -72,7 +72,9 @@ class Op:
     by entry to a matrix. ``numpy(*values)`` is its value over floats and arrays alike
     (``at_kink(convention)`` gives it where it depends on the kink convention, as
     Heaviside(0) does), ``math`` a faster one over plain floats, and ``bound(*values)``
-    an mpmath value (or bound on the size) the parser's constant guards use.
+    an mpmath value (or bound on the size) the parser's constant guards use. ``c`` is its
+    spelling in generated C (a C99 ``math.h`` function, or a helper of
+    :mod:`symgraph.codegen.c` named ``sg_...``); None: the C backend refuses it.
     """
 
     cls: type
@@ -88,6 +90,7 @@ class Op:
     math: Callable | None = None
     bound: Callable | None = None
     direct: Callable[[Expr, Basic], Expr | None] | None = None
+    c: str | None = None
 
     @property
     def evaluates(self) -> bool:

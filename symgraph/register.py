@@ -104,6 +104,8 @@ def register_function(
         elementwise=arity == (1, 1),
         numpy=numpy or _numpy_of(cls, definition, current),
         math=None if numpy or definition else current.math or _math_of(cls),
+        c=None if numpy or definition else current.c,  # a new implementation: no stale C
+        direct=None if derivative or definition else current.direct,  # nor a stale shortcut
         bound=_bound_of(cls),
         **(_kink_of(name, kink, arity) if kink else {}),
     )

@@ -206,7 +206,8 @@ def elementary(
     applied entry by entry to a matrix; ``mpmath`` gives its bound by the same name."""
     rule = unary(derivative)
     bound = getattr(mpmath, name)
-    define(Op(cls, rule, names=(name,), elementwise=True, numpy=numpy, math=scalar, bound=bound))
+    common = {"elementwise": True, "bound": bound, "c": name}  # C99 spells them as Python's math
+    define(Op(cls, rule, names=(name,), numpy=numpy, math=scalar, **common))
 
 
 elementary(exp, lambda a, v: v, np.exp, math.exp, "exp")
@@ -230,14 +231,15 @@ define(
         numpy=np.log,
         math=math.log,
         bound=mpmath.log,
+        c="log",
     )
 )
 
 
-def _unparsed(cls: type, numpy: Callable, scalar: Callable | None = None) -> None:
+def _unparsed(cls: type, numpy: Callable, scalar: Callable | None = None, c=None) -> None:
     """A function symgraph evaluates and compiles (from SymPy objects or JSON) but does
     not parse from text; its derivative is SymPy's ``fdiff``."""
-    define(Op(cls, numpy=numpy, math=scalar, arity=(1, None)))
+    define(Op(cls, numpy=numpy, math=scalar, arity=(1, None), c=c))
 
 
 def _reciprocal(f: Callable) -> Callable:
@@ -251,13 +253,13 @@ for _cls, _array, _float in (
     (sympy.csc, np.sin, math.sin),
 ):
     _unparsed(_cls, _reciprocal(_array), _reciprocal(_float))
-_unparsed(sympy.asinh, np.arcsinh, math.asinh)
-_unparsed(sympy.acosh, np.arccosh, math.acosh)
-_unparsed(sympy.atanh, np.arctanh, math.atanh)
-_unparsed(sympy.atan2, np.arctan2, math.atan2)
-_unparsed(sympy.floor, np.floor, math.floor)
-_unparsed(sympy.ceiling, np.ceil, math.ceil)
-_unparsed(sympy.erf, np.vectorize(math.erf, otypes=[float]), math.erf)
+_unparsed(sympy.asinh, np.arcsinh, math.asinh, "asinh")
+_unparsed(sympy.acosh, np.arccosh, math.acosh, "acosh")
+_unparsed(sympy.atanh, np.arctanh, math.atanh, "atanh")
+_unparsed(sympy.atan2, np.arctan2, math.atan2, "atan2")
+_unparsed(sympy.floor, np.floor, math.floor, "floor")
+_unparsed(sympy.ceiling, np.ceil, math.ceil, "ceil")
+_unparsed(sympy.erf, np.vectorize(math.erf, otypes=[float]), math.erf, "erf")
 
 
 # ---------------------------------------------------------------- activations
@@ -287,8 +289,10 @@ def _relu_float(x: float) -> float:
 
 
 def activation(cls: type, rule: Rule, numpy: Callable, scalar: Callable, **kink) -> None:
-    """The record of an activation: parsed by its class name, entry by entry on matrices."""
-    names, common = (cls.__name__,), {"elementwise": True, "bound": size_bound}
+    """The record of an activation: parsed by its class name, entry by entry on matrices;
+    in C, symgraph's helper ``sg_<name>``."""
+    names = (cls.__name__,)
+    common = {"elementwise": True, "bound": size_bound, "c": f"sg_{cls.__name__}"}
     define(Op(cls, rule, names=names, numpy=numpy, math=scalar, **common, **kink))
 
 
@@ -404,6 +408,7 @@ define(
         names=("abs",),
         numpy=np.abs,
         math=abs,
+        c="fabs",
         **_ZERO,
     )
 )
@@ -416,6 +421,7 @@ define(
         names=("sign",),
         at_kink=_sign_at,
         math=_sign_float,
+        c="sg_sign",
         **_ZERO,
     )
 )
@@ -448,6 +454,7 @@ for _cls, _sense, _pick in ((Max, 1, np.maximum), (Min, -1, np.minimum)):
             arity=(2, None),
             numpy=folded(_pick),
             bound=size_bound,
+            c=f"sg_{_cls.__name__.lower()}",
         )
     )
 register_partial(Function, _via_fdiff)

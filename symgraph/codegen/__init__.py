@@ -53,6 +53,8 @@ from ..graph import Graph
 from ..program import lean_program
 from ..safety import admit
 from ..sweep import Sweep
+from .c import BackendError
+from .c import build as c_build
 from .printers import SCALAR_HELPERS, ArrayPrinter, ScalarPrinter, entrywise, identifier
 
 #: Argument types that take the ``math`` path (ints converted to floats first).
@@ -168,7 +170,7 @@ def _in_chunks(fn: CompiledFunction, args: tuple) -> tuple | None:
     return tuple(out)
 
 
-def compile(sweep, kink: str = "split") -> CompiledFunction:
+def compile(sweep, kink: str = "split", backend: str = "numpy") -> CompiledFunction:
     """Compile a :class:`Forward` or :class:`Reverse` into a numeric function; a
     :class:`Graph` compiles to the values of its outputs (``sg.compile(sg.graph(H))`` for
     the numbers of a Hessian ``H = g.hessian(wrt="w")``), with no derivatives.
@@ -179,7 +181,17 @@ def compile(sweep, kink: str = "split") -> CompiledFunction:
     forward sweep of a matrix direction takes the direction's value as one more
     argument (``Ẋ`` after the inputs), unless the sweep holds its numbers
     (``g.forward({"W": array})``).
+
+    ``backend="numpy"`` (the default, always available) generates Python; ``backend="c"``
+    prints the same lines as C, compiles them with the system compiler (``cc``/``gcc``,
+    cached by the source's hash) and loads them with ctypes: one call loops over a batch
+    inside C. Scalar programs only, with the functions whose records have a C spelling;
+    anything else, or no compiler, raises :class:`~symgraph.codegen.c.BackendError`
+    (use ``backend="numpy"``). Over arrays a point outside the domain gives nan/inf
+    silently (no RuntimeWarning); at Python floats it raises EvaluationError as above.
     """
+    if backend not in ("numpy", "c"):
+        raise BackendError(f"unknown backend {backend!r}: use backend='numpy' or 'c'")
     convention = conventions.named(kink)
     if not convention.compiled:  # compiled code does not detect kinks
         supported = " or ".join(
@@ -194,6 +206,11 @@ def compile(sweep, kink: str = "split") -> CompiledFunction:
     directions, params = _directions(sweep, lines, held) if wanted else ([], g.inputs)
     inputs = params[: len(params) - len(directions)]
     matrices = any(isinstance(s, MatrixSymbol) for s in (*inputs, *(n for n, _ in lines)))
+    if backend == "c":
+        if matrices or directions:
+            raise BackendError("the C backend compiles scalar programs only: use backend='numpy'")
+        batch, scalar, text = c_build(inputs, lines, held, convention, g.rule_table)
+        return CompiledFunction(batch, text, inputs, g.outputs, tuple(wanted), scalar)
     printers = ArrayPrinter(convention), ScalarPrinter(convention)
     try:
         with ops.using(g.rule_table):
