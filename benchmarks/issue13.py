@@ -188,8 +188,17 @@ def derivation(name: str, source, f, symbols, reps: int, tools: tuple[str, ...])
 
 
 def _constants(exprs) -> int:
-    """Distinct numbers the expressions hold as constants (a factor -1 is a negation)."""
-    return len({a for e in exprs for a in e.atoms(sympy.Number)} - {sympy.S.NegativeOne})
+    """Distinct numbers the expressions hold as constants: a sign is a negation (``-2*x``
+    is 2, negated, as ``count_ops`` counts it) and an integer power (``u**2``) an operation
+    of its own, as CasADi's ``sq`` is."""
+
+    def numbers(e):
+        if e.is_Number:
+            yield e
+        for a in e.args[:1] if e.is_Pow and e.exp.is_Integer else e.args:
+            yield from numbers(a)
+
+    return len({abs(a) for e in exprs for a in numbers(e) if a != -1})
 
 
 def _casadi(d: Derivation, program, f, symbols, reps: int) -> None:
