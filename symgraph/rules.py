@@ -34,7 +34,6 @@ import operator
 from collections.abc import Callable
 
 import mpmath
-import numpy as np
 import sympy
 from sympy import (
     Abs,
@@ -65,6 +64,7 @@ from sympy import (
 from sympy.core.function import ArgumentIndexError
 
 from .functions import relu, sigmoid, softplus
+from .lazynp import np
 from .ops import (  # noqa: F401  (the table's API, re-exported where rules live)
     BUILTIN,
     RULES,
@@ -211,7 +211,14 @@ _unparsed(sympy.atanh, np.arctanh, math.atanh)
 _unparsed(sympy.atan2, np.arctan2, math.atan2)
 _unparsed(sympy.floor, np.floor, math.floor)
 _unparsed(sympy.ceiling, np.ceil, math.ceil)
-_unparsed(sympy.erf, np.vectorize(math.erf, otypes=[float]), math.erf)
+
+
+def _erf_array(x):
+    """``erf`` over an array: NumPy has none, so vectorise ``math.erf`` (built on first call)."""
+    return np.vectorize(math.erf, otypes=[float])(x)
+
+
+_unparsed(sympy.erf, _erf_array, math.erf)
 
 
 # ---------------------------------------------------------------- activations

@@ -41,7 +41,6 @@ import math
 from collections.abc import Callable
 from dataclasses import dataclass
 
-import numpy
 from sympy import Basic, Expr, Symbol
 from sympy.matrices.expressions import MatrixSymbol
 from sympy.printing.codeprinter import PrintMethodNotImplementedError
@@ -50,6 +49,8 @@ from .. import ops
 from ..evaluation import conventions
 from ..evaluation.evaluate import EvaluationError
 from ..graph import Graph
+from ..lazynp import np as numpy
+from ..lazynp import require_numpy
 from ..safety import admit
 from ..sweep import Sweep
 from .printers import SCALAR_HELPERS, ArrayPrinter, ScalarPrinter, entrywise, identifier
@@ -257,6 +258,7 @@ def compile(sweep, kink: str = "split") -> CompiledFunction:
     argument (``Ẋ`` after the inputs), unless the sweep holds its numbers
     (``g.forward({"W": array})``).
     """
+    require_numpy("sg.compile")  # the compiled code is NumPy code
     convention = conventions.named(kink)
     if not convention.compiled:  # compiled code does not detect kinks
         supported = " or ".join(
