@@ -23,13 +23,13 @@ from __future__ import annotations
 import logging
 from typing import NamedTuple
 
-import numpy as np
 import sympy
 from sympy import BlockMatrix, Expr, MatrixExpr, Symbol
 
 from . import linear_maps, naming, ops
 from .build import build_program
 from .graph import Graph, GraphError
+from .lazynp import np
 from .simplify import shared_doit
 from .sweep import SWEEPS, Mode, forward, reverse
 

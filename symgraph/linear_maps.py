@@ -34,7 +34,6 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-import numpy as np
 import sympy
 from sympy import Add, Basic, ImmutableMatrix, Mul
 from sympy.matrices.expressions import (
@@ -53,6 +52,7 @@ from sympy.matrices.expressions.kronecker import KroneckerProduct
 
 from .functions import msum
 from .graph import GraphError
+from .lazynp import np
 from .matrix_functions import diag
 
 

@@ -31,11 +31,11 @@ from contextvars import ContextVar
 from dataclasses import dataclass, replace
 from types import MappingProxyType
 
-import numpy as np
 from sympy import Add, Basic, Expr, Mul, S, Symbol
 from sympy.matrices.expressions import MatAdd, MatrixExpr, Trace
 
 from .errors import SymgraphError
+from .lazynp import np
 
 Differential = Callable[[Basic], Expr]
 Rule = Callable[[Expr, Differential], Expr]

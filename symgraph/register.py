@@ -28,13 +28,13 @@ from collections.abc import Callable, Sequence
 from dataclasses import replace
 
 import mpmath
-import numpy as np
 import sympy
 from sympy import Expr, Function, Lambda, Symbol
 from sympy.core.function import FunctionClass
 
 from . import ops, rules
 from .evaluation import numeric
+from .lazynp import np
 from .ops import Op, RuleError
 from .parse.names import reserved
 from .safety import admit, valid_name

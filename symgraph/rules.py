@@ -34,7 +34,6 @@ import operator
 from collections.abc import Callable
 
 import mpmath
-import numpy as np
 import sympy
 from sympy import (
     Abs,
@@ -66,6 +65,7 @@ from sympy import (
 from sympy.core.function import ArgumentIndexError
 
 from .functions import relu, sigmoid, softplus
+from .lazynp import np
 from .ops import (  # noqa: F401  (the table's API, re-exported where rules live)
     BUILTIN,
     RULES,
@@ -259,7 +259,14 @@ _unparsed(sympy.atanh, np.arctanh, math.atanh, "atanh")
 _unparsed(sympy.atan2, np.arctan2, math.atan2, "atan2")
 _unparsed(sympy.floor, np.floor, math.floor, "floor")
 _unparsed(sympy.ceiling, np.ceil, math.ceil, "ceil")
-_unparsed(sympy.erf, np.vectorize(math.erf, otypes=[float]), math.erf, "erf")
+
+
+def _erf_array(x):
+    """``erf`` over an array: NumPy has none, so vectorise ``math.erf`` (built on first call)."""
+    return np.vectorize(math.erf, otypes=[float])(x)
+
+
+_unparsed(sympy.erf, _erf_array, math.erf, "erf")
 
 
 # ---------------------------------------------------------------- activations

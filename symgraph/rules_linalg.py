@@ -22,7 +22,6 @@ its argument (pull, with the transposes the shapes need), from the Matrix Cookbo
 
 from __future__ import annotations
 
-import numpy as np
 from sympy import Expr, S
 from sympy.matrices.expressions import (
     HadamardPower,
@@ -37,6 +36,7 @@ from sympy.matrices.expressions import (
     Transpose,
 )
 
+from .lazynp import np
 from .matrix_functions import diag, diagonal, logsumexp, norm, softmax, sqnorm
 from .ops import Differential, Op, define, folded
 

@@ -6,7 +6,6 @@ import operator
 from collections.abc import Callable
 from functools import reduce
 
-import numpy as np
 from sympy import Basic, Determinant, Expr, Lambda, Mul, S
 from sympy.matrices.expressions import (
     HadamardProduct,
@@ -23,6 +22,7 @@ from sympy.matrices.expressions import (
 from sympy.matrices.expressions.applyfunc import ElementwiseApplyFunction
 
 from .functions import elementwise, msum
+from .lazynp import np
 from .ops import Differential, Op, define, folded, local_partial, register_partial, total
 
 # ---------------------------------------------------------------- matrices

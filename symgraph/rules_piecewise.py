@@ -7,12 +7,12 @@ conditions (relations, and/or/not) have no derivative: they are evaluated only.
 
 from __future__ import annotations
 
-import numpy as np
 import sympy
 from sympy import Expr, Piecewise
 from sympy.core.relational import Relational
 from sympy.functions.elementary.piecewise import ExprCondPair
 
+from .lazynp import np
 from .ops import Differential, Op, define, folded, size_bound
 
 # ---------------------------------------------------------------- Piecewise

@@ -36,13 +36,13 @@ from functools import cached_property
 from operator import attrgetter
 from typing import ClassVar
 
-import numpy as np
 from sympy import Basic, Expr, S, Symbol, sympify
 from sympy.matrices.expressions import MatrixExpr, Trace
 
 from . import closed, naming  # noqa: F401  (closed attaches g.expand, g.in_inputs, ...)
 from .edges import Edge
 from .graph import Graph, GraphError
+from .lazynp import np
 from .printing import written
 from .program import lean_program
 from .rules import total

@@ -13,9 +13,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 
-import numpy as np
 from sympy import Basic, Symbol
 
+from ..lazynp import np
 from ..printing import text
 from ..sweep import Mode
 

@@ -10,11 +10,10 @@ JSON keys say what they hold: ``values`` (every node at the point), ``adjoints``
 
 from __future__ import annotations
 
-import numpy as np
-
 import symgraph as sg
 
 from ..derivatives import choose_mode
+from ..lazynp import np
 from ..linear_maps import value
 from ..printing import text
 from ..sweep import SWEEPS, Mode

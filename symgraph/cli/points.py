@@ -12,9 +12,9 @@ import math
 import zipfile
 from io import BytesIO
 
-import numpy as np
 import sympy
 
+from ..lazynp import np
 from ..parse import ParseError, parse
 from .io import MAX_BYTES, UsageError, _assignment, _decode, number, read_bytes
 

@@ -41,7 +41,6 @@ import math
 from collections.abc import Callable
 from dataclasses import dataclass
 
-import numpy
 from sympy import Expr, Symbol
 from sympy.matrices.expressions import MatrixSymbol
 from sympy.printing.codeprinter import PrintMethodNotImplementedError
@@ -50,6 +49,8 @@ from .. import ops
 from ..evaluation import conventions
 from ..evaluation.evaluate import EvaluationError
 from ..graph import Graph
+from ..lazynp import np as numpy
+from ..lazynp import require_numpy
 from ..program import lean_program
 from ..safety import admit
 from ..sweep import Sweep
@@ -192,6 +193,7 @@ def compile(sweep, kink: str = "split", backend: str = "numpy") -> CompiledFunct
     """
     if backend not in ("numpy", "c"):
         raise BackendError(f"unknown backend {backend!r}: use backend='numpy' or 'c'")
+    require_numpy("sg.compile")  # the compiled code is NumPy code, and C reads NumPy arrays
     convention = conventions.named(kink)
     if not convention.compiled:  # compiled code does not detect kinks
         supported = " or ".join(

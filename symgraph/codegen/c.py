@@ -20,13 +20,13 @@ import subprocess
 import tempfile
 from pathlib import Path
 
-import numpy
 from sympy import Basic, Expr, Piecewise, S
 from sympy.core.relational import Relational
 from sympy.logic.boolalg import And, BooleanFalse, BooleanTrue, Not, Or
 
 from .. import ops
 from ..errors import SymgraphError
+from ..lazynp import np as numpy
 
 
 class BackendError(SymgraphError):

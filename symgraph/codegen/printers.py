@@ -15,7 +15,6 @@ import keyword
 import math
 import unicodedata
 
-import numpy
 from sympy import Function, Piecewise, S, Symbol, nan
 from sympy.core.function import AppliedUndef
 from sympy.logic.boolalg import BooleanTrue
@@ -27,6 +26,7 @@ from sympy.printing.pycode import PythonCodePrinter
 from .. import ops
 from ..evaluation.conventions import Convention
 from ..evaluation.numeric import implementation
+from ..lazynp import np as numpy
 
 #: Names the generated code uses as globals; a user symbol called so is renamed.
 _RESERVED = frozenset(dir(math)) | frozenset(dir(builtins)) | {"numpy", "functools"}

@@ -18,9 +18,9 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import NamedTuple
 
-import numpy as np
 from sympy import Basic, Symbol
 
+from ..lazynp import np
 from ..naming import bar, dot
 from ..sweep import Mode
 from .kinks import fmt

@@ -21,11 +21,11 @@ import warnings
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
-import numpy as np
 from sympy import Basic, Symbol
 
 from .. import naming, rules
 from ..graph import Graph, Step
+from ..lazynp import np
 from ..sweep import Mode, Sweep, _ModeNames
 from . import describe, interpret
 from .describe import partial_label

@@ -27,9 +27,9 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 
-import numpy as np
 from sympy import Basic
 
+from ..lazynp import np
 from . import conventions, numeric
 from .conventions import Convention
 from .exact import EvaluationError, OverflowEvaluationError, Point, Undefined

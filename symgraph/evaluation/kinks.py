@@ -10,12 +10,12 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
-import numpy as np
 import sympy
 from sympy import Expr, Symbol
 from sympy.matrices.expressions.applyfunc import ElementwiseApplyFunction
 
 from ..graph import Step
+from ..lazynp import np
 from ..rules import UnsupportedOperationError, kink_pieces, local_partial, lookup, tied
 from . import numeric
 from .conventions import CONVENTIONS, named  # noqa: F401  (re-exported)

@@ -20,7 +20,6 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Mapping
 
-import numpy as np
 import sympy
 from sympy import Basic
 from sympy.logic.boolalg import BooleanFalse, BooleanTrue
@@ -28,6 +27,7 @@ from sympy.matrices.expressions import Identity, MatrixSymbol, OneMatrix, ZeroMa
 from sympy.matrices.expressions.applyfunc import ElementwiseApplyFunction
 
 from .. import ops
+from ..lazynp import np
 from ..safety import admit
 from . import conventions
 from .conventions import Convention

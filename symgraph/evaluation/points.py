@@ -7,11 +7,11 @@ import math
 import numbers
 from collections.abc import Mapping
 
-import numpy as np
 import sympy
 from sympy import Basic
 
 from ..graph import Graph
+from ..lazynp import np
 from .exact import EvaluationError
 
 

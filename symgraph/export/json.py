@@ -23,13 +23,13 @@ from collections.abc import Mapping
 from typing import Any
 
 import networkx as nx
-import numpy
 import sympy
 from sympy import Expr, Symbol
 
 from .. import ops
 from ..evaluation.evaluate import SweepEvaluation
 from ..graph import Graph, Step
+from ..lazynp import np as numpy
 from ..printing import text as readable
 from ..sweep import SWEEPS, Forward, Mode, Reverse, Sweep
 from .latex import evaluate_quietly

@@ -16,7 +16,6 @@ import math
 import re
 import unicodedata
 
-import numpy as np
 import sympy
 from sympy import Expr, Symbol
 from sympy.core.function import _coeff_isneg
@@ -26,6 +25,7 @@ from sympy.printing.precedence import PRECEDENCE
 from sympy.simplify import fraction
 
 from ..functions import elementwise
+from ..lazynp import np
 from .typeset import Token, width
 
 _PLAIN = re.compile(r"[A-Za-z][A-Za-z0-9_]*")

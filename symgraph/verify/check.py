@@ -15,11 +15,11 @@ import numbers
 import re
 from collections.abc import Callable, Iterator, Mapping
 
-import numpy
 from sympy import Add, Expr, Symbol
 
 from ..evaluation.evaluate import EvaluationError
 from ..graph import GraphError
+from ..lazynp import np as numpy
 from ..sweep import Mode
 from . import matrix_check
 from .claims import claim_shapes, parse_claim

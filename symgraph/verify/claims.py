@@ -26,12 +26,12 @@ import numbers
 import re
 from typing import NamedTuple
 
-import numpy
 import sympy
 from sympy import Basic
 
 from .. import naming
 from ..graph import Graph, GraphError
+from ..lazynp import np as numpy
 from ..parse import ParseError, parse_expr_text
 from ..parse.latex import latex_text
 

@@ -6,8 +6,7 @@ entry by entry in aligned columns; a larger one by its worst entry.
 
 from __future__ import annotations
 
-import numpy
-
+from ..lazynp import np as numpy
 from . import values
 from .values import fmt
 

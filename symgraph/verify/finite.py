@@ -18,7 +18,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
-import numpy
 from sympy import Add, Expr, Symbol
 
 from .. import naming
@@ -27,6 +26,7 @@ from ..evaluation import interpret
 from ..evaluation.evaluate import EvaluationError, evaluate_sweep
 from ..evaluation.exact import Point, Undefined
 from ..graph import Graph, GraphError
+from ..lazynp import np as numpy
 from . import fd_text, values
 
 #: Schemes: the offsets of the two evaluations and the divisor, in units of h.

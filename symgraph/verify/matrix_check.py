@@ -23,12 +23,12 @@ import dataclasses
 import itertools
 import re
 
-import numpy
 from sympy import Basic, OneMatrix, Symbol, Transpose
 
 from .. import naming
 from ..evaluation.evaluate import EvaluationError
 from ..graph import GraphError
+from ..lazynp import np as numpy
 from ..parse import ParseError, parse_expr_text
 from ..simplify import tree_size
 from . import values

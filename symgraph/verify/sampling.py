@@ -28,13 +28,13 @@ from itertools import islice
 from types import MappingProxyType
 from typing import NamedTuple
 
-import numpy
 from sympy import Expr
 
 from .. import naming
 from ..evaluation import interpret
 from ..evaluation.evaluate import evaluate_sweep
 from ..evaluation.exact import EvaluationError
+from ..lazynp import np as numpy
 
 #: Readable and random points a symbolic claim is compared at.
 READABLE_POINTS, RANDOM_POINTS = 8, 24

@@ -8,12 +8,12 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import NamedTuple
 
-import numpy
 from sympy import Add, Expr, Symbol
 
 from .. import naming
 from ..closed import ClosedFormTooLarge
 from ..graph import Graph, GraphError
+from ..lazynp import np as numpy
 from ..simplify import tidy, tree_size
 from ..sweep import Forward, Mode, Reverse
 from .sampling import Sample, Sampling, samples

@@ -17,9 +17,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
-import numpy
-
 from ..graph import GraphError
+from ..lazynp import np as numpy
 
 #: The most entries a matrix may have to be written out in a message or a point.
 SHOWN_ENTRIES = 12

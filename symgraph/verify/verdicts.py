@@ -9,10 +9,10 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import NamedTuple
 
-import numpy
 import sympy
 from sympy import Basic, Expr
 
+from ..lazynp import np as numpy
 from ..printing import text
 from ..simplify import TIDY_MAX_OPS, thorough, tree_size
 from .sampling import Sampling
