@@ -105,3 +105,35 @@ def test_the_worker_kills_a_request_past_its_budget_and_keeps_serving():
         assert out["ok"] and f"{out['derivatives'][0]['value']:.2f}" == "47.30"
     finally:
         worker.close()
+
+
+@pytest.mark.parametrize(("length", "code"), [("-1", 400), ("junk", 400), (str(10**9), 413)])
+def test_the_server_refuses_a_bad_content_length_and_keeps_serving(length, code):
+    import http.client
+    import threading
+    from http.server import ThreadingHTTPServer
+
+    from symgraph.serve.server import _handler
+
+    class Instant:  # the worker's interface: the handler only forwards the text
+        def run_json(self, text: str) -> str:
+            return api.run_json(text)
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(Instant()))
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    good = json.dumps({"f": LECTURE, "at": "u1=1,u2=-1"}).encode()
+    try:
+        for given, body, want in ((length, b"", code), (str(len(good)), good, 200)):
+            conn = http.client.HTTPConnection("127.0.0.1", server.server_address[1], timeout=30)
+            conn.putrequest("POST", "/api/run")
+            conn.putheader("Content-Length", given)
+            conn.endheaders(body)
+            response = conn.getresponse()
+            assert response.status == want
+            if want == 200:  # then a good request is answered in full
+                out = json.loads(response.read())
+                assert f"{out['derivatives'][0]['value']:.2f}" == "47.30"
+            conn.close()
+    finally:
+        server.shutdown()
+        server.server_close()

@@ -45,11 +45,12 @@ def _handler(worker: Worker) -> type[BaseHTTPRequestHandler]:
             if self.path != "/api/run":
                 self._send(404, b"not found", "text/plain")
                 return
-            size = int(self.headers.get("Content-Length") or 0)
-            if size > MAX_REQUEST_BYTES:
-                self._send(
-                    413, b'{"ok": false, "error": {"message": "too large"}}', "application/json"
-                )
+            given = self.headers.get("Content-Length") or "0"
+            size = int(given) if given.isdigit() else -1  # a sign or junk: no length at all
+            if not 0 <= size <= MAX_REQUEST_BYTES:
+                code, why = (413, "too large") if size > 0 else (400, "no valid Content-Length")
+                body = f'{{"ok": false, "error": {{"message": "{why}"}}}}'.encode()
+                self._send(code, body, "application/json")
                 return
             text = self.rfile.read(size).decode("utf-8", "replace")
             self._send(200, worker.run_json(text).encode("utf-8"), "application/json")
