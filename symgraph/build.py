@@ -18,7 +18,7 @@ from sympy.functions.elementary.piecewise import ExprCondPair
 from sympy.logic.boolalg import Boolean
 from sympy.matrices.expressions import MatMul, MatrixExpr, MatrixSymbol, Transpose
 
-from . import naming, ops
+from . import canonical, naming, ops
 from .graph import Graph, Step, _is_leaf
 from .parse import ParseError
 from .parse.domain import (
@@ -78,9 +78,12 @@ def _reformed(e: Basic, formed: list) -> Basic:
     """``e``'s operation on the formed arguments, unevaluated where SymPy would cancel a
     parent away (``t1 - t1`` is not 0 where ``t1`` is undefined) or change the operation
     (a step is one operation: ``sin(-t1)`` is not ``-sin(t1)``)."""
-    made = e.func(*formed)
     if isinstance(e, MatrixExpr) or not isinstance(e, Expr):
+        return e.func(*formed)
+    made = canonical.node(e.func, formed)  # the common forms, made without evaluating
+    if made is not None:
         return made
+    made = e.func(*formed)
     parents = set().union(*(getattr(f, "free_symbols", ()) for f in formed))
     if made.func is e.func and parents <= made.free_symbols:
         return made
@@ -141,7 +144,10 @@ class _Builder:
         if all(f is a for f, a in zip(formed, args, strict=True)):
             return e  # nothing to replace: SymPy need not rebuild (and re-evaluate) it
         if self._only_made_real(formed, args):  # built as it stands, never evaluated again
-            self.realised[given] = made = unevaluated(e.func, formed)
+            made = canonical.node(e.func, formed) if isinstance(e, Expr) else None
+            if made is None:
+                made = unevaluated(e.func, formed)
+            self.realised[given] = made
             return made
         return _reformed(e, formed)
 
@@ -181,7 +187,7 @@ class _Builder:
         if isinstance(a, Transpose):  # so does a transpose: t1 = Wᵀ x
             return Transpose(self.value(a.arg))
         if parent.is_Mul and a.is_Pow and a.exp == -1:  # division folds
-            return 1 / self.value(a.base)
+            return canonical.reciprocal(self.value(a.base))
         return self.value(a)
 
     def add(self, expr: Expr, name: Symbol | None = None) -> Symbol:

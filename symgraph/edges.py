@@ -29,8 +29,8 @@ from sympy import Basic, Expr, Symbol
 from sympy.matrices.expressions import MatrixSymbol
 
 from . import naming, ops
+from .canonical import product, reciprocal
 from .graph import Graph, Step, _is_leaf, attach_cached, is_matrix_edge
-from .program import product
 
 Key = tuple[Basic, Basic]
 
@@ -110,11 +110,15 @@ def edges(g: Graph) -> Mapping[Key, Edge]:
 def _quotient(s: Step, p: Basic, d: Expr) -> Expr:
     """``∂(a/b)/∂b = -t/b`` for a step ``t = a/b``, reusing the step's own value as
     ``∂(1/b)/∂b = -t²`` does: one division where ``-a/b²`` costs a power and a division
-    (the MLP's ``v/(1 + exp(-h))``; CasADi's reverse mode does the same)."""
+    (the MLP's ``v/(1 + exp(-h))``; CasADi's reverse mode does the same). It is the
+    partial ``d`` itself whenever ``b`` is in the step only as its ``1/b`` factor."""
     e = s.expr
-    if e.is_Mul and 1 / p in e.args and d == -e / p:
-        return -s.name / p
-    return d
+    if not e.is_Mul:
+        return d
+    over = [a for a in e.args if a.is_Pow and a.exp == -1 and a.base == p]
+    if len(over) != 1 or any(p in a.free_symbols for a in e.args if a is not over[0]):
+        return d
+    return product(-1, s.name, reciprocal(p))
 
 
 def _matrix_edge(s: Step, p: Basic) -> Edge:

@@ -34,6 +34,7 @@ from types import MappingProxyType
 from sympy import Add, Basic, Expr, Mul, S, Symbol
 from sympy.matrices.expressions import MatAdd, MatrixExpr, Trace
 
+from . import canonical
 from .errors import SymgraphError
 from .lazynp import np
 
@@ -318,7 +319,8 @@ def total(terms) -> Expr:
         return Add(*[Trace(t) if isinstance(t, MatrixExpr) else t for t in terms])
     if matrices:
         return MatAdd(*terms).doit()  # doit() collects like terms: X + X = 2 X
-    return Add(*terms)
+    made = canonical.add(terms)  # a sum of distinct monomials, made without sorting twice
+    return Add(*terms) if made is None else made
 
 
 def kink_pieces(expr: Expr, value: Callable[[Expr], float]) -> tuple[Expr, ...] | None:

@@ -9,10 +9,10 @@ prints it as code.
 
 from __future__ import annotations
 
-from sympy import Add, Basic, Expr, Mul, S, Symbol, sympify
+from sympy import Add, Basic, Expr, Symbol
 from sympy.matrices.expressions import MatrixSymbol
 
-from .parse.domain import CANONICAL_ORDER
+from . import canonical
 
 
 def lean_program(
@@ -68,56 +68,29 @@ def substituted(expr: Expr, used: dict) -> Expr:
     is ``-t̄₃·x₁``), the rest rebuilt by SymPy. The lines of a wide gradient are such.
 
     >>> from sympy import symbols
-    >>> a, b, c, x = symbols("a b c x")
+    >>> a, b, c, x = symbols("a b c x", real=True)
     >>> e = 2*a*x + b*x + x**2
     >>> substituted(e, {a: -c, b: c}) == e.xreplace({a: -c, b: c})
     True
     """
     if expr.is_Mul:
-        made = _monomial(expr.args, used)
+        made = _monomial(expr, used)
         return expr.xreplace(used) if made is None else made
     if expr.is_Add:
-        terms = [_monomial(t.args if t.is_Mul else (t,), used) for t in expr.args]
+        terms = [_monomial(t, used) for t in expr.args]
         if None not in terms:
-            return Add(*terms)
+            made = canonical.add(terms)
+            return Add(*terms) if made is None else made
     return expr.xreplace(used)
 
 
-def _monomial(factors, used: dict) -> Expr | None:
-    """The product of ``factors`` with ``used`` substituted, when it is a number times
-    distinct commutative symbols (None otherwise): the number first, the symbols in
-    SymPy's order, as ``Mul`` would make it."""
-    coefficient, symbols = S.One, []
-    for a in factors:
-        v = used.get(a, a)
-        if v.is_Mul and len(v.args) == 2 and v.args[0].is_Number:
-            coefficient, v = coefficient * v.args[0], v.args[1]
-        if v.is_Number:
-            coefficient *= v
-        elif type(v) is Symbol and v.is_commutative:
-            symbols.append(v)
-        else:
-            return None
-    if len(set(symbols)) < len(symbols):
+def _monomial(term: Expr, used: dict) -> Expr | None:
+    """The product with ``used`` swapped in for its symbol factors, made directly (None
+    if a factor holds a swapped symbol inside, or the product is not a monomial)."""
+    factors = term.args if term.is_Mul else (term,)
+    if any(not f.is_Atom and f.free_symbols & used.keys() for f in factors):
         return None
-    if coefficient == 0 or not symbols:
-        return coefficient
-    args = [*([coefficient] if coefficient != 1 else []), *sorted(symbols, key=CANONICAL_ORDER)]
-    return Mul._from_args(args, is_commutative=True) if len(args) > 1 else args[0]
-
-
-def product(*factors: Expr) -> Expr:
-    """``Mul(*factors)``, made directly when it is a number times distinct commutative
-    symbols (the sweep's commonest product, ``x_j · t̄_k``, where ``Mul`` would only sort).
-
-    >>> from sympy import Symbol
-    >>> x, y = Symbol("x"), Symbol("y")
-    >>> product(y, x) == x*y and product(y, -2, x).args == (-2*x*y).args
-    True
-    """
-    factors = tuple(map(sympify, factors))
-    made = _monomial(factors, {})
-    return Mul(*factors) if made is None else made
+    return canonical.mul([used.get(a, a) for a in factors])
 
 
 def _through(symbols, known) -> set[Basic]:

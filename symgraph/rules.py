@@ -64,6 +64,7 @@ from sympy import (
 )
 from sympy.core.function import ArgumentIndexError
 
+from . import canonical
 from .functions import relu, sigmoid, softplus
 from .lazynp import np
 from .ops import (  # noqa: F401  (the table's API, re-exported where rules live)
@@ -138,9 +139,10 @@ def _mul_direct(expr: Expr, p: Basic) -> Expr | None:
     """A product's partial in a factor ``p`` it holds once: the other factors, as ``_mul``
     gives (the product rule with one nonzero term)."""
     others = [a for a in expr.args if a != p]
-    if len(others) != len(expr.args) - 1 or any(a.has(p) for a in others):
+    if len(others) != len(expr.args) - 1 or any(not a.is_Atom and a.has(p) for a in others):
         return None
-    return Mul(*others)
+    made = canonical.mul(others)
+    return Mul(*others) if made is None else made
 
 
 def _pow(expr: Expr, d: Differential) -> Expr:

@@ -41,7 +41,7 @@ from sympy.matrices.expressions import MatrixExpr, Trace
 
 from . import closed, naming  # noqa: F401  (closed attaches g.expand, g.in_inputs, ...)
 from .edges import Edge
-from .graph import Graph, GraphError
+from .graph import Graph, GraphError, attach_cached
 from .lazynp import np
 from .printing import written
 from .program import lean_program
@@ -70,6 +70,8 @@ class Mode(Enum):
     #: The symbol of a node's tangent ``ṫ`` (:func:`~symgraph.naming.dot`) or adjoint
     #: ``t̄`` (:func:`~symgraph.naming.bar`).
     accent: Callable[[Basic], Basic]
+    #: ``accents(g)``: every node's accented symbol, made once per graph.
+    accents: Callable[[Graph], Mapping[Basic, Basic]]
     #: The public names of the carried table and of the results: ``"tangents"`` and
     #: ``"derivative"``, or ``"adjoints"`` and ``"gradient"``.
     carried: str
@@ -103,6 +105,7 @@ class Mode(Enum):
         "forward",
         {
             "accent": naming.dot,
+            "accents": attrgetter("dots"),
             "carried": "tangents",
             "results": "derivative",
             "function": "tangent",
@@ -121,6 +124,7 @@ class Mode(Enum):
         "reverse",
         {
             "accent": naming.bar,
+            "accents": attrgetter("bars"),
             "carried": "adjoints",
             "results": "gradient",
             "function": "gradient",
@@ -212,15 +216,16 @@ class Sweep(_ModeNames):
         tdot_2 = tdot_1
         fdot = f*tdot_2 = f*tdot_1
         """
-        nodes = {self.mode.accent(n): n for n in self.carried}
+        accents = self.mode.accents(self.graph)
+        nodes = {accents[n]: n for n in self.carried}
         return [f"{n} = {' = '.join(written(self, nodes[n]))}" for n, _ in self.steps]
 
     @property
     def steps(self) -> list[tuple[Symbol, Expr]]:
         """The derivative program ``[(tdot_k or tbar_k, expr), ...]`` in sweep order."""
-        ends = self.mode.ends(self.graph)
+        ends, accents = self.mode.ends(self.graph), self.mode.accents(self.graph)
         return [
-            (self.mode.accent(n), e)
+            (accents[n], e)
             for n, e in self.carried.items()
             if not self.mode.prunes or e != 0 or n in ends
         ]
@@ -231,7 +236,7 @@ class Sweep(_ModeNames):
 
     @cached_property
     def _resolved(self) -> dict[Symbol, Expr]:
-        named = {self.mode.accent(n): n for n in self.graph.order}
+        named = {a: n for n, a in self.mode.accents(self.graph).items()}
         return naming.NameDict(resolve(self.carried, named))
 
     def closed_form(self, node) -> Expr:
@@ -268,7 +273,7 @@ class Sweep(_ModeNames):
         xbar = -tbar_1_neg*y
         """
         g = self.graph
-        results = [*g.outputs, *map(self.mode.accent, self.mode.ends(g))]
+        results = [*g.outputs, *map(self.mode.accents(g).get, self.mode.ends(g))]
         program = [(s.name, s.expr) for s in g.steps] + self.steps
         lines, held = lean_program(program, results)
         named = {name for name, _ in lines}
@@ -296,12 +301,13 @@ def propagate(g: Graph, mode: Mode, seed: Mapping[Symbol, Expr]) -> tuple[dict, 
     """The board form of every node's quantity, and its terms, swept from ``seed``."""
     carried: dict[Symbol, Expr] = {}
     terms: dict[Symbol, tuple] = {}
-    named = {mode.accent(n) for n in g.order}
+    accents = mode.accents(g)
+    named = set(accents.values())
     edges, edge, along = g.edges, mode.edge, mode.along
 
     def accented(m: Symbol) -> Expr:  # a number or another quantity is folded in, else named
         v = carried[m]
-        return v if v.is_Number or v in named else mode.accent(m)
+        return v if v.is_Number or v in named else accents[m]
 
     around = mode.neighbours(g)  # a plain dict: looked up once per node
     for node in mode.order(g):
@@ -310,7 +316,7 @@ def propagate(g: Graph, mode: Mode, seed: Mapping[Symbol, Expr]) -> tuple[dict, 
         start = seed.get(node, S.Zero)  # alone, it needs no sum: most nodes of a wide graph
         value = total([start, *(along(e, accented(m)) for m, e in live)]) if live else start
         if isinstance(value, MatrixExpr) and value.shape == (1, 1):
-            value = _as_named(value, mode.accent(node))
+            value = _as_named(value, accents[node])
         carried[node] = value
     return naming.NameDict(carried), terms
 
@@ -407,6 +413,10 @@ def reverse(g: Graph, seed=None) -> Reverse:
 
 #: The sweep of each mode, for callers holding a mode: ``SWEEPS[mode](g, seed)``.
 SWEEPS: Mapping[Mode, Callable[..., Sweep]] = {Mode.FORWARD: forward, Mode.REVERSE: reverse}
+
+# g.bars, g.dots: every node's adjoint and tangent symbol, made once per graph
+attach_cached("bars", lambda g: {n: naming.bar(n) for n in g.order})
+attach_cached("dots", lambda g: {n: naming.dot(n) for n in g.order})
 
 # g.forward(wrt), g.reverse(seed): the stage attaches its own methods, so graph.py imports no stage
 Graph.forward = forward

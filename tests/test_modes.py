@@ -131,6 +131,6 @@ def test_the_program_substitution_is_sympys(data):
     st.sampled_from((*sympy.symbols("a b x", real=True), sympy.S.Half)),
 )
 def test_an_edge_product_is_sympys(a, b):
-    from symgraph.program import product
+    from symgraph.canonical import product
 
     assert product(a, b) == a * b and product(a, b).args == (a * b).args

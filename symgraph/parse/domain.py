@@ -22,7 +22,7 @@ SymPy's automatic evaluation has two costs the parser cannot accept:
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from functools import cmp_to_key, lru_cache
+from functools import lru_cache
 from itertools import pairwise
 from typing import Any
 
@@ -33,6 +33,7 @@ from sympy.core.mul import _unevaluated_Mul
 from sympy.functions.elementary.miscellaneous import MinMaxBase
 from sympy.matrices.expressions import MatrixExpr
 
+from ..canonical import CANONICAL_ORDER
 from ..functions import relu, sigmoid, softplus
 
 #: Levels of the arguments SymPy's evaluation sees when a node is built; deeper parts
@@ -47,8 +48,6 @@ _ENTIRE = frozenset(
 )
 _TRANSPARENT = (sympy.Add, sympy.Mul, sympy.Pow, Application, MinMaxBase)
 _NONE: frozenset = frozenset()
-#: SymPy's canonical order of the arguments of a sum or product.
-CANONICAL_ORDER = cmp_to_key(Basic.compare)
 
 
 def _own(e: Basic) -> frozenset:
