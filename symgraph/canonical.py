@@ -20,8 +20,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from functools import cmp_to_key
+from operator import attrgetter
 
 from sympy import Add, Basic, Expr, Mul, Pow, S, Symbol, sympify
+from sympy.core.basic import ordering_of_classes
 from sympy.core.function import Application
 
 #: SymPy's canonical order of the arguments of a sum or product.
@@ -33,6 +35,9 @@ _REAL = _PROBE._assumptions0
 #: Whether SymPy leaves ``F(t)`` and ``F(-t)`` as they stand for a real symbol ``t``,
 #: found once per function class with a probe (its evaluation reads only assumptions).
 _KEPT: dict[tuple[type, bool], bool] = {}
+_name = attrgetter("name")
+_RANK = {name: i for i, name in enumerate(ordering_of_classes)}
+_SYMBOL_KEY = (_RANK["Symbol"], len(_PROBE._hashable_content()))
 
 
 def _real(s: Basic) -> bool:
@@ -60,6 +65,23 @@ def _factor(f: Basic) -> bool:
     return _real(f) or (f.is_Pow and _real(f.base) and _integer_power(f.exp))
 
 
+def _sort(items: list) -> None:
+    """Sort monomials in SymPy's canonical order (:func:`_key`); real symbols alone by name."""
+    if len(items) > 1:
+        items.sort(key=_name if all(map(_real, items)) else _key)
+
+
+def _key(e: Basic) -> tuple:
+    """The key ``Basic.compare`` sorts a monomial by: its class's place in SymPy's
+    ``ordering_of_classes``, the length of its hashable content, then that content (a
+    symbol's name, as its assumptions are those of every real symbol)."""
+    if type(e) is Symbol:
+        return (*_SYMBOL_KEY, e.name)
+    if e.is_Rational:
+        return _RANK[type(e).__name__], 2, e.p, e.q
+    return _RANK[type(e).__name__], len(e.args), *map(_key, e.args)
+
+
 def add(terms: Sequence[Basic]) -> Expr | None:
     """``Add(*terms)`` for monomials with distinct non-numeric parts (no like terms)."""
     constant, kept, seen = S.Zero, [], set()
@@ -69,14 +91,14 @@ def add(terms: Sequence[Basic]) -> Expr | None:
             return None
         c, rest = parts
         if not rest:
-            constant += c
-        elif rest in seen or c == 0:  # like terms, or a term SymPy would drop
+            constant = constant + c if constant is not S.Zero else c
+        elif rest in seen or c is S.Zero:  # like terms, or a term SymPy would drop
             return None
         else:
             seen.add(rest)
             kept.append(t)
-    kept.sort(key=CANONICAL_ORDER)
-    if constant != 0:
+    _sort(kept)
+    if constant is not S.Zero:
         kept.insert(0, constant)
     if len(kept) < 2:
         return kept[0] if kept else S.Zero
@@ -91,19 +113,20 @@ def mul(factors: Sequence[Basic]) -> Expr | None:
         parts = _parts(f)
         if parts is None:
             return None
-        coefficient *= parts[0]
+        if parts[0] is not S.One:
+            coefficient *= parts[0]
         for g in parts[1]:
             base = g.base if g.is_Pow else g
             if base in bases:
                 return None
             bases.add(base)
             kept.append(g)
-    if coefficient == 0 and kept:  # a product SymPy would drop, and its parents
+    if coefficient is S.Zero and kept:  # a product SymPy would drop, and its parents
         return None
     if not kept:
         return coefficient
-    kept.sort(key=CANONICAL_ORDER)
-    if coefficient != 1:
+    _sort(kept)
+    if coefficient is not S.One:
         kept.insert(0, coefficient)
     return Mul._from_args(kept, is_commutative=True) if len(kept) > 1 else kept[0]
 

@@ -100,11 +100,16 @@ def edges(g: Graph) -> Mapping[Key, Edge]:
     rules = nullcontext() if g.rule_table is None else ops.using(g.rule_table)
     with rules:
         for s in g.steps:
-            scalar = {p: _quotient(s, p, d.xreplace(named)) for p, d in _scalar_partials(s)}
+            scalar = {p: _quotient(s, p, _named(d, named)) for p, d in _scalar_partials(s)}
             for p in s.parents:  # in the step's order, its scalar and matrix edges mixed
                 d = scalar.get(p)
                 found[s.name, p] = _matrix_edge(s, p) if d is None else Edge(s.name, p, d)
     return MappingProxyType(found)
+
+
+def _named(d: Expr, named: Mapping[Basic, Symbol]) -> Expr:
+    """``d`` with the steps' expressions in it named (an atom is never a step's)."""
+    return d if d.is_Atom else d.xreplace(named)
 
 
 def _quotient(s: Step, p: Basic, d: Expr) -> Expr:
@@ -146,7 +151,7 @@ def _scalar_partials(s: Step) -> Iterator[tuple[Basic, Expr]]:
         for a in s.expr.args:
             for p in a.free_symbols & holding.keys():
                 holding[p].append(a)
-        parts = {p: sympy.Add(*terms) for p, terms in holding.items()}
+        parts = {p: t[0] if len(t) == 1 else sympy.Add(*t) for p, t in holding.items()}
     else:
         parts = dict.fromkeys(parents, s.expr)
     for p in parents:

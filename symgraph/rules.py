@@ -138,7 +138,7 @@ def _add_direct(expr: Expr, p: Basic) -> Expr | None:
 def _mul_direct(expr: Expr, p: Basic) -> Expr | None:
     """A product's partial in a factor ``p`` it holds once: the other factors, as ``_mul``
     gives (the product rule with one nonzero term)."""
-    others = [a for a in expr.args if a != p]
+    others = [a for a in expr.args if a is not p and a != p]
     if len(others) != len(expr.args) - 1 or any(not a.is_Atom and a.has(p) for a in others):
         return None
     made = canonical.mul(others)

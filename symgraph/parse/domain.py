@@ -155,6 +155,9 @@ def split_constant(a: Basic) -> tuple[Basic, Basic]:
     """
     if not a.is_commutative:
         return a.as_independent(*a.free_symbols, as_Add=False)
+    first, rest = a.args[0], a.args[1:]
+    if first.is_Rational and not any(f.is_number or f.is_Mul for f in rest):  # as SymPy made it
+        return first, rest[0] if len(rest) == 1 else sympy.Mul._from_args(rest, True)
     constant = [f for f in a.args if not f.free_symbols]
     rest = [f for f in a.args if f.free_symbols]
     return sympy.Mul(*constant), _unevaluated_Mul(*rest)
@@ -181,8 +184,17 @@ def real_twins(symbols: Iterable[Basic]) -> dict[sympy.Symbol, sympy.Symbol]:
     return {
         s: sympy.Symbol(s.name, real=True)
         for s in symbols
-        if isinstance(s, sympy.Symbol) and not s.is_real
+        if isinstance(s, sympy.Symbol) and (_plain(s) or not s.is_real)
     }
+
+
+#: The assumptions of ``Symbol("x")``: none but the default, commutative.
+_PLAIN = sympy.Symbol("_plain")._assumptions0
+
+
+def _plain(s: Basic) -> bool:
+    """A ``Symbol`` made without assumptions: not known to be real, without asking."""
+    return type(s) is sympy.Symbol and s._assumptions0 == _PLAIN
 
 
 def swappable(symbols: Iterable[Basic], twins: Mapping[sympy.Symbol, sympy.Symbol]) -> bool:
@@ -198,6 +210,8 @@ def swappable(symbols: Iterable[Basic], twins: Mapping[sympy.Symbol, sympy.Symbo
     (True, False)
     """
     symbols = [s for s in symbols if isinstance(s, sympy.Symbol)]
+    if all(map(_plain, symbols)):  # plain symbols, and their twins, sort by name alike
+        return True
     real = set(twins.values())
     if any(type(s) is not sympy.Symbol for s in twins) or len(real) < len(twins):
         return False
