@@ -9,7 +9,7 @@ prints it as code.
 
 from __future__ import annotations
 
-from sympy import Add, Basic, Expr, Symbol
+from sympy import Add, Basic, Expr, S, Symbol
 from sympy.matrices.expressions import MatrixSymbol
 
 from . import canonical
@@ -38,9 +38,9 @@ def lean_program(
         if scalar and expr.is_Atom:
             known[name] = known.get(expr, expr)
         elif scalar and name not in results_ and _negated_symbol(expr):
-            known[name] = -known.get(expr.args[1], expr.args[1])
+            known[name] = _negated(known.get(expr.args[1], expr.args[1]))
         else:
-            kept.append((name, expr, expr.free_symbols))
+            kept.append((name, expr, _symbols(expr)))
     held = [known.get(r, r) for r in results]
     live = {s for r in held for s in r.free_symbols}
     lean = []
@@ -53,12 +53,12 @@ def lean_program(
     flipped = _flips(lean, known, held)
     # one substitution a line: the aliases (with the flipped signs) and the flipped lines
     folded = {a: _signed(v, flipped) for a, v in known.items()}
-    folded.update({s: -n for s, n in flipped.items()})
+    folded.update({s: _negated(n) for s, n in flipped.items()})
     out = []
     for name, expr, symbols in lean:
         used = {s: folded[s] for s in symbols if s in folded}
         expr = substituted(expr, used) if used else expr
-        out.append((flipped[name], -expr) if name in flipped else (name, expr))
+        out.append((flipped[name], _negated(expr)) if name in flipped else (name, expr))
     return out, held
 
 
@@ -91,6 +91,21 @@ def _monomial(term: Expr, used: dict) -> Expr | None:
     if any(not f.is_Atom and f.free_symbols & used.keys() for f in factors):
         return None
     return canonical.mul([used.get(a, a) for a in factors])
+
+
+def _negated(e: Expr) -> Expr:
+    """``-e``, made directly for a monomial."""
+    made = canonical.mul([S.NegativeOne, e])
+    return -e if made is None else made
+
+
+def _symbols(e: Expr) -> set[Basic]:
+    """``e.free_symbols``, read straight off a line of symbols and numbers."""
+    if type(e) is Symbol:
+        return {e}
+    if (e.is_Add or e.is_Mul) and all(type(a) is Symbol or a.is_Number for a in e.args):
+        return {a for a in e.args if type(a) is Symbol}
+    return e.free_symbols
 
 
 def _through(symbols, known) -> set[Basic]:
@@ -147,7 +162,7 @@ def _sign(v: Expr, flipped) -> int:
 def _signed(v: Expr, flipped) -> Expr:
     """An alias's value with a flipped line's ``s`` written ``-s_neg``."""
     if v in flipped:
-        return -flipped[v]
+        return _negated(flipped[v])
     if _negated_symbol(v) and v.args[1] in flipped:
         return flipped[v.args[1]]
     return v
