@@ -108,6 +108,11 @@ def add(terms: Sequence[Basic]) -> Expr | None:
 def mul(factors: Sequence[Basic]) -> Expr | None:
     """``Mul(*factors)`` for a number times factors with distinct bases (real symbols,
     integer powers of them, or products of those)."""
+    if len(factors) == 2 and _real(factors[0]) and _real(factors[1]):  # x_j · t̄_k
+        a, b = factors
+        if a.name == b.name:
+            return None
+        return Mul._from_args((a, b) if a.name < b.name else (b, a), True)
     coefficient, kept, bases = S.One, [], set()
     for f in factors:
         parts = _parts(f)
@@ -180,6 +185,6 @@ def product(*factors: Expr) -> Expr:
     >>> product(y, x) == x*y and product(y, -2, x).args == (-2*x*y).args
     True
     """
-    factors = tuple(map(sympify, factors))
+    factors = tuple(f if isinstance(f, Basic) else sympify(f) for f in factors)
     made = mul(factors)
     return Mul(*factors) if made is None else made
