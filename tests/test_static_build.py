@@ -121,6 +121,9 @@ def page(static_server):
         yield page
         browser.close()
         assert outside == [], f"requests left 127.0.0.1: {outside}"
+        # the worker's requests too (Pyodide runs in a Web Worker): all seen, all local
+        assert any(u.endswith(".wasm") for u in seen)
+        assert {urllib.parse.urlsplit(u).hostname for u in seen} == {"127.0.0.1"}
 
 
 @needs_browser
@@ -150,3 +153,19 @@ def test_the_static_site_shows_a_parse_error_at_its_position(page, static_server
     page.fill("#f", "x**2*y")
     page.fill("#at", "x=3,y=2")
     _wait_text(page, "#derivatives", "∂f/∂x = 2*x*y  = 12")
+
+
+@needs_browser
+def test_a_formula_past_the_budget_is_stopped_and_python_restarts(page, static_server):
+    if "?" not in page.url:
+        page.goto(static_server)
+    _wait_text(page, "#status", "ready")
+    page.evaluate("window.SYMGRAPH_BUDGET = 0.5")  # as tests/test_serve_api.py's worker
+    page.fill("#at", "")
+    page.fill("#f", "*".join(f"sin(x{i} + x{i + 1})" for i in range(150)))
+    _wait_text(page, "#error", "took longer than 0.5 s")
+    page.evaluate("window.SYMGRAPH_BUDGET = 120")  # the restart's cold start is not timed
+    page.fill("#f", "sin(x)")
+    page.fill("#at", "x=0")
+    _wait_text(page, "#derivatives", "∂f/∂x = cos(x)  = 1")
+    assert "ready" in page.text_content("#status")

@@ -1,10 +1,12 @@
 """``symgraph playground build DIR``: the playground as a static site, symgraph itself
 running in the browser with Pyodide (CPython compiled to WebAssembly); no server needed.
 
-The site is the page of ``symgraph serve`` plus ``static/pyodide-backend.js``, which loads
-the Pyodide runtime and the wheels of symgraph, SymPy, mpmath and NetworkX from the site's
-own files (no request leaves its origin) and answers the page with
-:func:`symgraph.serve.api.run_json`. Where the pieces come from:
+The site is the page of ``symgraph serve`` plus ``static/pyodide-backend.js``, which starts
+``static/pyodide-worker.js`` (a Web Worker, so a slow formula cannot freeze the page: past
+its time budget the worker is ended and restarted); the worker loads the Pyodide runtime
+and the wheels of symgraph, SymPy, mpmath and NetworkX from the site's own files (no
+request leaves its origin) and answers the page with :func:`symgraph.serve.api.run_json`.
+Where the pieces come from:
 
 - the runtime: the npm package ``pyodide`` (``npm pack``; it ships no wheels), cached in
   ``$XDG_CACHE_HOME/symgraph`` (``~/.cache``), or ``pyodide=`` an unpacked copy;
@@ -104,17 +106,14 @@ def build_site(directory, *, pyodide=None, wheels=None, precompile: bool = True)
 
 
 def _page(out: Path) -> None:
-    """The server's page files, and an index.html that loads Pyodide before the page."""
+    """The server's page files, and an index.html whose backend is Pyodide's."""
     shutil.copytree(STATIC, out / "static", dirs_exist_ok=True)
     page = (STATIC / "index.html").read_text(encoding="utf-8")
     marker = '<script src="static/app.js"></script>'
     if marker not in page:  # a changed page: better to fail here than ship a dead site
         raise BuildError("symgraph/serve/static/index.html no longer loads static/app.js")
-    scripts = (
-        '<script src="static/pyodide/pyodide.js"></script>\n'
-        '<script src="static/pyodide-backend.js"></script>\n'
-    )
-    (out / "index.html").write_text(page.replace(marker, scripts + marker), encoding="utf-8")
+    script = '<script src="static/pyodide-backend.js"></script>\n'
+    (out / "index.html").write_text(page.replace(marker, script + marker), encoding="utf-8")
     (out / "static" / "index.html").unlink()  # the site's page is the one at its root
 
 
@@ -308,7 +307,8 @@ def check_site(directory) -> list[str]:
     ['index.html']
     """
     root = Path(directory)
-    need = ["index.html", "static/app.js", "static/pyodide-backend.js", "static/site.json"]
+    need = ["index.html", "static/app.js", "static/site.json"]
+    need += ["static/pyodide-backend.js", "static/pyodide-worker.js"]
     need += [f"static/pyodide/{n}" for n in PYODIDE_FILES]
     missing = [n for n in need if not (root / n).is_file()]
     if not missing:

@@ -1,40 +1,59 @@
-// The static build's backend (symgraph playground build): symgraph itself runs in the
-// browser with Pyodide; the runtime and the wheels come from this site's own files, so no
-// request leaves its origin. Loaded before app.js, which calls window.SYMGRAPH_BACKEND.
+// The static build's backend (symgraph playground build): symgraph runs in the browser, in
+// Pyodide in a Web Worker (static/pyodide-worker.js). Loaded before app.js, which calls
+// window.SYMGRAPH_BACKEND(req); requests take turns, each within a time budget, as with
+// symgraph serve: past it the worker is ended (the page stays responsive) and restarted.
 "use strict";
 (() => {
   const base = new URL("static/", document.baseURI);
   const status = document.createElement("p");
-  status.id = "status"; status.className = "status"; status.textContent = "loading Python…";
+  status.id = "status"; status.className = "status";
   document.querySelector("h1").after(status);
   const NEEDS_NUMPY = "NumPy is not available in this build: the compiled NumPy code, " +
     "“check my derivation” and the finite differences need it (symgraph serve has them).";
+  window.SYMGRAPH_BUDGET = 10;  // seconds a request may take (symgraph serve's TIME_BUDGET)
+  let worker = null, ready = null, answer = null, queue = Promise.resolve();
 
-  async function start() {
+  function boot(what) {
     const t0 = performance.now();
-    const site = await (await fetch(new URL("site.json", base))).json();
-    const py = await loadPyodide({indexURL: new URL("pyodide/", base).href});
-    const t1 = performance.now();
-    status.textContent = "loading Python… installing symgraph, SymPy, mpmath, NetworkX";
-    const urls = site.wheels.map((w) => new URL("wheels/" + w, base).href);
-    await py.loadPackage(urls, {messageCallback: () => {}});
-    const t2 = performance.now();
-    status.textContent = "loading Python… importing symgraph";
-    const api = py.pyimport("symgraph.serve.api");
-    const numpy = py.runPython("import importlib.util; importlib.util.find_spec('numpy') is not None");
-    const seconds = (performance.now() - t0) / 1000;
-    // benchmarks/playground.py reads these: seconds to ready, and of each phase
-    window.SYMGRAPH_STARTED = seconds;
-    window.SYMGRAPH_PHASES = {runtime: (t1 - t0) / 1000, wheels: (t2 - t1) / 1000,
-      import: (performance.now() - t2) / 1000};
-    status.textContent = `Python ${site.python} in the browser (Pyodide ${site.pyodide}), ` +
-      `ready in ${seconds.toFixed(1)} s.` + (numpy ? "" : " " + NEEDS_NUMPY);
-    status.dataset.numpy = numpy ? "yes" : "no";
-    return api.run_json;
+    status.textContent = what; status.classList.remove("error");
+    worker = new Worker(new URL("pyodide-worker.js", base));
+    ready = new Promise((resolve, reject) => {
+      worker.onmessage = (e) => {
+        const m = e.data;
+        if (m.text !== undefined) { if (answer) answer(JSON.parse(m.text)); }
+        else if (m.status) status.textContent = what + " " + m.status;
+        else if (m.ready) { started(m.ready, (performance.now() - t0) / 1000); resolve(); }
+        else if (m.failed) reject(new Error(m.failed));
+      };
+      worker.onerror = (e) => reject(new Error(e.message || "the worker failed"));
+    });
+    ready.catch((e) => { status.textContent = "Python failed to load: " + e.message; status.classList.add("error"); });
   }
 
-  const ready = start();
-  ready.catch((e) => { status.textContent = "Python failed to load: " + e; status.className += " error"; });
-  // Pyodide runs on this thread: one request at a time, in order
-  window.SYMGRAPH_BACKEND = async (req) => JSON.parse((await ready)(JSON.stringify(req)));
+  function started(info, seconds) {
+    window.SYMGRAPH_STARTED = seconds;  // benchmarks/playground.py reads these two
+    window.SYMGRAPH_PHASES = info.phases;
+    status.textContent = `Python ${info.python} in the browser (Pyodide ${info.pyodide}), ` +
+      `ready in ${seconds.toFixed(1)} s.` + (info.numpy ? "" : " " + NEEDS_NUMPY);
+    status.dataset.numpy = info.numpy ? "yes" : "no";
+  }
+
+  function ask(text) {
+    return new Promise((resolve) => {
+      const budget = window.SYMGRAPH_BUDGET;
+      const timer = setTimeout(() => {
+        answer = null; worker.terminate(); boot("restarting Python…");
+        resolve({ok: false, error: {message: `this formula took longer than ${budget} s: stopped`}});
+      }, budget * 1000);
+      answer = (out) => { clearTimeout(timer); answer = null; resolve(out); };
+      worker.postMessage({text});
+    });
+  }
+
+  boot("loading Python…");
+  window.SYMGRAPH_BACKEND = (req) => {
+    const turn = queue.then(() => ready).then(() => ask(JSON.stringify(req)));
+    queue = turn.catch(() => {});
+    return turn;
+  };
 })();
