@@ -155,8 +155,9 @@ def _runtime(given) -> Path:
     tgz = folder / f"pyodide-{PYODIDE_VERSION}.tgz"
     with tarfile.open(tgz) as tar:  # only the files named: nothing else leaves the archive
         for name in PYODIDE_FILES:
-            member = tar.extractfile(f"package/{name}")
-            (folder / name).write_bytes(member.read())
+            part = folder / f"{name}.part"  # renamed when whole: an interrupted fetch redoes
+            part.write_bytes(tar.extractfile(f"package/{name}").read())
+            part.replace(folder / name)
     tgz.unlink()
     return folder
 
@@ -210,29 +211,21 @@ def _wheels(given: Path | None) -> dict[str, Path]:
             "(pip download --only-binary=:all: --no-deps ...)"
         )
     if missing:
-        if importlib.util.find_spec("pip") is None:
-            raise BuildError(
-                "needs pip to fetch the wheels (python -m ensurepip), "
-                "or --wheels DIR with the wheels of sympy, mpmath, networkx"
-            )
-        folder.mkdir(parents=True, exist_ok=True)
-        cmd = [
-            sys.executable,
-            "-m",
-            "pip",
-            "download",
-            "--quiet",
-            "--only-binary=:all:",
-            "--no-deps",
-            "--dest",
-            str(folder),
-            *missing,
-        ]
-        _tool(cmd, "pip download", "--wheels DIR with the wheels of sympy, mpmath, networkx")
+        _download(folder, missing)
         found = {name: _find(folder, name, pins[name]) for name in REQUIREMENTS}
         if not all(found.values()):
             raise BuildError(f"pip download left no wheel of {', '.join(missing)} in {folder}")
     return found
+
+
+def _download(folder: Path, specs: list[str]) -> None:
+    """``pip download`` the pure-Python wheels of ``specs`` into ``folder``."""
+    instead = "--wheels DIR with the wheels of sympy, mpmath, networkx"
+    if importlib.util.find_spec("pip") is None:
+        raise BuildError(f"needs pip to fetch the wheels (python -m ensurepip), or {instead}")
+    folder.mkdir(parents=True, exist_ok=True)
+    pip = [sys.executable, "-m", "pip", "download", "--quiet", "--only-binary=:all:"]
+    _tool([*pip, "--no-deps", "--dest", str(folder), *specs], "pip download", instead)
 
 
 def _repack(path: Path, shelf: Path, compiled: bool) -> str:
