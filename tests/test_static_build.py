@@ -79,11 +79,13 @@ def test_a_folder_without_the_wheels_is_refused_in_one_line(tmp_path, site):
 
 def test_the_cli_builds_from_local_copies_offline(tmp_path, site):
     wheels = site / "static" / "wheels"
-    done = _build(tmp_path, "--pyodide", str(site / "static" / "pyodide"), "--wheels", str(wheels),
-                  path=str(tmp_path))  # fmt: skip
+    local = ("--pyodide", str(site / "static" / "pyodide"), "--wheels", str(wheels))
+    done = _build(tmp_path, *local, "--no-precompile", path=str(tmp_path))  # no npm, no pip
     assert done.returncode == 0, done.stderr
-    assert "python -m http.server -d" in done.stdout
+    assert "(not precompiled); serve it with: python -m http.server -d" in done.stdout
     assert check_site(tmp_path / "out") == []
+    with zipfile.ZipFile(next((tmp_path / "out/static/wheels").glob("sympy-*.whl"))) as whl:
+        assert not [n for n in whl.namelist() if "__pycache__" in n]  # sources only, as asked
 
 
 @pytest.fixture(scope="module")

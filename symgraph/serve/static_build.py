@@ -231,14 +231,15 @@ def _download(folder: Path, specs: list[str]) -> None:
 def _repack(path: Path, shelf: Path, compiled: bool) -> str:
     """A downloaded wheel without its tests, with bytecode if ``compiled``."""
     with zipfile.ZipFile(path) as whl:
-        files = {
-            n: whl.read(n)
-            for n in whl.namelist()
-            if not n.endswith("/") and "/tests/" not in n and not n.endswith(".dist-info/RECORD")
-        }
+        files = {n: whl.read(n) for n in whl.namelist() if not n.endswith("/") and not _dropped(n)}
     dist = next(n.split("/")[0] for n in files if n.split("/")[0].endswith(".dist-info"))
     _write_wheel(shelf / path.name, files, dist, compiled)
     return path.name
+
+
+def _dropped(name: str) -> bool:
+    """Tests, old bytecode (made anew if at all) and the RECORD (written anew)."""
+    return "/tests/" in name or "__pycache__/" in name or name.endswith(".dist-info/RECORD")
 
 
 def _own_wheel(shelf: Path, compiled: bool) -> str:
