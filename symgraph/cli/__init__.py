@@ -23,7 +23,7 @@ from pathlib import Path
 import symgraph as sg
 
 from ..evaluation.evaluate import CONVENTIONS, SweepEvaluation
-from . import board, examples, grad, io
+from . import board, examples, grad, io, playground
 from .common import Result, _graph, _point
 from .grad import cmd_grad
 from .io import Once, UsageError
@@ -220,6 +220,7 @@ def parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", default="127.0.0.1", help="the address (127.0.0.1: local)")
     serve.add_argument("--open", action="store_true", help="open the page in a browser")
     serve.set_defaults(run=cmd_serve, json=False)
+    playground.add_parser(sub)  # `playground build DIR`: the static site
     for p, run in ((grad_, cmd_grad), (check, cmd_check), (fd, cmd_fd), (graph, cmd_graph),
                    (latex, cmd_latex)):  # fmt: skip
         p.set_defaults(run=run)
