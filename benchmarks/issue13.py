@@ -189,13 +189,19 @@ def derivation(name: str, source, f, symbols, reps: int, tools: tuple[str, ...])
 
 def _constants(exprs) -> int:
     """Distinct numbers the expressions hold as constants: a sign is a negation (``-2*x``
-    is 2, negated, as ``count_ops`` counts it) and an integer power (``u**2``) an operation
-    of its own, as CasADi's ``sq`` is."""
+    is 2, negated, as ``count_ops`` counts it), an integer power (``u**2``) an operation
+    of its own, as CasADi's ``sq`` is, and so is doubling (``2*u``, CasADi's ``twice``)."""
 
     def numbers(e):
         if e.is_Number:
             yield e
-        for a in e.args[:1] if e.is_Pow and e.exp.is_Integer else e.args:
+        if e.is_Pow and e.exp.is_Integer:
+            args = e.args[:1]
+        elif e.is_Mul and abs(e.args[0]) == 2:
+            args = e.args[1:]
+        else:
+            args = e.args
+        for a in args:
             yield from numbers(a)
 
     return len({abs(a) for e in exprs for a in numbers(e) if a != -1})
