@@ -108,11 +108,14 @@ def add(terms: Sequence[Basic]) -> Expr | None:
 def mul(factors: Sequence[Basic]) -> Expr | None:
     """``Mul(*factors)`` for a number times factors with distinct bases (real symbols,
     integer powers of them, or products of those)."""
-    if len(factors) == 2 and _real(factors[0]) and _real(factors[1]):  # x_j · t̄_k
+    if len(factors) == 1 and _real(factors[0]):  # the other factor of x_j · w_ij
+        return factors[0]
+    if len(factors) == 2:  # an edge's x_j · t̄_k, or 1 · t̄_k
         a, b = factors
-        if a.name == b.name:
-            return None
-        return Mul._from_args((a, b) if a.name < b.name else (b, a), True)
+        if _real(a) and _real(b) and a.name != b.name:
+            return Mul._from_args((a, b) if a.name < b.name else (b, a), True)
+        if a is S.One and _real(b):
+            return b
     coefficient, kept, bases = S.One, [], set()
     for f in factors:
         parts = _parts(f)
