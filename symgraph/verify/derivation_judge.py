@@ -116,6 +116,11 @@ def _typeset(ctx, p) -> str:
     for part in dtext.chain(p.text):
         try:
             text = _formula(ctx.latex, part, ctx.shapes)
+            t = dtext.target(text)
+            if t is not None and t.kind == "partial":  # df_du1 is ∂f/∂u1
+                f, x = (tex(Symbol(n)) for n in (t.name, t.wrt))
+                out.append(rf"\frac{{\partial {f}}}{{\partial {x}}}")
+                continue
             out.append(tex(parse_expr_text(text, ctx.shapes or None)))
         except (ParseError, ValueError, TypeError):
             return ""
