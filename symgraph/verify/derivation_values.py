@@ -162,6 +162,7 @@ def _values_line(ctx, seen, p, name: str, rhs, raws) -> tuple[LineVerdict, objec
     if name in _RESERVED:
         return _unread(p, f"{name} is a constant or a function, not a name to define"), seen
     node, parts, note = _node(ctx, seen, name), [], ""
+    first = name not in seen.lines and name not in seen.names  # not defined before
     for text, raw in zip(rhs, raws, strict=True):
         expr = parse_claim(name, text, ctx.shapes)
         if node is None and not isinstance(expr, Misfit):
@@ -176,9 +177,12 @@ def _values_line(ctx, seen, p, name: str, rhs, raws) -> tuple[LineVerdict, objec
         if node is None:
             return _unread(p, expr.message), seen
         part, seen = judge_values(ctx, seen, p, _value_spec(ctx, node), expr, raw)
-        if part.kind == "wrong" and name in g._names and not note:
+        if part.kind == "wrong" and name in g._names and not note and first:
             part, seen = _renumbered(ctx, seen, p, name, node, expr, part)
+            node, first = seen.names.get(name, node), False
         parts.append(part._replace(reason="; ".join(filter(None, [note, part.reason]))))
+    if node is not None and name not in seen.names:  # the graph's name, now the person's
+        seen = seen._replace(names={**seen.names, name: node})
     return _verdict(ctx, p, "value", seen.names.get(name, node), parts), seen
 
 
@@ -230,7 +234,8 @@ def _renumbered(ctx, seen, p, name, node, expr, part) -> tuple[Part, object]:
     other, note = _match(
         ctx, seen._replace(names={k: v for k, v in seen.names.items() if k != name}), expr
     )
-    if other is None or other == node or not note.startswith("is ") or name in seen.lines:
+    taken = {v for k, v in seen.names.items() if k != name}  # nodes the person named already
+    if other is None or other == node or other in taken or not note.startswith("is "):
         return part, seen
     wrong = {k: v for k, v in seen.wrong.items() if k != node.name}
     lines = {k: v for k, v in seen.lines.items() if k != node.name}
