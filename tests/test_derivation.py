@@ -275,6 +275,20 @@ def test_plain_lines_in_formula_syntax():
     assert report.ok, str(report)
 
 
+def test_a_latex_source_and_a_document_with_its_preamble():
+    src = r"e^{e^{u_1} + e^{2u_2}} + \sigma\left(e^{u_1} + e^{2u_2}\right)"
+    document = (
+        "\\documentclass{article}\n\\begin{document}\nLet $u_1 = 1$ and $u_2 = -1$; then\n"
+        + BOARD
+        + "which is what we wanted.\n\\end{document}\n"
+    )
+    report = sg.check_derivation(src, document, at=AT, rng=0)
+    assert report.ok, str(report)
+    assert len(report.lines) == 16 and report.lines[0].line_no == 3
+    (u1,) = sg.check_derivation(src, ["u_1 = 1"], rng=0).lines
+    assert u1.kind == "not_understood" and "at=" in u1.reason
+
+
 def test_a_number_without_the_point_is_not_understood():
     (v,) = check([r"\bar t_3 = 17.40"], at=None).lines
     assert v.kind == "not_understood" and "at=" in v.reason

@@ -47,7 +47,9 @@ __all__ = ["DerivationReport", "LineVerdict", "check_derivation"]
 from .sampling import fresh_seed
 from .state import _Judged, _state
 
-_LATEX_HINT = re.compile(r"[\\{}^]|\$")
+#: LaTeX's marks: a backslash, a brace, ``^``, ``$``, or a one-letter name's subscript
+#: (``u_1``; formula text's own ``tbar_3`` has a longer name).
+_LATEX_HINT = re.compile(r"[\\{}^$]|(?<![A-Za-z0-9_])[A-Za-z]_\w")
 
 
 class Context(NamedTuple):
@@ -137,7 +139,8 @@ def check_derivation(
         Matrix inputs, as for :func:`symgraph.graph`.
     latex
         True: the lines (and a text ``src``) are LaTeX; False: formula text; None (the
-        default): LaTeX when a backslash, brace, ``^`` or ``$`` says so.
+        default): LaTeX when a backslash, brace, ``^``, ``$`` or a subscript (``u_1``)
+        says so.
     tol, rtol
         The tolerance of numbers; by default a number is right to the digits written
         (``17.40`` stands for 17.40 ± 0.005; a number written without decimals to 1e-6).

@@ -176,6 +176,8 @@ def _values_line(ctx, seen, p, name: str, rhs, raws) -> tuple[LineVerdict, objec
             seen = seen._replace(names={**seen.names, name: node})
         if node is None:
             return _unread(p, expr.message), seen
+        if node in g.inputs and ctx.st.at is None and getattr(expr, "is_Number", False):
+            return _unread(p, f"{node} = {raw.strip()} is a point: give it as at="), seen
         part, seen = judge_values(ctx, seen, p, _value_spec(ctx, node), expr, raw)
         if part.kind == "wrong" and name in g._names and not note and first:
             part, seen = _renumbered(ctx, seen, p, name, node, expr, part)
