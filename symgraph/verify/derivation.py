@@ -40,24 +40,20 @@ from . import derivation_judge as judge
 from . import derivation_text as dtext
 from . import derivation_values as values
 from .claims import claim_shapes
-from .derivation_judge import _formula, _unread
+from .derivation_judge import _formula, _line_latex, _unread
 from .derivation_report import DerivationReport, LineVerdict
 
 __all__ = ["DerivationReport", "LineVerdict", "check_derivation"]
 from .sampling import fresh_seed
-from .state import _Judged, _state
-
-#: LaTeX's marks: a backslash, a brace, ``^``, ``$``, or a one-letter name's subscript
-#: (``u_1``; formula text's own ``tbar_3`` has a longer name).
-_LATEX_HINT = re.compile(r"[\\{}^$]|(?<![A-Za-z0-9_])[A-Za-z]_\w")
+from .state import _Judged, _State, _state
 
 
 class Context(NamedTuple):
     """What every line is judged against, built once."""
 
-    st: object  # check's _State: the graph, its reverse sweep, the samples, the tolerance
+    st: _State  # check's: the graph, its reverse sweep, the samples, the tolerance
     shapes: dict  # names that are matrices (nodes, adjoints, names of one's own)
-    latex: bool
+    latex: bool | None  # None: each line says (see derivation_judge._line_latex)
     envs: tuple  # per sample: every name's value (steps, adjoints, tangents)
     tangents: Mapping | None  # node -> the forward sweep's tangent, in step names
     tol: float | None
@@ -75,7 +71,7 @@ class Seen(NamedTuple):
 
 
 def _is_latex(texts: Sequence[str], latex: bool | None) -> bool:
-    return latex if latex is not None else any(_LATEX_HINT.search(t) for t in texts)
+    return latex if latex is not None else any(dtext.LATEX_HINT.search(t) for t in texts)
 
 
 def _graph_of(src, shapes, latex: bool | None) -> Graph:
@@ -91,8 +87,9 @@ def _direction(g: Graph, pieces: list, latex: bool) -> dict | None:
     for p in pieces:
         parts = dtext.chain(p.text)
         try:
-            t = dtext.target(_formula(latex, parts[0], {}))
-            value = float(_formula(latex, parts[-1], {})) if len(parts) > 1 else None
+            latex_line = _line_latex(latex, p.text)
+            t = dtext.target(_formula(latex_line, parts[0], {}))
+            value = float(_formula(latex_line, parts[-1], {})) if len(parts) > 1 else None
         except (ParseError, ValueError):
             continue
         if t and t.kind == "tangent" and t.name in g._names and g.symbol(t.name) in g.inputs:
@@ -139,8 +136,9 @@ def check_derivation(
         Matrix inputs, as for :func:`symgraph.graph`.
     latex
         True: the lines (and a text ``src``) are LaTeX; False: formula text; None (the
-        default): LaTeX when a backslash, brace, ``^``, ``$`` or a subscript (``u_1``)
-        says so.
+        default): a line is LaTeX when a backslash, brace, ``^``, ``$`` or a subscript
+        (``u_1``) says so, else formula text if it reads as such (``t3 = t1 + t2``), else
+        LaTeX (``a = b c``).
     tol, rtol
         The tolerance of numbers; by default a number is right to the digits written
         (``17.40`` stands for 17.40 ± 0.005; a number written without decimals to 1e-6).
@@ -168,7 +166,7 @@ def check_derivation(
         pieces = dtext.from_lines(list(lines))
     else:
         raise ParseError(f"lines must be a str or a list of str, not {type(lines).__name__}")
-    options = {"latex": _is_latex([p.text for p in pieces], latex), "tolerance": (tol, rtol),
+    options = {"latex": latex, "tolerance": (tol, rtol),
                "rng": fresh_seed(rng)}  # fmt: skip
     ctx = _context(g, pieces, at, options)
     seen = Seen(_Judged({}, {}, {}, frozenset()), {}, {}, {}, {})
@@ -194,8 +192,9 @@ def _line(ctx: Context, seen: Seen, p) -> tuple[LineVerdict, Seen]:
     if len(parts) < 2 or not all(parts):
         return _unread(p, "expected lhs = rhs (= rhs ...): " + _ABOUT), seen
     try:
-        lhs = _formula(ctx.latex, parts[0], ctx.shapes)
-        rhs = [_formula(ctx.latex, r, ctx.shapes) for r in parts[1:]]
+        latex = _line_latex(ctx.latex, p.text)
+        lhs = _formula(latex, parts[0], ctx.shapes)
+        rhs = [_formula(latex, r, ctx.shapes) for r in parts[1:]]
     except ParseError as e:
         return _unread(p, str(e)), seen
     t = dtext.target(lhs)

@@ -22,7 +22,7 @@ from ..parse.latex import latex_text
 from . import derivation_text as dtext
 from . import matrix_check
 from .check import _claim, _half_unit
-from .claims import Misfit, parse_claim
+from .claims import _A_SHAPE, Misfit, parse_claim
 from .derivation_report import LineVerdict
 from .finite import _barred, _output_label
 from .sampling import _real
@@ -47,8 +47,20 @@ def _unread(p, reason: str) -> LineVerdict:
     return LineVerdict(False, "not_understood", p.line_no, p.text, reason=reason)
 
 
-def _formula(latex: bool, part: str, shapes: dict) -> str:
-    """One side of a line as formula text (symgraph's syntax)."""
+def _line_latex(latex: bool | None, text: str) -> bool | None:
+    """Whether a line is LaTeX: as told, or if LaTeX's marks are in it; None: not known."""
+    return latex if latex is not None else (True if dtext.LATEX_HINT.search(text) else None)
+
+
+def _formula(latex: bool | None, part: str, shapes: dict) -> str:
+    """One side of a line as formula text (symgraph's syntax): read as LaTeX, as formula
+    text, or (``latex`` None) as formula text if it reads as such, else as LaTeX."""
+    if latex is None:
+        try:
+            parse_expr_text(dtext.plain_lhs(part), shapes or None)
+            latex = False
+        except ParseError as e:
+            latex = _A_SHAPE.search(e.message) is None  # shapes that misfit: a wrong claim
     return latex_text(part, shapes) if latex else dtext.plain_lhs(part)
 
 
@@ -56,8 +68,8 @@ def about(ctx, kind: str, node: Symbol) -> str:
     """What a line speaks about, in the graph's names: ``t3``, ``t̄3 = ∂f/∂t3``, ``∂f/∂u1``."""
     if kind == "value":
         return str(node)
-    if kind == "tangent":
-        return f"{naming.dot(node)}"
+    if kind == "tangent":  # ṫ3: a combining dot over the name's letters
+        return re.sub(r"^([^\d_]+)", lambda m: m.group(1) + "\u0307", node.name, count=1)
     d = f"∂{_output_label(ctx.st.rv.seed)}/∂{node}"
     return d if node in ctx.st.g.inputs else f"{_barred(node)} = {d}"
 
@@ -115,7 +127,7 @@ def _typeset(ctx, p) -> str:
     out = []
     for part in dtext.chain(p.text):
         try:
-            text = _formula(ctx.latex, part, ctx.shapes)
+            text = _formula(_line_latex(ctx.latex, p.text), part, ctx.shapes)
             t = dtext.target(text)
             if t is not None and t.kind == "partial":  # df_du1 is ∂f/∂u1
                 f, x = (tex(Symbol(n)) for n in (t.name, t.wrt))

@@ -34,6 +34,9 @@ _DELIMITER = re.compile(r"\$\$|\$|\\\[|\\\]|\\begin\{" + _ENV + r"\}|\\end\{" + 
 _DROP = re.compile(r"\\label\{[^{}]*\}|\\nonumber\b|\\notag\b|&")
 _RELATION = re.compile(r":=|\\approx\b|\\simeq\b|≈|=")
 _NAME = re.compile(r"[A-Za-z_]\w*")
+#: LaTeX's marks: a backslash, a brace, ``^``, ``$``, or a one-letter name's subscript
+#: (``u_1``; formula text's own ``tbar_3`` has a longer name).
+LATEX_HINT = re.compile(r"[\\{}^$]|(?<![A-Za-z0-9_])[A-Za-z]_\w")
 _PARTIAL_TEXT = re.compile(r"^\s*[d∂]\s*([A-Za-z]\w*)\s*/\s*[d∂]\s*([A-Za-z]\w*)\s*$")
 
 

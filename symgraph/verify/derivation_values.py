@@ -16,6 +16,7 @@ from typing import NamedTuple
 from sympy import Add, Basic, Symbol, count_ops
 
 from .. import naming
+from ..closed import ClosedFormTooLarge
 from ..lazynp import np as numpy
 from .claims import Misfit, parse_claim
 from .derivation_judge import (
@@ -194,7 +195,7 @@ def _value_spec(ctx, node: Symbol) -> Spec:
     if node in g.inputs:
         return Spec(node.name, exact, node, node, None)
     board = g.step[node].expr
-    return Spec(node.name, exact, board, g.expand(node), board)
+    return Spec(node.name, exact, board, _closed(g, node), board)
 
 
 def _fits(a, b) -> bool:
@@ -218,7 +219,7 @@ def _match(ctx, seen, expr) -> tuple[Symbol | None, str]:
     if inputs is None or getattr(expr, "shape", None):
         return None, ""
     alike = [
-        n for n in ranked if n not in g.inputs and n not in bound and _alike(g.expand(n), inputs)
+        n for n in ranked if n not in g.inputs and n not in bound and _alike(_closed(g, n), inputs)
     ]
     if not alike:
         return None, ""
@@ -228,7 +229,15 @@ def _match(ctx, seen, expr) -> tuple[Symbol | None, str]:
 
 def _alike(a, b) -> bool:
     """The same operation on the same inputs."""
-    return type(a) is type(b) and a.free_symbols == b.free_symbols
+    return a is not None and type(a) is type(b) and a.free_symbols == b.free_symbols
+
+
+def _closed(g, node: Symbol):
+    """The node's expression in the inputs; None if too large to write out."""
+    try:
+        return g.expand(node)
+    except ClosedFormTooLarge:
+        return None
 
 
 def _renumbered(ctx, seen, p, name, node, expr, part) -> tuple[Part, object]:
