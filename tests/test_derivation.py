@@ -159,6 +159,15 @@ def test_lines_after_a_wrong_formula_follow_from_it():
     assert report.lines[3].follows_from is None  # wrong even with the right t̄3
 
 
+def test_a_corrected_line_replaces_the_wrong_one():
+    report = check(
+        [r"\bar t_3 = e^{t_3}", r"\bar t_3 = e^{t_3} + t_5(1 - t_5)", r"\bar t_1 = \bar t_3"]
+    )
+    assert [v.kind for v in report.lines] == ["wrong", "right", "right"]
+    report = check([r"t_3 = e^{u_1} + e^{u_2}", r"t_3 = t_1 + t_2", r"t_4 = e^{t_3}"])
+    assert [v.kind for v in report.lines] == ["wrong", "right", "right"]
+
+
 def test_values_follow_from_a_wrong_definition():
     report = check(
         [r"t_3 = e^{u_1} + e^{u_2}", r"t_4 = e^{e^{u_1} + e^{u_2}}", r"t_5 = \sigma(t_3)"]
@@ -169,7 +178,7 @@ def test_values_follow_from_a_wrong_definition():
 
 
 def test_a_missing_term_in_a_value():
-    *_, v = check([r"t_1 = e^{u_1}", r"t_3 = e^{u_1}"]).lines
+    (v,) = check([r"t_3 = e^{u_1}"]).lines
     assert v.kind == "wrong" and v.slip == "missing term" and "t2" in v.reason
 
 

@@ -169,6 +169,10 @@ def _adjoint(ctx, seen, p, node: Symbol, text: str, raw: str) -> tuple[Part, obj
     result, judged = _claim(st, seen.judged, node, text, expr)
     seen = seen._replace(judged=judged)
     if result.ok:
+        if not (isinstance(expr, Basic) and expr.is_Number):  # a right formula replaces a wrong one
+            wrong = {n: v for n, v in judged.wrong.items() if n != node}
+            lines = {k: v for k, v in seen.lines.items() if k != naming.bar(node).name}
+            seen = seen._replace(judged=judged._replace(wrong=wrong), lines=lines)
         kind = "right" if _board_form(ctx, judged, node, expr, result) else "right_other_form"
         reason = (
             "" if result.verdict.startswith(("right (equal", "right (within")) else result.verdict

@@ -86,8 +86,12 @@ def judge_values(ctx, seen, p, spec: Spec, expr, raw: str) -> tuple[Part, object
     else:
         finite = _per_sample(numpy.isfinite(claimed))
         bad = finite & ~_per_sample(_same(claimed, spec.exact) | ~numpy.isfinite(spec.exact))
-        if not bad.any():
-            return _right(ctx, spec, expr, int(finite.sum())), seen
+        if not bad.any():  # a right formula replaces a wrong one of the same name
+            wrong = {k: v for k, v in seen.wrong.items() if k != spec.key}
+            lines = {k: v for k, v in seen.lines.items() if k != spec.key}
+            return _right(ctx, spec, expr, int(finite.sum())), seen._replace(
+                wrong=wrong, lines=lines
+            )
     i = int(numpy.flatnonzero(bad)[0])
     slip, follows, note = _value_slip(ctx, seen, spec, claimed, bad)
     if spec.key is not None:
@@ -246,6 +250,10 @@ def _renumbered(ctx, seen, p, name, node, expr, part) -> tuple[Part, object]:
         ctx, seen._replace(names={k: v for k, v in seen.names.items() if k != name}), expr
     )
     taken = {v for k, v in seen.names.items() if k != name}  # nodes the person named already
+    g = ctx.st.g
+    steps = any(s in g.order and s not in g.inputs for s in expr.free_symbols)
+    if not steps:  # in the inputs alone it may as well be a slip: only a Wengert list renumbers
+        return part, seen
     if other is None or other == node or other in taken or not note.startswith("is "):
         return part, seen
     wrong = {k: v for k, v in seen.wrong.items() if k != node.name}
