@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 from typing import NamedTuple
 
-from sympy import Basic, Symbol
+from sympy import Basic, Derivative, Symbol
 
 from .. import naming
 from ..lazynp import np as numpy
@@ -120,23 +120,21 @@ def _verdict(ctx, p, kind: str, node: Symbol, parts: list[Part]) -> LineVerdict:
                        _typeset(ctx, p))  # fmt: skip
 
 
-def _typeset(ctx, p) -> str:
-    """The line as read, in LaTeX from the parsed sides (nothing raw reaches TeX)."""
-    from ..export.printer import tex  # the exports import the verify package, not back
-
+def _typeset(ctx, p) -> tuple:
+    """The line's sides as read, for a typeset report (nothing raw reaches TeX)."""
     out = []
     for part in dtext.chain(p.text):
         try:
             text = _formula(_line_latex(ctx.latex, p.text), part, ctx.shapes)
             t = dtext.target(text)
             if t is not None and t.kind == "partial":  # df_du1 is ∂f/∂u1
-                f, x = (tex(Symbol(n)) for n in (t.name, t.wrt))
-                out.append(rf"\frac{{\partial {f}}}{{\partial {x}}}")
+                f, x = Symbol(t.name), Symbol(t.wrt)
+                out.append(Derivative(f, x, evaluate=False))
                 continue
-            out.append(tex(parse_expr_text(text, ctx.shapes or None)))
+            out.append(parse_expr_text(text, ctx.shapes or None))
         except (ParseError, ValueError, TypeError):
-            return ""
-    return " = ".join(out)
+            return ()
+    return tuple(out)
 
 
 # ---------------------------------------------------------------- adjoints (check's verdicts)

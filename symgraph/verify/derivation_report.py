@@ -1,6 +1,7 @@
 r"""The verdicts of :func:`symgraph.verify.derivation.check_derivation`: one a line, and a
-report a teacher can hand back, as text, JSON, LaTeX (each line marked ``\checkmark`` or
-``\times``, the correction beside it), HTML, and a table in Jupyter.
+report a teacher can hand back, as text and JSON; :mod:`symgraph.export.derivation` adds
+its LaTeX (each line marked ``\checkmark`` or ``\times``, the correction beside it),
+HTML, and a table in Jupyter (``to_latex``, ``to_html``, ``_repr_html_``).
 
 >>> v = LineVerdict(True, "right", 3, "t_3 = t_1 + t_2", about="t3")
 >>> print(DerivationReport((v,)))
@@ -10,9 +11,7 @@ all 1 lines are right
 
 from __future__ import annotations
 
-import html
 import json
-import re
 from dataclasses import dataclass
 
 from sympy import Basic
@@ -53,8 +52,9 @@ class LineVerdict:
         The line number of an earlier wrong line this one is right *given*.
     reason : str
         Why, in words.
-    tex : str
-        The line as it was read, typeset (LaTeX); empty for a line not understood.
+    read : tuple
+        The line's sides as they were read (SymPy; a partial as an unevaluated
+        ``Derivative``), for typesetting; empty for a line not understood.
     """
 
     ok: bool
@@ -67,7 +67,7 @@ class LineVerdict:
     counterexample: Counterexample | None = None
     follows_from: int | None = None
     reason: str = ""
-    tex: str = ""
+    read: tuple = ()
 
     def __str__(self) -> str:
         mark = "✓" if self.ok else "✗"
@@ -127,7 +127,8 @@ class DerivationReport:
     """Verdicts on a derivation, a line each, in the order written.
 
     ``ok`` when every line is right; ``first_wrong`` is the index (into ``lines``) of the
-    first wrong line, None when none is.
+    first wrong line, None when none is. ``str()`` and ``to_json()`` here; ``to_latex()``,
+    ``to_html()`` and the Jupyter table from :mod:`symgraph.export.derivation`.
     """
 
     lines: tuple[LineVerdict, ...]
@@ -162,80 +163,3 @@ class DerivationReport:
 
     def to_json(self, indent: int | None = 2) -> str:
         return json.dumps(self.as_dict(), indent=indent, ensure_ascii=False)
-
-    def to_latex(self, standalone: bool = False) -> str:
-        r"""The report as a LaTeX list: ``\checkmark`` or ``\times``, the line, the correction.
-
-        Lines the reader understood are typeset from what it read (never the raw text,
-        so nothing a person wrote reaches TeX); the others are shown as escaped text.
-        """
-        items = [_latex_item(v) for v in self.lines]
-        body = "\\begin{itemize}\n" + "\n".join(items) + "\n\\end{itemize}\n"
-        body = f"\\noindent {_tex_text(self._head())}\n" + body
-        if not standalone:
-            return body
-        return (
-            "\\documentclass{article}\n\\usepackage[utf8]{inputenc}\n"
-            "\\usepackage{amsmath,amssymb}\n\\begin{document}\n" + body + "\\end{document}\n"
-        )
-
-    def to_html(self) -> str:
-        """The report as an HTML table: mark, line, verdict, correction."""
-        rows = ["<tr><th></th><th>line</th><th>as written</th><th>verdict</th>"
-                "<th>should be</th></tr>"]  # fmt: skip
-        for v in self.lines:
-            mark = "✓" if v.ok else "✗"
-            color = "green" if v.ok else "#b00"
-            verdict = _WORDS[v.kind] + (f": {v.slip}" if v.slip else "")
-            if v.follows_from is not None:
-                verdict += f" (follows from line {v.follows_from})"
-            note = v.reason
-            fix = "" if v.ok or v.should_be is None else f"{v.about} = {_shown(v.should_be)}"
-            cells = [html.escape(c) for c in (str(v.line_no), _short(v.text), verdict, fix)]
-            cells[2] += f"<br><small>{html.escape(note)}</small>" * bool(note)
-            rows.append(
-                f'<tr><td style="color:{color}">{mark}</td>'
-                + "".join(f"<td>{c}</td>" for c in cells)
-                + "</tr>"
-            )
-        head = f"<p>{html.escape(self._head())}</p>"
-        return head + '<table class="symgraph-derivation">' + "".join(rows) + "</table>"
-
-    def _repr_html_(self) -> str:
-        return self.to_html()
-
-
-# ---------------------------------------------------------------- LaTeX
-
-
-_TEX_SPECIAL = {c: "\\" + c for c in "#$%&_{}"}
-_TEX_SPECIAL.update({"\\": r"\textbackslash{}", "^": r"\^{}", "~": r"\~{}"})
-
-
-def _tex_text(s: str) -> str:
-    """Text for TeX: its special characters escaped, the non-ASCII ones dropped to words."""
-    s = "".join(_TEX_SPECIAL.get(c, c) for c in s)
-    for old, new in (("∂", r"$\partial$"), ("×", r"$\times$"), ("·", r"$\cdot$"),
-                     ("\u0304", ""), ("ᵀ", r"$^\top$"), ("→", r"$\to$")):  # fmt: skip
-        s = s.replace(old, new)
-    return re.sub(r"[^\x00-\x7f]", "?", s)
-
-
-def _tex_value(value) -> str:
-    from ..export.printer import number, tex  # the exports import the verdicts, not back
-
-    return tex(value) if isinstance(value, Basic) else number(value)
-
-
-def _latex_item(v: LineVerdict) -> str:
-    mark = r"$\checkmark$" if v.ok else r"$\times$"
-    words = _tex_text(_WORDS[v.kind] + (f": {v.slip}" if v.slip else ""))
-    if v.follows_from is not None:
-        words += f" (follows from line {v.follows_from})"
-    shown = f"$\\displaystyle {v.tex}$" if v.tex else rf"\texttt{{{_tex_text(_short(v.text))}}}"
-    out = f"\\item[{mark}] line {v.line_no}: {shown} --- {words}"
-    if not v.ok and v.should_be is not None:
-        out += f"\\\\\n  should be: $\\displaystyle {_tex_value(v.should_be)}$"
-    if v.reason:
-        out += f"\\\\\n  {{\\small {_tex_text(v.reason)}}}"
-    return out

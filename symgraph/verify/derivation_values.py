@@ -177,7 +177,7 @@ def _values_line(ctx, seen, p, name: str, rhs, raws) -> tuple[LineVerdict, objec
                 seen = seen._replace(abbrev={**seen.abbrev, name: text})
                 reason = _ABBREVIATION
                 return LineVerdict(True, "right", p.line_no, p.text, name, reason=reason,
-                                   tex=_typeset(ctx, p)), seen  # fmt: skip
+                                   read=_typeset(ctx, p)), seen  # fmt: skip
             seen = seen._replace(names={**seen.names, name: node})
         if node is None:
             return _unread(p, expr.message), seen
