@@ -177,6 +177,12 @@ def test_values_follow_from_a_wrong_definition():
     assert str(report.lines[0].should_be) == "t1 + t2"
 
 
+def test_a_wrong_term_in_a_value():
+    (v,) = check([r"t_3 = e^{u_1} + e^{u_2}"]).lines
+    assert v.kind == "wrong" and v.slip == "wrong term"
+    assert "the term t2 is wrong: exp(u2)" in v.reason
+
+
 def test_a_missing_term_in_a_value():
     (v,) = check([r"t_3 = e^{u_1}"]).lines
     assert v.kind == "wrong" and v.slip == "missing term" and "t2" in v.reason
@@ -393,6 +399,14 @@ def test_cli_reads_the_derivation_from_stdin(capsys, monkeypatch):
     monkeypatch.setattr("sys.stdin", io.StringIO("t1 = exp(u1)\ndf/du1 = t1*tbar_3\n"))
     out = run(["check", F, "--derivation", "-"], capsys, 0).out
     assert "all 2 lines are right" in out
+
+
+def test_cli_latex_formula_and_a_markdown_derivation(tmp_path, capsys):
+    path = tmp_path / "homework.md"
+    path.write_text("We start with\n\n$$t_1 = e^{u_1}$$\n\nand $\\bar u_2 = t_1$.\n", "utf-8")
+    argv = ["check", r"e^{u_1} u_2", "--latex", "--derivation", str(path), "--json"]
+    data = json.loads(run(argv, capsys, 0).out)
+    assert [(v["line_no"], v["kind"]) for v in data["lines"]] == [(3, "right"), (5, "right")]
 
 
 def test_cli_bad_input_is_one_line_and_exit_2(tmp_path, capsys):

@@ -93,7 +93,7 @@ def judge_values(ctx, seen, p, spec: Spec, expr, raw: str) -> tuple[Part, object
                 wrong=wrong, lines=lines
             )
     i = int(numpy.flatnonzero(bad)[0])
-    slip, follows, note = _value_slip(ctx, seen, spec, claimed, bad)
+    slip, follows, note = _value_slip(ctx, seen, spec, expr, claimed, bad)
     if spec.key is not None:
         mine = claimed if not expr.is_Number else numpy.full(len(claimed), numpy.nan)
         if expr.is_Number:
@@ -134,7 +134,7 @@ def _expanded(ctx, expr):
         return None
 
 
-def _value_slip(ctx, seen, spec: Spec, claimed, bad) -> tuple:
+def _value_slip(ctx, seen, spec: Spec, expr, claimed, bad) -> tuple:
     """(the slip, the line it follows from, a note) of a wrong value."""
     mask = numpy.flatnonzero(bad)
     pick = lambda a: a[mask]  # noqa: E731 - judged where the line is wrong
@@ -150,10 +150,21 @@ def _value_slip(ctx, seen, spec: Spec, claimed, bad) -> tuple:
     ratio = numpy.unique(numpy.round(ratio[numpy.isfinite(ratio)], 9))
     if ratio.size == 1 and ratio[0] not in (0, 1) and len(mask) > 1:
         return f"factor {ratio[0]:g}", None, f"off by a constant factor {ratio[0]:g}"
-    if isinstance(spec.board, Add):
-        for term in spec.board.args:
-            if same(claimed, spec.exact - _at(ctx, seen._replace(wrong={}), term)):
-                return "missing term", None, f"missing the term {term}"
+    return _term_slip(ctx, seen, spec, expr, claimed, same)
+
+
+def _term_slip(ctx, seen, spec: Spec, expr, claimed, same) -> tuple:
+    """A sum with one term left out, or one term wrong and the others right."""
+    if not isinstance(spec.board, Add):
+        return None, None, None
+    mine = Add.make_args(expr) if isinstance(expr, Add) else ()
+    for term in spec.board.args:
+        rest = spec.exact - _at(ctx, seen._replace(wrong={}), term)
+        if same(claimed, rest):
+            return "missing term", None, f"missing the term {term}"
+        for c in mine:
+            if same(claimed - _at(ctx, seen, c), rest):
+                return "wrong term", None, f"the term {term} is wrong: {c} in its place"
     return None, None, None
 
 
