@@ -339,6 +339,15 @@ def test_hostile_latex_is_refused_not_run(case):
         assert "\\" + case not in report.to_latex()  # escaped, never a command for TeX
 
 
+def test_a_vector_function_needs_the_output_and_an_empty_derivation_is_refused():
+    with pytest.raises(sg.GraphError, match='seed="f1"'):
+        sg.check_derivation("[x*y, x + y]", [r"\bar x = y"])
+    report = sg.check_derivation("[x*y, x + y]", [r"\bar x = 1", r"\bar y = 1"], seed="f2")
+    assert report.ok
+    with pytest.raises(sg.ParseError, match="no lines"):
+        check("% only a comment\n\n")
+
+
 def test_a_derivation_too_long_is_refused():
     with pytest.raises(sg.ParseError, match="too long"):
         check(["t_1 = e^{u_1}"] * 501)

@@ -102,7 +102,7 @@ def cmd_derivation(args) -> Result:
     _scalar_output(g, "check", args.output)
     report = sg.check_derivation(
         g, text, at=_point(args, g), latex=latex or (True if args.latex else None),
-        tol=args.tol, rtol=args.rtol,
+        tol=args.tol, rtol=args.rtol, seed=args.output,
     )  # fmt: skip
     return Result(report.as_dict(), str(report))
 

@@ -32,7 +32,7 @@ from sympy import Symbol
 from .. import naming
 from ..build import graph
 from ..evaluation.evaluate import evaluate_sweep
-from ..graph import Graph
+from ..graph import Graph, GraphError
 from ..lazynp import np as numpy
 from ..parse import ParseError
 from ..sweep import Mode
@@ -102,8 +102,15 @@ def _direction(g: Graph, pieces: list, latex: bool) -> dict | None:
 
 def _context(g: Graph, pieces: list, at, options: dict) -> Context:
     latex, (tol, rtol), rng = options["latex"], options["tolerance"], options["rng"]
+    if len(g.outputs) > 1 and options["seed"] is None:
+        names = ", ".join(map(str, g.outputs))
+        raise GraphError(
+            f"this function has {len(g.outputs)} outputs ({names}): say which one the "
+            f'derivation differentiates, seed="{g.outputs[0]}" (or weights)'
+        )
     with numpy.errstate(all="ignore"):
-        st = _state(g, g.reverse(), Mode.REVERSE, at, (1e-6 if tol is None else tol, rtol), rng)
+        rv = g.reverse(options["seed"])
+        st = _state(g, rv, Mode.REVERSE, at, (1e-6 if tol is None else tol, rtol), rng)
     envs, tangents = [dict(s.names) for s in st.samples], None
     needs = any(re.search(r"\\dot\b|dot_", p.text) for p in pieces)
     direction = _direction(g, pieces, latex) if needs else None
@@ -119,7 +126,7 @@ def _context(g: Graph, pieces: list, at, options: dict) -> Context:
 def check_derivation(
     src, lines, at: Mapping | None = None, *, shapes: Mapping | None = None,
     latex: bool | None = None, tol: float | None = None, rtol: float | None = None,
-    rng: int | None = None,
+    rng: int | None = None, seed=None,
 ) -> DerivationReport:  # fmt: skip
     r"""Check a derivation written line by line, as on the board or in homework.
 
@@ -144,6 +151,9 @@ def check_derivation(
         (``17.40`` stands for 17.40 ± 0.005; a number written without decimals to 1e-6).
     rng
         Seed of the random points formulas are compared at (None: fresh ones).
+    seed
+        For several outputs: the output the derivation differentiates, or weights, as in
+        ``g.reverse(seed)``.
 
     Returns
     -------
@@ -166,8 +176,10 @@ def check_derivation(
         pieces = dtext.from_lines(list(lines))
     else:
         raise ParseError(f"lines must be a str or a list of str, not {type(lines).__name__}")
+    if not pieces:
+        raise ParseError("the derivation has no lines to check (one step a line: t_3 = ...)")
     options = {"latex": latex, "tolerance": (tol, rtol),
-               "rng": fresh_seed(rng)}  # fmt: skip
+               "rng": fresh_seed(rng), "seed": seed}  # fmt: skip
     ctx = _context(g, pieces, at, options)
     seen = Seen(_Judged({}, {}, {}, frozenset()), {}, {}, {}, {})
     verdicts = []
