@@ -42,10 +42,10 @@ from . import derivation_values as values
 from .claims import claim_shapes
 from .derivation_judge import _formula, _line_latex, _unread
 from .derivation_report import DerivationReport, LineVerdict
-
-__all__ = ["DerivationReport", "LineVerdict", "check_derivation"]
 from .sampling import fresh_seed
 from .state import _Judged, _State, _state
+
+__all__ = ["DerivationReport", "LineVerdict", "check_derivation"]
 
 
 class Context(NamedTuple):
