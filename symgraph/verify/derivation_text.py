@@ -12,6 +12,8 @@ keeps its line number in the text.
 [(1, 't_1 = e^{u_1}'), (4, '\\bar f = 1')]
 >>> [(p.line_no, p.text) for p in pieces("\\begin{align*}\n a &= 1 \\\\\n b &= 2\n\\end{align*}")]
 [(2, 'a = 1'), (3, 'b = 2')]
+>>> pieces(r"t_3 &= t_1 + t_2 && \text{(the sum)} \label{eq:sum}")[0].text
+'t_3 = t_1 + t_2'
 >>> chain(r"\bar t_3 = e^{t_3} \approx 17.40")
 ['\\bar t_3', 'e^{t_3}', '17.40']
 >>> [tuple(target(name)) for name in ("tbar_3", "df_du1", "a")]
@@ -31,7 +33,8 @@ MAX_LINES, MAX_CHARS = 500, 20 * MAX_TEXT_CHARS
 
 _ENV = r"(?:align|equation|gather|multline|eqnarray|flalign)\*?"
 _DELIMITER = re.compile(r"\$\$|\$|\\\[|\\\]|\\begin\{" + _ENV + r"\}|\\end\{" + _ENV + r"\}")
-_DROP = re.compile(r"\\label\{[^{}]*\}|\\nonumber\b|\\notag\b|&")
+#: Not part of a step: labels, tags, and an align row's notes after ``&&``.
+_DROP = re.compile(r"&&.*$|\\(?:label|tag|intertext)\{[^{}]*\}|\\nonumber\b|\\notag\b|&", re.DOTALL)
 _RELATION = re.compile(r":=|\\approx\b|\\simeq\b|≈|=")
 _NAME = re.compile(r"[A-Za-z_]\w*")
 #: LaTeX's marks: a backslash, a brace, ``^``, ``$``, or a one-letter name's subscript
