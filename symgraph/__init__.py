@@ -33,6 +33,7 @@ from .rules import UnsupportedOperationError, register_partial
 from .simplify import thorough, tidy
 from .sweep import Forward, Reverse, forward, reverse
 from .verify.check import CheckReport, ClaimResult, Counterexample, check
+from .verify.derivation import DerivationReport, LineVerdict, check_derivation
 from .verify.finite import (
     FiniteDifference,
     FiniteDifferenceSweep,
@@ -49,6 +50,7 @@ __all__ = [
     "ClosedFormTooLarge",
     "CompiledFunction",
     "Counterexample",
+    "DerivationReport",
     "EvaluationError",
     "FiniteDifference",
     "FiniteDifferenceSweep",
@@ -59,6 +61,7 @@ __all__ = [
     "Kink",
     "KinkError",
     "KinkWarning",
+    "LineVerdict",
     "ModeChoice",
     "ParseError",
     "RenderError",
@@ -69,6 +72,7 @@ __all__ = [
     "UnsupportedOperationError",
     "build",
     "check",
+    "check_derivation",
     "choose_mode",
     "compile",
     "entrywise",

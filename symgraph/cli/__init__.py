@@ -186,6 +186,8 @@ def parser() -> argparse.ArgumentParser:
     _common(check, both, wrt=False, kink=False)
     about = "NAME=FORMULA, NAME=NUMBER, or a matrix's numbers NAME=[[..],..] (repeat)"
     check.add_argument("--claim", action="append", help=about)
+    about = "a derivation to check line by line: a .tex, .md or .txt file, '-' for stdin"
+    check.add_argument("--derivation", action=Once, metavar="FILE", help=about)
     check.add_argument(
         "--tol",
         action=Once,

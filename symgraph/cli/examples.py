@@ -13,7 +13,7 @@ program (one `name = expr` a line; --outputs names its outputs, else its last li
 '-' reads standard input, @FILE a file (at most 100,000 characters of UTF-8 text).
 --at takes numbers, constants and exact numbers (x=pi, x=1/2, x=sqrt(2)), matrices as
 [[..],..] rows, and @point.json / @point.npz pieces; each name once.
-exit status: 0 done, 1 a wrong claim (check), 2 bad input, 70 a bug (--debug shows it)."""
+exit status: 0 done, 1 a wrong claim or line (check), 2 bad input, 70 a bug (--debug shows it)."""
 
 GRAD = f"""examples:
   symgraph grad "(x + y)*(y + 1)"
@@ -47,6 +47,8 @@ CHECK = f"""examples:
       --claim "b=[0.0066,0.0000167,0.00000004]" --tol 1e-4
   {VECTOR} \\
       | symgraph check - --outputs f1,f2 --output f2 --claim "x=y + 1"
+  printf 't1 = exp(u1)\\nt3 = t1 + exp(2*u2)\\ndf/du1 = t1*(exp(t3) + t5*(1 - t5))' \\
+      | symgraph check {LECTURE} --derivation -   # a derivation, line by line (or FILE.tex)
 
 {ABOUT_EXPR}"""
 

@@ -1,5 +1,9 @@
 """``symgraph check`` and ``symgraph fd``: claims and finite differences, matrices too.
 
+``check --derivation FILE`` checks a whole derivation, a line per step (a ``.tex`` file is
+LaTeX: ``align*`` rows, ``\\\\`` breaks; ``.md`` its math; ``.txt`` plain lines; ``-`` stdin)
+with :func:`symgraph.check_derivation`: a verdict a line, exit 1 when one is not right.
+
 A matrix input takes ``--shapes`` and a matrix ``--at`` as ``grad`` does; a claim for a
 matrix is a formula in the graph's shapes (``--claim "W=tbar_2*x.T"``) or numbers
 (``--claim "W=[[0.1,0.2],[0.3,0.4],[0.5,0.6]]"``, a flat list for a column). In
@@ -14,7 +18,7 @@ import symgraph as sg
 
 from ..printing import text
 from .common import Result, _graph, _point
-from .io import UsageError, _assignment, number
+from .io import UsageError, _assignment, number, read_file, source
 from .points import _json, _nested
 
 
@@ -83,7 +87,31 @@ def _scalar_output(g: sg.Graph, command: str, output: str | None) -> None:
             )
 
 
+def cmd_derivation(args) -> Result:
+    """``check FORMULA --derivation FILE``: the derivation's lines, judged."""
+    if args.claim:
+        raise UsageError("give --claim or --derivation, not both")
+    if args.expr == "-" and args.derivation == "-":
+        raise UsageError("only one of FORMULA and --derivation can be '-' (stdin)")
+    if args.mode not in (None, "reverse"):
+        raise UsageError("--derivation takes its tangents' seed from its own lines: drop --mode")
+    path = args.derivation
+    text = source("-") if path == "-" else read_file(path)
+    latex = True if path.endswith(".tex") else None  # .md, .txt, stdin: told by the lines
+    g = _graph(args)
+    _scalar_output(g, "check", args.output)
+    report = sg.check_derivation(
+        g, text, at=_point(args, g), latex=latex or (True if args.latex else None),
+        tol=args.tol, rtol=args.rtol, seed=args.output,
+    )  # fmt: skip
+    return Result(report.as_dict(), str(report))
+
+
 def cmd_check(args) -> Result:
+    if getattr(args, "derivation", None) is not None:
+        if args.tol is not None and args.rtol is not None:
+            raise UsageError("give --tol (absolute) or --rtol (relative), not both")
+        return cmd_derivation(args)
     if args.tol is not None and args.rtol is not None:
         raise UsageError("give --tol (absolute) or --rtol (relative), not both")
     if (args.tol is not None or args.rtol is not None) and args.at is None:

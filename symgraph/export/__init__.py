@@ -6,7 +6,7 @@
 tbar_1 + tbar_2
 """
 
-from . import jupyter  # noqa: F401  (registers the notebook displays on the core classes)
+from . import derivation, jupyter  # noqa: F401  (they register displays on the core classes)
 from .dot import RenderError, render, to_dot
 from .json import JSONFormatError, from_json, to_json
 from .latex import to_latex
