@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import functools
 import importlib.util
+import json
 import os
 import subprocess
 import sys
@@ -171,3 +172,33 @@ def test_a_formula_past_the_budget_is_stopped_and_python_restarts(page, static_s
     page.fill("#at", "x=0")
     _wait_text(page, "#derivatives", "∂f/∂x = cos(x)  = 1")
     assert "ready" in page.text_content("#status")
+
+
+@needs_browser
+def test_numpy_is_fetched_from_pyodides_index_only_when_asked(page, static_server, site):
+    # offline here: the CDN is answered by the test, with a 404, and the page says so (a
+    # context of its own, so the module page's guard against requests off 127.0.0.1 holds)
+    lock = json.loads((Path(site) / "static/pyodide/pyodide-lock.json").read_text())
+    wheel = lock["packages"]["numpy"]["file_name"]
+    expected = f"https://cdn.jsdelivr.net/pyodide/v{lock['info']['version']}/full/{wheel}"
+    context = page.context.browser.new_context()
+    asking = context.new_page()
+    asking.set_default_timeout(SLOW)
+    outside = []
+
+    def guard(route):
+        if urllib.parse.urlsplit(route.request.url).hostname == "127.0.0.1":
+            route.continue_()
+        else:
+            outside.append(route.request.url)
+            route.fulfill(status=404, body="not here")
+
+    context.route("**/*", guard)
+    asking.goto(static_server)
+    _wait_text(asking, "#status", "ready")
+    assert outside == []  # nothing off the site before the person asks
+    asking.click("#load-numpy")
+    _wait_text(asking, "#status", "NumPy could not be loaded")
+    assert outside == [expected]
+    assert asking.locator("#load-numpy").count() == 1  # asked again, it tries again
+    context.close()

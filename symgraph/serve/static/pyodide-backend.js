@@ -23,6 +23,7 @@
         if (m.text !== undefined) { if (answer) answer(JSON.parse(m.text)); }
         else if (m.status) status.textContent = what + " " + m.status;
         else if (m.ready) { started(m.ready, (performance.now() - t0) / 1000); resolve(); }
+        else if ("numpy" in m) numpyLoaded(m);
         else if (m.failed) reject(new Error(m.failed));
       };
       worker.onerror = (e) => reject(new Error(e.message || "the worker failed"));
@@ -36,6 +37,40 @@
     status.textContent = `Python ${info.python} in the browser (Pyodide ${info.pyodide}), ` +
       `ready in ${seconds.toFixed(1)} s.` + (info.numpy ? "" : " " + NEEDS_NUMPY);
     status.dataset.numpy = info.numpy ? "yes" : "no";
+    window.SYMGRAPH_PYODIDE = info.pyodide;
+    if (!info.numpy && wantNumpy) loadNumpy();
+    else if (!info.numpy) status.append(" ", numpyButton());
+  }
+
+  // NumPy has no wheel this site can ship: Pyodide's own index has one. Fetched only when
+  // the person asks (the site makes no request off its origin otherwise), and again after
+  // a restart once asked for.
+  let wantNumpy = false;
+  function numpyButton() {
+    const button = document.createElement("button");
+    button.id = "load-numpy"; button.type = "button";
+    button.textContent = "load NumPy from Pyodide's CDN (needs the internet)";
+    button.onclick = () => { wantNumpy = true; loadNumpy(); };
+    return button;
+  }
+
+  async function loadNumpy() {
+    status.textContent = "loading NumPy from Pyodide's CDN…"; status.classList.remove("error");
+    const lock = await (await fetch(new URL("pyodide/pyodide-lock.json", base))).json();
+    const version = window.SYMGRAPH_PYODIDE;
+    const url = `https://cdn.jsdelivr.net/pyodide/v${version}/full/${lock.packages.numpy.file_name}`;
+    worker.postMessage({numpy: url});
+  }
+
+  function numpyLoaded(m) {
+    if (m.numpy) {
+      status.textContent = `NumPy ${m.numpy} loaded from Pyodide's CDN: every pane works.`;
+      status.dataset.numpy = "yes";
+    } else {
+      status.textContent = `NumPy could not be loaded (${m.error}). ` + NEEDS_NUMPY;
+      status.classList.add("error");
+      status.append(" ", numpyButton());
+    }
   }
 
   function ask(text) {
