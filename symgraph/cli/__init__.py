@@ -101,6 +101,22 @@ def cmd_latex(args) -> Result:
     return Result({"latex": tex, "written": args.out}, f"wrote {args.out}")
 
 
+def cmd_playground_build(args) -> Result:
+    """Build the static site; one line says what went in and how to serve it."""
+    from ..serve.static_build import build_site  # only this command needs it
+
+    info = build_site(
+        args.dir, pyodide=args.pyodide, wheels=args.wheels, precompile=not args.no_precompile
+    )
+    wheels = ", ".join(w.split("-py3")[0].replace("-", " ") for w in info["wheels"])
+    compiled = "precompiled" if info["precompiled"] else "not precompiled"
+    text = (
+        f"wrote {args.dir}: Pyodide {info['pyodide']} (Python {info['python']}), {wheels} "
+        f"({compiled}); serve it with: python -m http.server -d {args.dir}"
+    )
+    return Result(info, text)
+
+
 def cmd_serve(args) -> Result:
     from ..serve.server import serve  # only this command needs the server
 
@@ -222,7 +238,7 @@ def parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", default="127.0.0.1", help="the address (127.0.0.1: local)")
     serve.add_argument("--open", action="store_true", help="open the page in a browser")
     serve.set_defaults(run=cmd_serve, json=False)
-    playground.add_parser(sub)  # `playground build DIR`: the static site
+    playground.add_parser(sub, cmd_playground_build)  # `playground build DIR`: the static site
     for p, run in ((grad_, cmd_grad), (check, cmd_check), (fd, cmd_fd), (graph, cmd_graph),
                    (latex, cmd_latex)):  # fmt: skip
         p.set_defaults(run=run)

@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import argparse
 
-from .common import Result
-
 EPILOG = """\
 examples:
   symgraph playground build site                 # npm and pip fetch Pyodide and the wheels
@@ -20,8 +18,9 @@ examples:
 """
 
 
-def add_parser(sub) -> None:
-    """``playground build DIR [--pyodide DIR] [--wheels DIR]`` on the CLI's subparsers."""
+def add_parser(sub, run=None) -> None:
+    """``playground build DIR [--pyodide DIR] [--wheels DIR]`` on the CLI's subparsers;
+    ``run(args)`` builds (``symgraph.cli``'s, which alone imports the serve layer)."""
     about = "the playground: a static site running symgraph in the browser (Pyodide)"
     top = sub.add_parser("playground", help=about, description=about)
     verbs = top.add_subparsers(dest="verb", required=True, metavar="VERB")
@@ -34,20 +33,4 @@ def add_parser(sub) -> None:
     build.add_argument("--wheels", metavar="DIR", help="wheels of sympy, mpmath, networkx")
     about = "ship sources only (slower cold start)"
     build.add_argument("--no-precompile", action="store_true", help=about)
-    build.set_defaults(run=cmd_build, json=False)
-
-
-def cmd_build(args) -> Result:
-    """Build the site; one line says what went in and how to serve it."""
-    from ..serve.static_build import build_site  # only this command needs it
-
-    info = build_site(
-        args.dir, pyodide=args.pyodide, wheels=args.wheels, precompile=not args.no_precompile
-    )
-    wheels = ", ".join(w.split("-py3")[0].replace("-", " ") for w in info["wheels"])
-    compiled = "precompiled" if info["precompiled"] else "not precompiled"
-    text = (
-        f"wrote {args.dir}: Pyodide {info['pyodide']} (Python {info['python']}), {wheels} "
-        f"({compiled}); serve it with: python -m http.server -d {args.dir}"
-    )
-    return Result(info, text)
+    build.set_defaults(run=run, json=False)
