@@ -137,3 +137,41 @@ def test_the_server_refuses_a_bad_content_length_and_keeps_serving(length, code)
     finally:
         server.shutdown()
         server.server_close()
+
+
+LECTURE_AT = {"f": "exp(exp(u1) + exp(2*u2)) + sigmoid(exp(u1) + exp(2*u2))", "at": "u1=1,u2=-1"}
+BOARD = "\n".join([
+    r"t_3 = e^{u_1} + e^{2u_2}",
+    r"\bar t_3 = e^{t_3} + \sigma(t_3)(1 - \sigma(t_3))",
+    r"\bar u_2 = 2 e^{2u_2} \bar t_3",
+    r"\frac{\partial f}{\partial u_1} = 47.30",
+])  # fmt: skip
+
+
+def test_the_lecture_derivation_is_right_line_by_line():
+    out = api.run({**LECTURE_AT, "d": BOARD})
+    d = out["derivation"]
+    assert out["ok"] and d["ok"] and d["first_wrong"] is None
+    assert [v["ok"] for v in d["lines"]] == [True] * 4
+    assert _oracle("u1") == pytest.approx(47.30, abs=0.005)  # the line 4 number is true
+    json.dumps(out, allow_nan=False)  # JSON-safe
+
+
+def test_a_planted_slip_is_named_as_the_first_wrong_line():
+    slipped = BOARD.replace(r"\bar u_2 = 2 e", r"\bar u_2 = e")
+    d = api.run({**LECTURE_AT, "d": slipped})["derivation"]
+    assert d["first_wrong"] == 2 and not d["lines"][2]["ok"]
+    assert d["lines"][2]["slip"] == "factor 0.5"
+    right = d["lines"][2]["counterexample"]["right"]
+    assert right == pytest.approx(_oracle("u2"), rel=1e-9)
+
+
+def test_hostile_latex_in_a_line_is_not_understood_and_the_api_keeps_answering():
+    d = api.run({**LECTURE_AT, "d": "t_3 = e^{u_1} + e^{2u_2}\n\\def\\x{1} t_4 = \\x"})[
+        "derivation"
+    ]
+    assert d["lines"][1]["kind"] == "not_understood" and "def" in d["lines"][1]["reason"]
+    too_many = "\n".join(["t_3 = e^{u_1} + e^{2u_2}"] * (api.MAX_DERIVATION_LINES + 1))
+    out = api.run({**LECTURE_AT, "d": too_many})
+    assert not out["ok"] and out["error"]["message"].startswith("d:")
+    assert api.run({**LECTURE_AT, "d": BOARD})["derivation"]["ok"]

@@ -109,3 +109,16 @@ def test_a_hostile_formula_is_refused_and_the_server_still_answers(page, server)
     page.fill("#f", "sin(x)")
     page.fill("#at", "x=0")
     _wait_text(page, "#derivatives", "∂f/∂x = cos(x)  = 1")
+
+
+def test_a_link_with_a_derivation_shows_its_checked_lines(page, server):
+    lines = [r"t_3 = e^{u_1} + e^{2u_2}", r"\bar u_2 = e^{2u_2} \bar t_3"]
+    query = urllib.parse.urlencode({"f": LECTURE, "at": "u1=1,u2=-1", "d": "\n".join(lines)})
+    page.goto(server + "?" + query)
+    page.wait_for_selector("#derivation tr.first")
+    rows = page.locator("#derivation tr")
+    assert rows.count() == 2
+    assert rows.nth(0).locator(".mark").text_content() == "✓"
+    assert rows.nth(1).locator(".mark").text_content() == "✗"
+    assert "factor 0.5" in rows.nth(1).text_content()
+    assert "first wrong line: 2" in page.text_content("#dsummary")

@@ -4,10 +4,12 @@
 same as JSON text in and out (what the server's worker and the Pyodide build call). A
 request holds ``f`` (a formula or a program), ``at`` (``u1=1,u2=-1``), ``mode``
 (``reverse`` or ``forward``), ``seed`` (forward: an input; reverse: an output), ``shapes``
-(``W=3x2``) and ``claims`` (``u1=47.3``). The response has ``ok``, and either ``error``
-(with ``line`` and ``column`` for a parse error) or the panes: ``steps``, ``trace``,
+(``W=3x2``), ``claims`` (``u1=47.3``) and ``d`` (a derivation, a line per step). The
+response has ``ok``, and either ``error`` (with ``line`` and ``column`` for a parse
+error) or the panes: ``steps``, ``trace``,
 ``derivatives``, ``dot`` and ``nodes`` (each DOT node's chain-rule sum), ``fd``,
-``check``, ``code``, ``latex``. A pane that fails says why in its own ``error``; a pane
+``check``, ``derivation`` (:func:`symgraph.check_derivation`'s report as data),
+``code``, ``latex``. A pane that fails says why in its own ``error``; a pane
 that needs NumPy where it is missing is ``{"unavailable": "needs NumPy"}``.
 
 >>> out = run({"f": "exp(exp(u1) + exp(2*u2)) + sigmoid(exp(u1) + exp(2*u2))",
@@ -37,6 +39,9 @@ MAX_FORMULA_CHARS = 5_000
 MAX_REQUEST_BYTES = 64_000
 #: Graphs larger than this get no per-node pane (the picture would not be readable anyway).
 MAX_NODES = 400
+#: A derivation's budget: its lines and its characters.
+MAX_DERIVATION_LINES = 60
+MAX_DERIVATION_CHARS = 8_000
 NEEDS_NUMPY = {"unavailable": "needs NumPy"}
 
 
@@ -78,7 +83,7 @@ def _error(message: str, **where) -> dict:
 def _fields(request: dict) -> dict:
     """The request's fields as strings, checked against the size budget."""
     out = {}
-    for key in ("f", "at", "mode", "seed", "shapes", "claims"):
+    for key in ("f", "at", "mode", "seed", "shapes", "claims", "d"):
         value = request.get(key) or ""
         if not isinstance(value, str):
             raise fields.FieldError(key, "must be a string")
@@ -87,6 +92,10 @@ def _fields(request: dict) -> dict:
         raise fields.FieldError("f", "type a formula, e.g. exp(u1) * sin(u2)")
     if len(out["f"]) > MAX_FORMULA_CHARS:
         raise fields.FieldError("f", f"longer than {MAX_FORMULA_CHARS:,} characters")
+    if len(out["d"]) > MAX_DERIVATION_CHARS:
+        raise fields.FieldError("d", f"longer than {MAX_DERIVATION_CHARS:,} characters")
+    if len(out["d"].splitlines()) > MAX_DERIVATION_LINES:
+        raise fields.FieldError("d", f"more than {MAX_DERIVATION_LINES} lines")
     if out["mode"] not in ("", "reverse", "forward"):
         raise fields.FieldError("mode", "reverse or forward")
     return out
@@ -111,6 +120,10 @@ def _panes(req: dict) -> dict:
     out["fd"] = _numpy_pane(lambda: _fd(g, at)) if at is not None else None
     claimed = fields.claims(req["claims"])
     out["check"] = _numpy_pane(lambda: _check(g, sw, seed, claimed, at)) if claimed else None
+    out_seed = seed if sw.mode is Mode.REVERSE else None
+    out["derivation"] = (
+        _numpy_pane(lambda: _derivation(g, out_seed, req["d"], at)) if req["d"] else None
+    )
     return out
 
 
@@ -209,6 +222,17 @@ def _check(g: sg.Graph, sw, seed: str, claimed: dict, at) -> dict:
     report = sg.check(g, claimed, mode=sw.mode.word, seed=seed, **kwargs)
     wrong = [r for r in report.results if not r.ok]
     return {"ok": report.ok, "text": str(report), "first_wrong": str(wrong[0]) if wrong else None}
+
+
+def _derivation(g: sg.Graph, seed: str | None, lines: str, at) -> dict:
+    """The student's lines judged one by one; ``first_wrong`` is a 0-based index.
+
+    The reverse seed is passed only for several outputs (one output needs none). A line
+    the reader refuses (hostile LaTeX) is a ``not_understood`` verdict, not an error.
+    """
+    several = len(g.outputs) > 1 and seed is not None
+    report = sg.check_derivation(g, lines, at=at, seed=seed if several else None)
+    return report.as_dict()
 
 
 # ---------------------------------------------------------------- JSON

@@ -1,6 +1,6 @@
 // The playground page: fields <-> URL, one request per change, every pane from its answer.
 "use strict";
-const FIELDS = ["f", "at", "mode", "seed", "shapes", "claims"];
+const FIELDS = ["f", "at", "mode", "seed", "shapes", "claims", "d"];
 const EXAMPLES = [  // the lecture's examples (symgraph/cli/examples.py)
   ["lecture", {f: "exp(exp(u1) + exp(2*u2)) + sigmoid(exp(u1) + exp(2*u2))", at: "u1=1,u2=-1"}],
   ["program", {f: "t1 = exp(u1)\nt2 = exp(2*u2)\nt3 = t1 + t2\nf = exp(t3) + sigmoid(t3)", at: "u1=1,u2=-1"}],
@@ -8,6 +8,8 @@ const EXAMPLES = [  // the lecture's examples (symgraph/cli/examples.py)
   ["kink", {f: "u1*u2 + max(u1, u2)", at: "u1=1,u2=1"}],
   ["product", {f: "(x + y)*(y + 1)", at: "x=1,y=2"}],
   ["check", {f: "x**2*sin(x)", claims: "x=2*x*sin(x) + x**2*cos(x)"}],
+  ["derivation", {f: "exp(exp(u1) + exp(2*u2)) + sigmoid(exp(u1) + exp(2*u2))", at: "u1=1,u2=-1",
+    d: "t_3 = e^{u_1} + e^{2u_2}\n\\bar t_3 = e^{t_3} + \\sigma(t_3)(1 - \\sigma(t_3))\n\\bar u_2 = e^{2u_2} \\bar t_3\n\\frac{\\partial f}{\\partial u_1} = 47.30"}],
 ];
 const $ = (id) => document.getElementById(id);
 let last = null, timer = null, viz = null;
@@ -38,6 +40,31 @@ function pane(id, value, show) {
   else if (value.unavailable) $(id).textContent = "unavailable here: " + value.unavailable;
   else if (value.error) $(id).textContent = "error: " + value.error;
   else $(id).textContent = show(value);
+}
+
+function cell(row, text, tex) {  // a table cell; LaTeX through KaTeX, text as text
+  const td = row.insertCell();
+  if (tex && window.katex) katex.render(text, td, {throwOnError: false});
+  else td.textContent = text;
+  return td;
+}
+
+function showDerivation(d) {  // one row a line: mark, line, verdict, slip, should be, follows from
+  const table = $("derivation"); table.replaceChildren();
+  $("dsummary").textContent = "";
+  if (d === null || d === undefined) return;
+  if (d.unavailable || d.error) { $("dsummary").textContent = d.unavailable ? "unavailable here: " + d.unavailable : "error: " + d.error; return; }
+  $("dsummary").textContent = d.ok ? "every line is right" : `first wrong line: ${d.first_wrong + 1}`;
+  for (const [i, v] of d.lines.entries()) {
+    const row = table.insertRow();
+    row.className = (v.ok ? "right" : "wrong") + (i === d.first_wrong ? " first" : "");
+    cell(row, v.ok ? "✓" : "✗").className = "mark";
+    cell(row, v.text.replace(/^\$+|\$+$/g, ""), v.ok || v.kind !== "not_understood").className = "line";
+    cell(row, v.kind);
+    cell(row, v.slip || v.reason || "").className = "slip";
+    cell(row, v.should_be === null ? "" : "should be " + (typeof v.should_be === "string" ? v.should_be : JSON.stringify(v.should_be)));
+    cell(row, v.follows_from ? "follows from line " + v.follows_from : "");
+  }
 }
 
 function showError(err) {
@@ -75,6 +102,7 @@ function show(out) {
     ...t.sweep.map((r) => r.formula + num(r.value))].join("\n");
   pane("fd", out.fd, (v) => v.text);
   pane("check", out.check, (v) => v.text);
+  showDerivation(out.derivation);
   pane("code", out.code, (v) => v);
   if (out.latex && out.latex.katex) katex.render(out.latex.katex, $("latex"), {throwOnError: false, displayMode: true});
   if (out.notes && out.notes.length) $("derivatives").textContent += "\nnote: " + out.notes.join("\nnote: ");
