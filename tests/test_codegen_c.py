@@ -133,3 +133,38 @@ def test_names_never_reach_source():
     g = sg.graph("alpha*beta + exp(alpha)")
     fc = sg.compile(g.reverse(), backend="c")
     assert "alpha" not in fc.source and "beta" not in fc.source
+
+
+@pytest.mark.parametrize("formula", FORMULAS)
+def test_fast_call_agrees_with_ctypes_path_and_numpy(formula):
+    # the one-point call made in C (sg_call) against the struct/ctypes path it skips,
+    # the NumPy backend's floats and the interpreter, at random points
+    g = _graph(formula)
+    fc, fn = sg.compile(g.reverse(), backend="c"), sg.compile(g.reverse())
+    if fc.fast is None:
+        pytest.skip("no Python.h: the one-point call stays in Python")
+    rng = np.random.default_rng(7)
+    for _ in range(5):
+        p = [float(v) for v in rng.uniform(0.2, 1.5, size=len(g.inputs))]
+        v, d = fc(*p)
+        raw = fc.scalar(*p)
+        assert (v, d) == (raw[0], tuple(raw[1:]))  # bit for bit: the same sg_point
+        vn, dn = fn(*p)
+        assert v == pytest.approx(vn, rel=1e-14)
+        assert d == pytest.approx(dn, rel=1e-14, abs=1e-300)
+        ev = g.reverse().evaluate(dict(zip((x.name for x in g.inputs), p, strict=True)))
+        derivatives = [float(ev.results[x]) for x in g.inputs]
+        assert derivatives == pytest.approx(d, rel=1e-12, abs=1e-12)
+
+
+def test_fast_call_leaves_other_arguments_to_the_general_path():
+    fc = sg.compile(sg.graph("x*y**2").reverse(), backend="c")
+    assert fc(2.0, 3.0) == (18.0, (9.0, 12.0))
+    assert fc(2, 3.0) == (18.0, (9.0, 12.0))  # ints: taken as floats
+    assert fc(x=2.0, y=3.0) == (18.0, (9.0, 12.0))  # keywords
+    value, grad = fc(np.float64(2.0), np.array(3.0))  # NumPy scalars: the array path
+    assert float(value) == 18.0 and [float(a) for a in grad] == [9.0, 12.0]
+    with pytest.raises(TypeError):
+        fc(2.0)
+    with pytest.raises(EvaluationError, match="undefined"):
+        sg.compile(sg.graph("log(x)").reverse(), backend="c")(-1.0)

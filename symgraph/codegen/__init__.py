@@ -87,8 +87,13 @@ class CompiledFunction:
     derivatives: tuple[Symbol, ...]
     scalar: Callable | None = None
     into: Callable | None = None  # writes a batch's results into given rows (NumPy only)
+    fast: Callable | None = None  # C: the whole call over a tuple of floats, or None
 
     def __call__(self, *args, **kwargs):
+        if self.fast is not None and not kwargs:  # None: not all floats, or not finite
+            done = self.fast(args)
+            if done is not None:
+                return done
         if kwargs:
             named = {str(k): v for k, v in kwargs.items()}
             args = (*args, *(named[x.name] for x in self.inputs[len(args) :]))
@@ -211,8 +216,9 @@ def compile(sweep, kink: str = "split", backend: str = "numpy") -> CompiledFunct
     if backend == "c":
         if matrices or directions:
             raise BackendError("the C backend compiles scalar programs only: use backend='numpy'")
-        batch, scalar, text = c_build(inputs, lines, held, convention, g.rule_table)
-        return CompiledFunction(batch, text, inputs, g.outputs, tuple(wanted), scalar)
+        built = c_build(inputs, lines, held, len(g.outputs), convention, g.rule_table)
+        batch, scalar, text, fast = built
+        return CompiledFunction(batch, text, inputs, g.outputs, tuple(wanted), scalar, fast=fast)
     printers = ArrayPrinter(convention), ScalarPrinter(convention)
     try:
         with ops.using(g.rule_table):

@@ -17,6 +17,7 @@ import os
 import shutil
 import struct
 import subprocess
+import sys
 import tempfile
 from pathlib import Path
 
@@ -70,6 +71,41 @@ BATCH = """int sg_batch(const double *const *in, const long *step, double *const
   free(x); free(y);
   return 0;
 }"""
+
+#: The one-point entry point over Python's own objects (compiled where Python.h is found):
+#: exact floats read and results made in C, skipping struct packing and a type check per
+#: argument in Python. None means "take the general path" (a wrong count, a non-float,
+#: or a result that is not finite: there the general path raises with its message).
+CALL = """PyObject *sg_call(PyObject *args) {
+  enum { N = %(N)d, M = %(M)d, K = %(K)d };
+  double x[N], y[M];
+  if (!PyTuple_CheckExact(args) || PyTuple_GET_SIZE(args) != %(n)d) Py_RETURN_NONE;
+  for (Py_ssize_t k = 0; k < %(n)d; k++) {
+    PyObject *o = PyTuple_GET_ITEM(args, k);
+    if (!PyFloat_CheckExact(o)) Py_RETURN_NONE;
+    x[k] = PyFloat_AS_DOUBLE(o);
+  }
+  sg_point(x, y);
+  for (int j = 0; j < M; j++) if (!isfinite(y[j])) Py_RETURN_NONE;
+  PyObject *d = PyTuple_New(M - K), *v = K == 1 ? PyFloat_FromDouble(y[0]) : PyTuple_New(K);
+  if (!d || !v) goto fail;
+  for (int j = 0; j < M; j++) {
+    PyObject *f = PyFloat_FromDouble(y[j]);
+    if (!f) goto fail;
+    if (j >= K) PyTuple_SET_ITEM(d, j - K, f);
+    else if (K == 1) Py_DECREF(f);
+    else PyTuple_SET_ITEM(v, j, f);
+  }
+  PyObject *out = PyTuple_Pack(2, v, d);
+  Py_DECREF(v); Py_DECREF(d);
+  return out;
+fail:
+  Py_XDECREF(v); Py_XDECREF(d);
+  return NULL;
+}"""
+
+#: Largest point (inputs + results) the one-point entry point keeps on the C stack.
+CALL_LIMIT = 1 << 15
 
 _RELATIONS = {"<": "<", "<=": "<=", ">": ">", ">=": ">=", "==": "==", "!=": "!="}
 
@@ -148,9 +184,11 @@ def _number(e: Expr) -> str:
     return f"({float(e)!r})"
 
 
-def source(inputs, lines, held, h0: float) -> str:
+def source(inputs, lines, held, h0: float, outputs: int | None = None) -> str:
     """The C source: ``sg_point(x, y)`` for one point and ``sg_batch`` over ``n`` points
-    (input ``k`` at ``in[k][i * step[k]]``: step 0 broadcasts a scalar)."""
+    (input ``k`` at ``in[k][i * step[k]]``: step 0 broadcasts a scalar); with ``outputs``
+    (how many results are values, not derivatives) and Python.h at hand, also
+    ``sg_call(args)``, the one-point call over a tuple of floats."""
     names = {x: f"x[{k}]" for k, x in enumerate(inputs)}
     body = []
     for k, (s, e) in enumerate(lines):
@@ -167,13 +205,16 @@ def source(inputs, lines, held, h0: float) -> str:
     printer = CPrinter(names, h0)
     body += [f"  y[{j}] = {printer(r)};" for j, r in enumerate(held)]
     n, m = len(inputs), len(held)
+    call = outputs is not None and m > 0 and n + m <= CALL_LIMIT and python_include()
     return "\n".join(
         [
+            "#include <Python.h>" if call else "",
             PRELUDE,
             "void sg_point(const double *restrict x, double *restrict y) {",
             *body,
             "}",
             BATCH % {"B": BLOCK, "N": max(n, 1), "M": m},
+            CALL % {"N": max(n, 1), "n": n, "M": m, "K": outputs} if call else "",
             "",
         ]
     )
@@ -188,6 +229,14 @@ def compiler() -> str:
         "backend='c' needs a C compiler on PATH (cc or gcc; install gcc), "
         "or compile with backend='numpy'"
     )
+
+
+def python_include() -> str | None:
+    """The directory of this Python's ``Python.h``, or None (no headers installed)."""
+    import sysconfig
+
+    path = sysconfig.get_paths().get("include")
+    return path if path and os.path.exists(os.path.join(path, "Python.h")) else None
 
 
 def _cache() -> Path:
@@ -206,13 +255,16 @@ def load(text: str) -> ctypes.CDLL:
     compiling the same source each produce a complete file, and the rename is atomic.
     """
     cc = compiler()
-    digest = hashlib.sha256(f"{cc}\n{text}".encode()).hexdigest()[:32]
+    flags = ["-O2", "-ffp-contract=off", "-fPIC", "-shared", "-std=c99"]
+    if text.startswith("#include <Python.h>"):  # built against this very Python
+        flags += ["-I", python_include() or "", "-fno-strict-aliasing"]
+    key = f"{cc}\n{flags}\n{sys.version}\n{text}"
+    digest = hashlib.sha256(key.encode()).hexdigest()[:32]
     so = _cache() / f"sg_{digest}.so"
     if not so.exists():
         with tempfile.TemporaryDirectory(dir=so.parent) as work:
             c, tmp = Path(work) / "sg.c", Path(work) / "sg.so"
             c.write_text(text)
-            flags = ["-O2", "-ffp-contract=off", "-fPIC", "-shared", "-std=c99"]
             done = subprocess.run(
                 [cc, *flags, str(c), "-o", str(tmp), "-lm"], capture_output=True, text=True
             )
@@ -231,6 +283,15 @@ def load(text: str) -> ctypes.CDLL:
     ]
     lib.sg_batch.restype = ctypes.c_int
     return lib
+
+
+def fast_call(lib: ctypes.CDLL):
+    """``sg_call`` of ``lib`` called holding the GIL (it makes Python objects), or None."""
+    if not hasattr(lib, "sg_call"):
+        return None
+    call = ctypes.PyDLL(lib._name).sg_call
+    call.argtypes, call.restype = [ctypes.py_object], ctypes.py_object
+    return call
 
 
 def functions(lib: ctypes.CDLL, n: int, m: int):
@@ -265,9 +326,11 @@ def functions(lib: ctypes.CDLL, n: int, m: int):
     return batch, scalar
 
 
-def build(inputs, lines, held, convention, table):
-    """The batch function, the one-point function and the C source of the lean program
-    ``lines`` with results ``held``, under the rule ``table`` of its graph."""
+def build(inputs, lines, held, outputs, convention, table):
+    """The batch function, the one-point function, the C source of the lean program
+    ``lines`` with results ``held`` (the first ``outputs`` of them values), under the rule
+    ``table`` of its graph, and the fast one-point call over floats (or None)."""
     with ops.using(table):
-        text = source(inputs, lines, held, convention.heaviside_at_zero)
-    return (*functions(load(text), len(inputs), len(held)), text)
+        text = source(inputs, lines, held, convention.heaviside_at_zero, outputs)
+    lib = load(text)
+    return (*functions(lib, len(inputs), len(held)), text, fast_call(lib))
