@@ -9,7 +9,7 @@ import pytest
 import sympy
 
 from symgraph.serve import api
-from symgraph.serve.worker import Worker
+from symgraph.serve.worker import Worker, _Forked, _may_fork
 
 LECTURE = "exp(exp(u1) + exp(2*u2)) + sigmoid(exp(u1) + exp(2*u2))"
 
@@ -105,6 +105,27 @@ def test_the_worker_kills_a_request_past_its_budget_and_keeps_serving():
         assert out["ok"] and f"{out['derivatives'][0]['value']:.2f}" == "47.30"
     finally:
         worker.close()
+
+
+def test_the_first_child_is_forked_warm_and_a_dead_child_is_replaced():
+    import os
+    import signal
+
+    forks = _may_fork()  # Linux, one thread: the first child is a copy of this process
+    worker = Worker(budget=60)
+    try:
+        first = worker._child
+        assert isinstance(first, _Forked) == forks
+        out = json.loads(worker.run_json(json.dumps({"f": LECTURE, "at": "u1=1,u2=-1"})))
+        assert f"{out['derivatives'][0]['value']:.2f}" == "47.30"
+        os.kill(first.pid, signal.SIGKILL)  # the child dies between two requests
+        first.wait()
+        out = json.loads(worker.run_json(json.dumps({"f": LECTURE, "at": "u1=1,u2=-1"})))
+        assert out["ok"] and f"{out['derivatives'][0]['value']:.2f}" == "47.30"
+        assert worker._child is not first and worker._child.poll() is None
+    finally:
+        worker.close()
+    assert worker._child.poll() is not None  # closing leaves no child behind
 
 
 @pytest.mark.parametrize(("length", "code"), [("-1", 400), ("junk", 400), (str(10**9), 413)])
