@@ -153,6 +153,18 @@ def applied(func: type, arg: Basic) -> Expr | None:
     return Basic.__new__(func, arg) if _KEPT[key] else None
 
 
+def call(func: type, arg: Basic) -> Expr:
+    """``func(arg)``: made directly where :func:`applied` knows its form, else by SymPy.
+
+    >>> from sympy import cos
+    >>> t = Symbol("t", real=True)
+    >>> call(cos, t) == cos(t), call(cos, -t) == cos(t)
+    (True, True)
+    """
+    made = applied(func, arg)
+    return func(arg) if made is None else made
+
+
 def node(func: type, args: Sequence[Basic]) -> Expr | None:
     """``func(*args)`` made directly where its canonical form is known, else None."""
     if func is Add:
@@ -165,6 +177,26 @@ def node(func: type, args: Sequence[Basic]) -> Expr | None:
     if len(args) == 1 and issubclass(func, Application) and not func.is_Boolean:
         return applied(func, args[0])
     return None
+
+
+def replaced(expr: Basic, mapping: dict) -> Basic:
+    """``expr.xreplace(mapping)``, each rebuilt node made by :func:`node` where it can
+    (SymPy's constructors otherwise): ``sin(t₁)`` with ``t₁ → t₂`` runs no ``eval``.
+
+    >>> from sympy import sin
+    >>> a, b = Symbol("a", real=True), Symbol("b", real=True)
+    >>> replaced(sin(a) * b + a, {a: b}) == (sin(a) * b + a).xreplace({a: b})
+    True
+    """
+    if expr in mapping:
+        return mapping[expr]
+    if expr.is_Atom or not isinstance(expr, Expr) or not expr.args:
+        return expr.xreplace(mapping)
+    args = [replaced(a, mapping) for a in expr.args]
+    if all(new is old for new, old in zip(args, expr.args, strict=True)):
+        return expr
+    made = node(expr.func, args)
+    return expr.func(*args) if made is None else made
 
 
 def power(base: Symbol, exponent: Basic) -> Expr:

@@ -75,13 +75,13 @@ def substituted(expr: Expr, used: dict) -> Expr:
     """
     if expr.is_Mul:
         made = _monomial(expr, used)
-        return expr.xreplace(used) if made is None else made
+        return canonical.replaced(expr, used) if made is None else made
     if expr.is_Add:
         terms = [_monomial(t, used) for t in expr.args]
         if None not in terms:
             made = canonical.add(terms)
             return Add(*terms) if made is None else made
-    return expr.xreplace(used)
+    return canonical.replaced(expr, used)
 
 
 def _monomial(term: Expr, used: dict) -> Expr | None:

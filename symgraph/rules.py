@@ -213,14 +213,15 @@ def elementary(
 
 
 elementary(exp, lambda a, v: v, np.exp, math.exp, "exp")
-elementary(sin, lambda a, v: cos(a), np.sin, math.sin, "sin")
-elementary(cos, lambda a, v: -sin(a), np.cos, math.cos, "cos")
+# the derivatives of a step's argument (a real node symbol) are made without SymPy's eval
+elementary(sin, lambda a, v: canonical.call(cos, a), np.sin, math.sin, "sin")
+elementary(cos, lambda a, v: -canonical.call(sin, a), np.cos, math.cos, "cos")
 elementary(tan, lambda a, v: 1 + v**2, np.tan, math.tan, "tan")
 elementary(asin, lambda a, v: 1 / sqrt(1 - a**2), np.arcsin, math.asin, "asin")
 elementary(acos, lambda a, v: -1 / sqrt(1 - a**2), np.arccos, math.acos, "acos")
 elementary(atan, lambda a, v: 1 / (1 + a**2), np.arctan, math.atan, "atan")
-elementary(sinh, lambda a, v: cosh(a), np.sinh, math.sinh, "sinh")
-elementary(cosh, lambda a, v: sinh(a), np.cosh, math.cosh, "cosh")
+elementary(sinh, lambda a, v: canonical.call(cosh, a), np.sinh, math.sinh, "sinh")
+elementary(cosh, lambda a, v: canonical.call(sinh, a), np.cosh, math.cosh, "cosh")
 elementary(tanh, lambda a, v: 1 - v**2, np.tanh, math.tanh, "tanh")
 # log(x, b) is log(x)/log(b): the parser takes a second argument, the record one
 define(

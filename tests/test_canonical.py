@@ -68,3 +68,29 @@ def test_symbols_with_other_assumptions_are_left_to_sympy():
     plain, positive = Symbol("p"), Symbol("q", positive=True)
     assert canonical.node(Add, [plain, SYMBOLS[0]]) is None
     assert canonical.node(sympy.Abs, [positive]) is None  # SymPy makes it q
+
+
+def test_call_is_what_the_function_makes():
+    t = SYMBOLS[2]
+    for func in FUNCTIONS:
+        for arg in (t, -t, 2 * t, t**2):
+            assert same(canonical.call(func, arg), func(arg))
+
+
+applied = st.builds(lambda f, a: f(a), st.sampled_from(FUNCTIONS), st.one_of(atoms, monomials))
+trees = st.recursive(
+    st.one_of(terms, applied),
+    lambda inner: st.one_of(
+        st.builds(lambda xs: Add(*xs), st.lists(inner, min_size=2, max_size=3)),
+        st.builds(lambda xs: Mul(*xs), st.lists(inner, min_size=2, max_size=3)),
+        st.builds(lambda f, a: f(a), st.sampled_from(FUNCTIONS), inner),
+    ),
+    max_leaves=8,
+)
+swaps = st.dictionaries(atoms, st.one_of(atoms, numbers, monomials), max_size=3)
+
+
+@settings(max_examples=300, deadline=None)
+@given(trees, swaps)
+def test_replaced_is_what_xreplace_makes(tree, mapping):
+    assert same(canonical.replaced(tree, mapping), tree.xreplace(mapping))
